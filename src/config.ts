@@ -1,0 +1,74 @@
+/**
+ * Config: the one place that reads the environment (12-factor).
+ * Every variable is validated at start; a bad or missing value stops the
+ * process with a single line naming the variable, never a stack trace.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL with protocol ${protocols.join(' or ')}`);
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    HOST: z.string().default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+    /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset. */
+    EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+    AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
+    AUTH_JWT_ISSUER: z.string().optional(),
+    AUTH_JWT_AUDIENCE: z.string().optional(),
+    GRAPHIQL: bool.optional(),
+    MAX_QUERY_DEPTH: z.coerce.number().int().min(1).default(12),
+    MAX_QUERY_COST: z.coerce.number().int().min(1).default(5000),
+    MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
+    MAX_BATCH_SIZE: z.coerce.number().int().min(1).default(10),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_JWT_SECRET'],
+        message: 'is required (or set AUTH_JWKS_URL); generate one with: openssl rand -hex 32',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parse an environment; throws ConfigError with one line naming the variable. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const variable = issue.path.join('.') || 'environment';
+  // Never echo the value: it may be a secret.
+  throw new ConfigError(`config: ${variable} ${issue.message}`);
+}
+
+let cached: Config | undefined;
+
+/** The process config, read once. CLI entry points call this first. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  cached ??= parseConfig(env);
+  return cached;
+}

@@ -1,0 +1,3 @@
+/** All tables, for drizzle-kit and the drizzle client. */
+export * from './domain.js';
+export * from './events.js';

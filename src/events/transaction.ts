@@ -1,0 +1,51 @@
+/**
+ * The write path of the 3factor pattern: a mutation's CRUD and its events in
+ * one transaction. The transaction's actor and trace context are set as
+ * transaction-local settings, which the event log's column defaults (and the
+ * table-capture triggers) read, so every event written inside carries them.
+ */
+import { sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/client.js';
+import { events, type JsonObject } from '../db/schema/events.js';
+
+export interface EventContext {
+  /** Hasura-style session variables: who caused the write. */
+  session: Record<string, string> | null;
+  /** W3C trace context of the request, e.g. { traceparent }. */
+  traceContext: Record<string, string> | null;
+  /** Ids of the events written, collected for the request log. */
+  eventIds: string[];
+}
+
+export interface NewEvent {
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  payload: JsonObject;
+}
+
+export interface EventTx {
+  tx: Tx;
+  /** Append one event to the log, inside this transaction. */
+  emit(event: NewEvent): Promise<string>;
+}
+
+export async function withEventTransaction<T>(db: Db, ctx: EventContext, fn: (etx: EventTx) => Promise<T>): Promise<T> {
+  const written: string[] = [];
+  const result = await db.transaction(async (tx) => {
+    await tx.execute(sql`select
+      set_config('threefactor.session', ${ctx.session ? JSON.stringify(ctx.session) : ''}, true),
+      set_config('threefactor.trace', ${ctx.traceContext ? JSON.stringify(ctx.traceContext) : ''}, true)`);
+    return fn({
+      tx,
+      emit: async (event) => {
+        const [row] = await tx.insert(events).values(event).returning({ id: events.id });
+        written.push(row!.id);
+        return row!.id;
+      },
+    });
+  });
+  // Only ids of committed events are reported: a rollback leaves none.
+  ctx.eventIds.push(...written);
+  return result;
+}
