@@ -3,6 +3,9 @@
  * Every variable is validated at start; a bad or missing value stops the
  * process with a single line naming the variable, never a stack trace.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 
 const bool = z
@@ -40,7 +43,7 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   })
   .superRefine((c, ctx) => {
-    if (!c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {
+    if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {
       ctx.addIssue({
         code: 'custom',
         path: ['AUTH_JWT_SECRET'],
@@ -69,6 +72,21 @@ let cached: Config | undefined;
 
 /** The process config, read once. CLI entry points call this first. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  cached ??= parseConfig(env);
+  cached ??= withDevSecret(parseConfig(env));
   return cached;
+}
+
+/**
+ * Outside production, a missing JWT secret is generated once and kept beside
+ * the embedded database, so `npm start` works on a fresh clone and every local
+ * process (API, dispatcher, `token`) agrees on it. Production must set one.
+ */
+function withDevSecret(config: Config): Config {
+  if (config.AUTH_JWT_SECRET || config.AUTH_JWKS_URL || config.NODE_ENV === 'production') return config;
+  const file = path.join(path.dirname(path.resolve(config.EMBEDDED_PG_DIR)), 'dev-jwt-secret');
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return { ...config, AUTH_JWT_SECRET: readFileSync(file, 'utf8').trim() };
 }

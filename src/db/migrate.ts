@@ -40,6 +40,8 @@ async function appliedCount(sql: postgres.Sql): Promise<number> {
 
 /** True when every migration folder on disk has been applied. */
 export async function isMigrated(sql: postgres.Sql): Promise<boolean> {
-  const expected = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR }).length;
-  return (await appliedCount(sql)) >= expected;
+  // The folders on disk cannot change under a running process: read them once.
+  expectedCount ??= readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR }).length;
+  return (await appliedCount(sql)) >= expectedCount;
 }
+let expectedCount: number | undefined;

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * The `threefactor` command line: one entry point, one subcommand per job.
+ * Each subcommand lives in its own module and is loaded on demand.
+ */
+import { fail } from './runtime.js';
+
+type Command = { describe: string; run: (args: string[]) => Promise<void> };
+
+const commands: Record<string, Command> = {
+  start: { describe: 'run the API server (GraphQL over HTTP, SSE and WebSocket)', run: async () => (await import('./start.js')).start() },
+  migrate: { describe: 'apply pending database migrations and exit', run: async () => (await import('./migrate.js')).migrate() },
+  seed: { describe: 'load demo restaurants, menus, drivers and customers', run: async () => (await import('./seed.js')).seed() },
+  token: { describe: 'mint a JWT: token <role> [id|name]', run: async (args) => (await import('./token.js')).token(args) },
+  'schema:print': { describe: 'write schema/schema.graphql from the code', run: async (args) => (await import('./schemaPrint.js')).schemaPrint(args) },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return ['usage: threefactor <command> [args]', '', ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.describe}`)].join('\n');
+}
+
+const [name, ...args] = process.argv.slice(2);
+if (!name || name === 'help' || name === '--help') {
+  process.stdout.write(`${usage()}\n`);
+} else {
+  const command = commands[name];
+  if (!command) fail(`unknown command "${name}"\n${usage()}`);
+  await command.run(args);
+}

@@ -1,0 +1,31 @@
+/**
+ * The per-operation GraphQL context. Built once per HTTP request or per
+ * subscription, always from an authenticated viewer: there is no anonymous
+ * context.
+ */
+import type { Database } from '../db/client.js';
+import type { EventContext } from '../events/transaction.js';
+import type { Logger } from '../log.js';
+
+export const ROLES = ['customer', 'restaurant', 'driver', 'service', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The authenticated principal. `sub` is the customer, restaurant or driver id for those roles. */
+export interface Viewer {
+  sub: string;
+  role: Role;
+}
+
+export interface Context {
+  viewer: Viewer;
+  database: Database;
+  log: Logger;
+  requestId: string;
+  /** Actor, trace and the ids of events this operation wrote. */
+  events: EventContext;
+}
+
+/** Hasura-compatible session variables for the events a viewer causes. */
+export function sessionVariables(viewer: Viewer): Record<string, string> {
+  return { 'x-hasura-role': viewer.role, 'x-hasura-user-id': viewer.sub };
+}

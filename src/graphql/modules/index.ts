@@ -1,0 +1,2 @@
+/** Every domain module, imported for its side effect of registering on the builder. */
+import './restaurant.js';

@@ -1,0 +1,132 @@
+/**
+ * The GraphQL HTTP endpoint: graphql-yoga with composed plugins, not forks.
+ * - authentication happens while building the context, so every operation,
+ *   query, mutation or subscription, has a verified viewer or fails with 401;
+ * - graphql-armor bounds depth, cost and aliases; batching has a limit;
+ * - a logging plugin writes one JSON line per operation with the request id
+ *   and the ids of the events it wrote.
+ */
+import { randomUUID } from 'node:crypto';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST, type GraphQLSchema } from 'graphql';
+import type { Config } from '../config.js';
+import type { Database } from '../db/client.js';
+import type { Context } from '../graphql/context.js';
+import { sessionVariables } from '../graphql/context.js';
+import type { Logger } from '../log.js';
+import { bearer, type Authenticator } from './auth.js';
+import { graphqlDuration, graphqlOperations } from './metrics.js';
+import { continueTrace } from './trace.js';
+
+export interface ServerContext {
+  requestId: string;
+}
+
+export type Yoga = YogaServerInstance<ServerContext, Context>;
+
+export interface YogaDeps {
+  config: Config;
+  schema: GraphQLSchema;
+  database: Database;
+  auth: Authenticator;
+  log: Logger;
+}
+
+/** Builds a context for any transport (HTTP, SSE, WebSocket) from its raw credentials. */
+export async function buildContext(
+  deps: Pick<YogaDeps, 'auth' | 'database' | 'log'>,
+  input: { token: string | undefined; traceparent?: string | null; tracestate?: string | null; requestId?: string },
+): Promise<Context> {
+  const viewer = await deps.auth.verify(input.token);
+  const requestId = input.requestId ?? randomUUID();
+  return {
+    viewer,
+    database: deps.database,
+    requestId,
+    log: deps.log.child({ requestId, role: viewer.role, sub: viewer.sub }),
+    events: {
+      session: sessionVariables(viewer),
+      traceContext: { ...continueTrace(input.traceparent, input.tracestate) },
+      eventIds: [],
+    },
+  };
+}
+
+function bodyLimit(maxBytes: number): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      if (request.method !== 'POST') return;
+      const length = request.headers.get('content-length');
+      // Without a declared length the body could be unbounded: refuse it (411) rather than read it.
+      if (length === null) {
+        endResponse(new fetchAPI.Response('Content-Length required', { status: 411 }));
+      } else if (Number(length) > maxBytes) {
+        endResponse(new fetchAPI.Response(`Request body exceeds ${maxBytes} bytes`, { status: 413 }));
+      }
+    },
+  };
+}
+
+function operationLog(): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      const started = performance.now();
+      const ctx = args.contextValue;
+      const op = getOperationAST(args.document, args.operationName);
+      const type = op?.operation ?? 'unknown';
+      const name = op?.name?.value;
+      return {
+        onExecuteDone({ result }) {
+          const ms = performance.now() - started;
+          const errors = 'errors' in result && result.errors ? result.errors.length : 0;
+          graphqlOperations.inc({ type, outcome: errors ? 'error' : 'ok' });
+          graphqlDuration.observe({ type }, ms / 1000);
+          ctx.log.info(
+            {
+              operation: name,
+              type,
+              ms: Math.round(ms * 100) / 100,
+              errors,
+              ...(ctx.events.eventIds.length ? { eventIds: ctx.events.eventIds } : {}),
+            },
+            'graphql',
+          );
+        },
+      };
+    },
+  };
+}
+
+export function createGraphqlHandler(deps: YogaDeps): Yoga {
+  const { config } = deps;
+  return createYoga<ServerContext, Context>({
+    schema: deps.schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: (config.GRAPHIQL ?? config.NODE_ENV === 'development') ? { title: 'threefactor' } : false,
+    landingPage: false,
+    batching: { limit: config.MAX_BATCH_SIZE },
+    logging: false,
+    maskedErrors: true,
+    context: ({ request, requestId }) =>
+      buildContext(deps, {
+        token: bearer(request.headers.get('authorization')),
+        traceparent: request.headers.get('traceparent'),
+        tracestate: request.headers.get('tracestate'),
+        requestId,
+      }),
+    plugins: [
+      bodyLimit(config.MAX_BODY_BYTES),
+      EnvelopArmorPlugin({
+        maxDepth: { n: config.MAX_QUERY_DEPTH },
+        costLimit: { maxCost: config.MAX_QUERY_COST },
+        maxAliases: { n: 15 },
+        maxDirectives: { n: 20 },
+        maxTokens: { n: 2000 },
+        blockFieldSuggestion: { enabled: config.NODE_ENV === 'production' },
+      }),
+      operationLog(),
+    ],
+  });
+}
+
