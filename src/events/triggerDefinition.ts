@@ -1,0 +1,53 @@
+/**
+ * The shape of an event trigger, as declared in code (or loaded from a Hasura
+ * metadata file). The dispatcher syncs these into the database at start.
+ */
+import type { HasuraEventPayload } from './payload.js';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (Hasura's num_retries). */
+  numRetries: number;
+  /** Base delay; backoff grows exponentially from it, with jitter, up to maxIntervalSec. */
+  intervalSec: number;
+  maxIntervalSec: number;
+  /** Per-attempt timeout (Hasura's timeout_sec). */
+  timeoutSec: number;
+}
+
+export type TriggerMatch =
+  /** Domain events by type; a trailing `*` matches a prefix (`order.*`). */
+  | { kind: 'event'; types: string[] }
+  /** Table capture: row changes on a table, optionally only when listed columns change. */
+  | {
+      kind: 'table';
+      schema: string;
+      table: string;
+      insert?: { columns: '*' | string[] };
+      update?: { columns: '*' | string[] };
+      delete?: { columns: '*' | string[] };
+      enableManual?: boolean;
+    };
+
+export type TriggerTarget =
+  | { kind: 'webhook'; url: string }
+  | { kind: 'webhookFromEnv'; env: string }
+  | { kind: 'inProcess'; handler: string };
+
+export interface TriggerDefinition {
+  name: string;
+  match: TriggerMatch;
+  target: TriggerTarget;
+  /** Extra request headers (values may come from env: { name, valueFromEnv }). */
+  headers?: Array<{ name: string; value?: string; valueFromEnv?: string }>;
+  retry?: Partial<RetryPolicy>;
+  /**
+   * Deliveries with the same key are delivered in commit order, one at a time.
+   * 'aggregate' keys by the event's aggregate (e.g. one order); a string names
+   * a payload field. Omitted: full parallelism.
+   */
+  orderingKey?: 'aggregate' | { payloadField: string };
+  enabled?: boolean;
+}
+
+/** What an in-process handler receives: the same body a webhook would. */
+export type InProcessHandler = (payload: HasuraEventPayload) => Promise<void>;
