@@ -41,6 +41,8 @@ export const configSchema = z
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
     MAX_BATCH_SIZE: z.coerce.number().int().min(1).default(10),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+    /** Per subscription: events a stream may buffer, or distinct states a live feed may hold, for a slow client. */
+    SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).default(1000),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {

@@ -81,7 +81,12 @@ async function credentials(rootDir: string): Promise<Credentials> {
   return creds;
 }
 
-export async function startEmbedded(rootDir: string, log: Logger): Promise<EmbeddedServer> {
+export interface EmbeddedOptions {
+  /** A fixed port, so a restarted server keeps its URL (clients reconnect to it); default: any free port. */
+  port?: number;
+}
+
+export async function startEmbedded(rootDir: string, log: Logger, opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const root = path.resolve(rootDir);
   const dataDir = path.join(root, 'pgdata');
   const creds = await credentials(root);
@@ -94,7 +99,7 @@ export async function startEmbedded(rootDir: string, log: Logger): Promise<Embed
     return { adminUrl: makeUrl(existing)('postgres'), urlFor: makeUrl(existing), stop: async () => {} };
   }
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

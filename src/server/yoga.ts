@@ -15,12 +15,15 @@ import type { Database } from '../db/client.js';
 import type { Context } from '../graphql/context.js';
 import { sessionVariables } from '../graphql/context.js';
 import type { Logger } from '../log.js';
+import type { Realtime } from '../realtime/realtime.js';
 import { bearer, type Authenticator } from './auth.js';
 import { graphqlDuration, graphqlOperations } from './metrics.js';
 import { continueTrace } from './trace.js';
 
 export interface ServerContext {
   requestId: string;
+  /** A context already built by a transport that authenticates on its own (WebSocket). */
+  transportContext?: Context;
 }
 
 export type Yoga = YogaServerInstance<ServerContext, Context>;
@@ -31,11 +34,12 @@ export interface YogaDeps {
   database: Database;
   auth: Authenticator;
   log: Logger;
+  realtime: Realtime;
 }
 
 /** Builds a context for any transport (HTTP, SSE, WebSocket) from its raw credentials. */
 export async function buildContext(
-  deps: Pick<YogaDeps, 'auth' | 'database' | 'log'>,
+  deps: Pick<YogaDeps, 'auth' | 'database' | 'log' | 'realtime'>,
   input: { token: string | undefined; traceparent?: string | null; tracestate?: string | null; requestId?: string },
 ): Promise<Context> {
   const viewer = await deps.auth.verify(input.token);
@@ -50,6 +54,7 @@ export async function buildContext(
       traceContext: { ...continueTrace(input.traceparent, input.tracestate) },
       eventIds: [],
     },
+    realtime: deps.realtime,
   };
 }
 
@@ -108,7 +113,8 @@ export function createGraphqlHandler(deps: YogaDeps): Yoga {
     batching: { limit: config.MAX_BATCH_SIZE },
     logging: false,
     maskedErrors: true,
-    context: ({ request, requestId }) =>
+    context: ({ request, requestId, transportContext }) =>
+      transportContext ??
       buildContext(deps, {
         token: bearer(request.headers.get('authorization')),
         traceparent: request.headers.get('traceparent'),

@@ -1,2 +1,3 @@
 /** Every domain module, imported for its side effect of registering on the builder. */
 import './restaurant.js';
+import './eventSubscriptions.js';
