@@ -1,12 +1,20 @@
 /**
- * The hub's tail read: the next events after a cursor whose transactions are
- * all finished (xid below the snapshot's xmin), in commit-safe (xid, seq)
- * order. In the same snapshot it says whether committed events wait beyond
- * that horizon, held back by an older transaction still running: the caller
- * must look again soon even if no notification comes.
+ * The hub's tail read: the next events after a cursor whose transactions
+ * are all finished, in commit-safe (xid, seq) order. In the same snapshot it
+ * says whether committed events wait beyond the horizon, held back by an
+ * older transaction still running: the caller must look again soon even if
+ * no notification comes.
  *
- * One statement, so the horizon, the rows and the "held" flag agree; the left
- * join returns one row (with null event columns) when nothing is new.
+ * The horizon is the snapshot's xmin, refined: transactions still running
+ * in OTHER databases of the cluster cannot write our event log, so they need
+ * not hold it back (a long CREATE DATABASE or batch job elsewhere would
+ * otherwise stall every subscriber here). A running xid counts as foreign
+ * only while pg_stat_activity shows its backend in another database; if it
+ * cannot be proven foreign (finished meanwhile, stats not visible to this
+ * role), it holds the horizon, which costs latency, never an event.
+ *
+ * One statement, so horizon, rows and "held" agree; the left join returns
+ * one row (with null event columns) when nothing is new.
  */
 import type { Sql } from '../../db/client.js';
 import type { Cursor } from '../cursor.js';
@@ -22,8 +30,22 @@ export interface CommittedBatch {
 
 export async function readCommittedAfter(sql: Sql, after: Cursor, limit: number): Promise<CommittedBatch> {
   const rows = await sql<Row[]>`
-    with horizon as (
-      select pg_snapshot_xmin(pg_current_snapshot()) as xmin
+    with snapshot as (
+      select pg_current_snapshot() as s
+    ),
+    foreign_xids as (
+      select a.backend_xid as xid
+      from pg_stat_activity a
+      where a.backend_xid is not null
+        and a.datid is distinct from (select oid from pg_database where datname = current_database())
+    ),
+    horizon as (
+      select coalesce(
+        (select min(x) from pg_snapshot_xip(s) x
+         where not exists (select 1 from foreign_xids f where f.xid = x::xid)),
+        pg_snapshot_xmax(s)
+      ) as xmin
+      from snapshot
     ),
     batch as (
       select e.*
