@@ -175,3 +175,12 @@ describe('restaurantOrders and driverJobs', () => {
     expect(ok(await api.gql<D>(list, {}, tokens.admin)).drivers).toHaveLength(3);
   });
 });
+
+describe('ids in arguments', () => {
+  it('a malformed id is BAD_USER_INPUT, never a database error', async () => {
+    for (const query of [Q.order, `query($id: ID!) { restaurant(id: $id) { id } }`]) {
+      const error = refused(await api.gql(query, { id: "1' or 1=1 --" }, tokens.alice));
+      expect(error).toEqual({ code: 'BAD_USER_INPUT', message: 'id: must be a UUID' });
+    }
+  });
+});
