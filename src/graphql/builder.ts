@@ -53,6 +53,7 @@ export const builder = new SchemaBuilder<{
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSONObject', JSONObjectResolver);
 builder.queryType({});
+builder.mutationType({});
 builder.subscriptionType({});
 
 
