@@ -51,6 +51,7 @@ export function matches(filter: EventFilter, event: LogEvent): boolean {
 export interface EventStream extends AsyncIterableIterator<StreamItem> {
   /** End the stream now (server draining). */
   finish(): void;
+  readonly buffered: number;
 }
 
 export function streamEvents(opts: EventStreamOptions): EventStream {
@@ -128,6 +129,9 @@ export function streamEvents(opts: EventStreamOptions): EventStream {
     return: () => queue.return(),
     throw: () => queue.throw(),
     finish: () => queue.finish(),
+    get buffered() {
+      return queue.buffered;
+    },
     [Symbol.asyncIterator]() {
       return this;
     },

@@ -47,6 +47,13 @@ export const listenConnects = new Counter({
   registers: [registry],
 });
 
+export const stateReads = new Counter({
+  name: 'threefactor_realtime_state_reads_total',
+  help: 'Batched re-reads of changed state for live subscriptions (one per hub tick, however many subscribers), by kind',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
 export const slowConsumers = new Counter({
   name: 'threefactor_realtime_slow_consumer_total',
   help: 'Slow subscribers: live-state values replaced by newer ones (coalesced) or streams closed over their bound (closed)',

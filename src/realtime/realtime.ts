@@ -18,12 +18,16 @@ export interface Realtime {
   start(): Promise<void>;
   /** Keep track of an open subscription, so close() can end it; returns the untrack function. */
   track(subscription: Finishable): () => void;
+  /** Open subscriptions, and the items they hold for their clients (memory held for slow clients). */
+  stats(): { subscriptions: number; buffered: number };
   /** End every open subscription (their transports complete them) and stop the hub. */
   close(): Promise<void>;
 }
 
 export interface Finishable {
   finish(): void;
+  /** Items waiting for the client right now. */
+  readonly buffered: number;
 }
 
 export interface RealtimeOptions {
@@ -45,6 +49,11 @@ export function createRealtime(database: Database, log: Logger, opts: RealtimeOp
     track(subscription) {
       open.add(subscription);
       return () => open.delete(subscription);
+    },
+    stats() {
+      let buffered = 0;
+      for (const subscription of open) buffered += subscription.buffered;
+      return { subscriptions: open.size, buffered };
     },
     async close() {
       for (const subscription of [...open]) subscription.finish();

@@ -9,3 +9,5 @@ import './placeOrder.js';
 import './orderMutations.js';
 import './paymentMutations.js';
 import './eventSubscriptions.js';
+import './orderSubscriptions.js';
+import './orderFeedSubscriptions.js';
