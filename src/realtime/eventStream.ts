@@ -74,6 +74,9 @@ export function streamEvents(opts: EventStreamOptions): EventStream {
     },
     capacity,
     () => queue.finish({ overflow: { cursor: delivered, capacity } }),
+    (item) => {
+      if ('event' in item) delivered = item.event.cursor;
+    },
   );
 
   const enqueue = (event: LogEvent) => {
@@ -119,13 +122,8 @@ export function streamEvents(opts: EventStreamOptions): EventStream {
       queue.return();
     });
 
-  // Track what the client was actually given, for the resume cursor.
   return {
-    async next() {
-      const result = await queue.next();
-      if (!result.done && 'event' in result.value) delivered = result.value.event.cursor;
-      return result;
-    },
+    next: () => queue.next(),
     return: () => queue.return(),
     throw: () => queue.throw(),
     finish: () => queue.finish(),

@@ -15,6 +15,8 @@ export class StreamQueue<T> extends Channel<T> {
     onClose: () => void,
     readonly capacity: number,
     private readonly onOverflow: () => void,
+    /** Called as an item leaves the buffer for the consumer: from then on it is the client's. */
+    private readonly onTake: (item: T) => void = () => {},
   ) {
     super(onClose);
   }
@@ -50,6 +52,7 @@ export class StreamQueue<T> extends Channel<T> {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head]!;
     this.head++;
+    this.onTake(item);
     // Compact now and then, so a long-lived stream's array does not only grow.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);

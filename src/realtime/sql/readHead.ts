@@ -7,10 +7,11 @@ import { ORIGIN, type Cursor } from '../cursor.js';
 
 export async function readHead(sql: Sql): Promise<Cursor> {
   const [row] = await sql<{ xid: string; seq: string }[]>`
-    select xid::text as xid, seq::text as seq
-    from events
-    where xid < pg_snapshot_xmin(pg_current_snapshot())
-    order by xid desc, seq desc
+    select e.xid::text as xid, e.seq::text as seq
+    from events e
+    where e.xid < pg_snapshot_xmin(pg_current_snapshot())
+    -- e.xid, not the text column of the same name: order numerically.
+    order by e.xid desc, e.seq desc
     limit 1`;
   return row ? { xid: BigInt(row.xid), seq: BigInt(row.seq) } : ORIGIN;
 }

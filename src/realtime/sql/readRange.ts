@@ -17,15 +17,16 @@ export async function readRange(sql: Sql, after: Cursor, upTo: Cursor, filter: E
   const { types, aggregateType, aggregateId } = filter;
   return (
     await sql<EventRecord[]>`
-      select id, xid::text as xid, seq::text as seq, type, aggregate_type, aggregate_id, payload,
-        (extract(epoch from created_at) * 1000)::float8 as created_ms
-      from events
-      where (xid, seq) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)
-        and (xid, seq) <= (${upTo.xid.toString()}::xid8, ${upTo.seq.toString()}::bigint)
-        ${types ? sql`and type = any(${[...types]}::text[])` : sql``}
-        ${aggregateType ? sql`and aggregate_type = ${aggregateType}` : sql``}
-        ${aggregateId ? sql`and aggregate_id = ${aggregateId}` : sql``}
-      order by xid, seq
+      select e.id, e.xid::text as xid, e.seq::text as seq, e.type, e.aggregate_type, e.aggregate_id, e.payload,
+        (extract(epoch from e.created_at) * 1000)::float8 as created_ms
+      from events e
+      where (e.xid, e.seq) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)
+        and (e.xid, e.seq) <= (${upTo.xid.toString()}::xid8, ${upTo.seq.toString()}::bigint)
+        ${types ? sql`and e.type = any(${[...types]}::text[])` : sql``}
+        ${aggregateType ? sql`and e.aggregate_type = ${aggregateType}` : sql``}
+        ${aggregateId ? sql`and e.aggregate_id = ${aggregateId}` : sql``}
+      -- e.xid, not the text column of the same name: order numerically.
+      order by e.xid, e.seq
       limit ${limit}`
   ).map(toLogEvent);
 }
