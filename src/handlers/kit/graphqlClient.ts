@@ -1,0 +1,103 @@
+/**
+ * The write-back path: a small GraphQL-over-HTTP client that calls the API
+ * as the service role, continues the event's trace, and names the trigger
+ * and event that caused the call (`x-threefactor-cause`,
+ * `x-threefactor-cause-event`) so the API can record it and loops can be seen.
+ */
+import { ApiUnavailable, GraphqlRequestError } from './errors.js';
+
+export interface ApiTarget {
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  apiUrl: string;
+  /** A JWT with role `service`. */
+  serviceToken: string;
+  /** Per-call deadline; the dispatcher's own timeout should be longer. */
+  timeoutMs?: number;
+}
+
+export interface CallCause {
+  trigger: string;
+  eventId: string;
+  traceparent: string;
+  tracestate?: string;
+}
+
+/** The answer to a state-changing call that may already have been applied by an earlier delivery. */
+export type Applied<T> =
+  | { applied: true; data: T }
+  | { applied: false; code: AlreadyAppliedCode; message: string };
+
+/**
+ * The API's answers that mean "this change, or a later one, is already in
+ * place": the order moved on (ILLEGAL_TRANSITION) or the row changed under us
+ * (CONFLICT). On redelivery of the same event they are success, not failure.
+ */
+export const ALREADY_APPLIED_CODES = ['ILLEGAL_TRANSITION', 'CONFLICT'] as const;
+export type AlreadyAppliedCode = (typeof ALREADY_APPLIED_CODES)[number];
+
+export interface GraphqlClient {
+  /** Run a query or mutation; throws GraphqlRequestError on any GraphQL error. */
+  graphql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** Run a mutation whose ILLEGAL_TRANSITION / CONFLICT answer means "already done". */
+  apply<T>(mutation: string, variables?: Record<string, unknown>): Promise<Applied<T>>;
+}
+
+interface GraphqlResponse {
+  data?: unknown;
+  errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }>;
+}
+
+export function createGraphqlClient(target: ApiTarget, cause: CallCause): GraphqlClient {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/graphql-response+json, application/json',
+    authorization: `Bearer ${target.serviceToken}`,
+    traceparent: cause.traceparent,
+    'x-threefactor-cause': cause.trigger,
+    'x-threefactor-cause-event': cause.eventId,
+    ...(cause.tracestate ? { tracestate: cause.tracestate } : {}),
+  };
+
+  async function graphql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(target.apiUrl, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(target.timeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      const why = (err as Error).name === 'TimeoutError' ? 'timed out' : 'is unreachable';
+      throw new ApiUnavailable(`GraphQL API ${why}`);
+    }
+    const body = await res.json().then(
+      (b: unknown) => b as GraphqlResponse,
+      () => undefined,
+    );
+    if (body?.errors?.length) {
+      const codes = body.errors.map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'UNKNOWN'));
+      const messages = body.errors.map((e) => (typeof e.message === 'string' ? e.message : 'error'));
+      throw new GraphqlRequestError(`GraphQL API answered ${codes.join(', ')}: ${messages.join('; ')}`, codes);
+    }
+    if (!res.ok || !body || body.data === undefined || body.data === null) {
+      throw new ApiUnavailable(`GraphQL API answered HTTP ${res.status} without data`);
+    }
+    return body.data as T;
+  }
+
+  return {
+    graphql,
+    async apply<T>(mutation: string, variables?: Record<string, unknown>): Promise<Applied<T>> {
+      try {
+        return { applied: true, data: await graphql<T>(mutation, variables) };
+      } catch (err) {
+        const code = err instanceof GraphqlRequestError && err.codes.length === 1 ? err.codes[0] : undefined;
+        if (code && (ALREADY_APPLIED_CODES as readonly string[]).includes(code)) {
+          return { applied: false, code: code as AlreadyAppliedCode, message: err instanceof Error ? err.message : '' };
+        }
+        throw err;
+      }
+    },
+  };
+}
