@@ -40,7 +40,7 @@ export interface HandlerServer {
   drain(timeoutMs: number): Promise<void>;
 }
 
-export async function serveHandlers(handlers: Handler[], opts: ServeOptions): Promise<HandlerServer> {
+export async function serveHandlers(handlers: readonly Handler[], opts: ServeOptions): Promise<HandlerServer> {
   const byName = new Map(handlers.map((h) => [h.name, h]));
   if (byName.size !== handlers.length) throw new Error('two handlers share a name');
   // Throws at start on a malformed secret, not on the first delivery.

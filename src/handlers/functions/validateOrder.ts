@@ -1,0 +1,39 @@
+/**
+ * validate-order: on order.placed, check the order against the house rules
+ * (./orderRules.ts) and record the verdict. A redelivery finds the order
+ * already decided (ILLEGAL_TRANSITION) and succeeds without a second verdict.
+ */
+import { z } from 'zod';
+import { defineHandler } from '../kit/index.js';
+import { checkOrder, type OrderToCheck } from './orderRules.js';
+
+const ORDER = /* GraphQL */ `
+  query ValidateOrderRead($id: ID!) {
+    order(id: $id) { status deliveryAddress totalCents items { quantity } }
+  }
+`;
+
+const RECORD = /* GraphQL */ `
+  mutation RecordOrderValidation($orderId: ID!, $valid: Boolean!, $reason: String) {
+    recordOrderValidation(orderId: $orderId, valid: $valid, reason: $reason) { __typename }
+  }
+`;
+
+export const validateOrder = defineHandler({
+  name: 'validate-order',
+  on: ['order.placed'],
+  data: z.object({ orderId: z.uuid() }),
+  async handle({ data }, { graphql, apply }) {
+    const { order } = await graphql<{ order: (OrderToCheck & { status: string }) | null }>(ORDER, { id: data.orderId });
+    if (!order) return 'order-gone';
+    if (order.status !== 'placed') return 'already-applied';
+    const verdict = checkOrder(order);
+    const result = await apply(RECORD, {
+      orderId: data.orderId,
+      valid: verdict.valid,
+      reason: verdict.valid ? null : verdict.reason,
+    });
+    if (!result.applied) return 'already-applied';
+    return verdict.valid ? 'validated' : 'rejected';
+  },
+});
