@@ -1,9 +1,9 @@
 /**
  * assign-driver: on order.approved, give the order to an available driver.
- * Drivers are tried in the API's order; one taken meanwhile by another order
- * (CONFLICT) is skipped. With nobody free the call fails with RetryLater, and
- * the dispatcher tries again after a backoff. A redelivery finds the order
- * past `approved` (ILLEGAL_TRANSITION) and succeeds.
+ * Drivers are tried in the API's order; one who stopped being available
+ * meanwhile (CONFLICT) is skipped. With nobody free the call fails with
+ * RetryLater and the dispatcher tries again after a backoff. An order already
+ * past `approved` (a redelivery) is left as it is.
  */
 import { z } from 'zod';
 import { defineHandler, RetryLater } from '../kit/index.js';
@@ -16,7 +16,7 @@ const AVAILABLE = /* GraphQL */ `
 
 const ASSIGN = /* GraphQL */ `
   mutation AssignDriver($orderId: ID!, $driverId: ID!) {
-    assignDriver(orderId: $orderId, driverId: $driverId) { __typename }
+    assignDriver(orderId: $orderId, driverId: $driverId) { status }
   }
 `;
 
@@ -30,7 +30,7 @@ export const assignDriver = defineHandler({
       const result = await apply(ASSIGN, { orderId: data.orderId, driverId: driver.id });
       if (result.applied) return 'assigned';
       if (result.code === 'ILLEGAL_TRANSITION') return 'already-applied';
-      log.info({ driverId: driver.id }, 'driver taken meanwhile; trying the next');
+      log.info({ driverId: driver.id, why: result.message }, 'driver not assignable; trying the next');
     }
     throw new RetryLater('no driver is available', 30);
   },

@@ -1,10 +1,10 @@
 /**
  * validate-order: on order.placed, check the order against the house rules
- * (./orderRules.ts) and record the verdict. A redelivery finds the order
- * already decided (ILLEGAL_TRANSITION) and succeeds without a second verdict.
+ * (./orderRules.ts) and record the verdict. The rules are deterministic, and
+ * an order already decided (a redelivery) is left as it is.
  */
 import { z } from 'zod';
-import { defineHandler } from '../kit/index.js';
+import { defineHandler, RetryLater } from '../kit/index.js';
 import { checkOrder, type OrderToCheck } from './orderRules.js';
 
 const ORDER = /* GraphQL */ `
@@ -15,7 +15,7 @@ const ORDER = /* GraphQL */ `
 
 const RECORD = /* GraphQL */ `
   mutation RecordOrderValidation($orderId: ID!, $valid: Boolean!, $reason: String) {
-    recordOrderValidation(orderId: $orderId, valid: $valid, reason: $reason) { __typename }
+    recordOrderValidation(orderId: $orderId, valid: $valid, reason: $reason) { status }
   }
 `;
 
@@ -33,7 +33,9 @@ export const validateOrder = defineHandler({
       valid: verdict.valid,
       reason: verdict.valid ? null : verdict.reason,
     });
-    if (!result.applied) return 'already-applied';
-    return verdict.valid ? 'validated' : 'rejected';
+    if (result.applied) return verdict.valid ? 'validated' : 'rejected';
+    // Decided by a concurrent delivery of the same event since the read.
+    if (result.code === 'ILLEGAL_TRANSITION') return 'already-applied';
+    throw new RetryLater(result.message, 1);
   },
 });

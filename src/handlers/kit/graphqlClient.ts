@@ -22,23 +22,22 @@ export interface CallCause {
   tracestate?: string;
 }
 
-/** The answer to a state-changing call that may already have been applied by an earlier delivery. */
-export type Applied<T> =
-  | { applied: true; data: T }
-  | { applied: false; code: AlreadyAppliedCode; message: string };
-
 /**
- * The API's answers that mean "this change, or a later one, is already in
- * place": the order moved on (ILLEGAL_TRANSITION) or the row changed under us
- * (CONFLICT). On redelivery of the same event they are success, not failure.
+ * The answer to a state change. The API's state-machine refusals come back as
+ * values, because under at-least-once delivery they are often the good news:
+ *   ILLEGAL_TRANSITION  the order is past this step: a redelivery finds its work done;
+ *   CONFLICT            a concurrent change, or a row already settled (see the mutation).
+ * The function decides what each means for it; every other error throws.
  */
-export const ALREADY_APPLIED_CODES = ['ILLEGAL_TRANSITION', 'CONFLICT'] as const;
-export type AlreadyAppliedCode = (typeof ALREADY_APPLIED_CODES)[number];
+export type Applied<T> = { applied: true; data: T } | { applied: false; code: Refusal; message: string };
+
+export const REFUSALS = ['ILLEGAL_TRANSITION', 'CONFLICT'] as const;
+export type Refusal = (typeof REFUSALS)[number];
 
 export interface GraphqlClient {
   /** Run a query or mutation; throws GraphqlRequestError on any GraphQL error. */
   graphql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
-  /** Run a mutation whose ILLEGAL_TRANSITION / CONFLICT answer means "already done". */
+  /** Run a state-changing mutation; ILLEGAL_TRANSITION / CONFLICT come back as `applied: false`. */
   apply<T>(mutation: string, variables?: Record<string, unknown>): Promise<Applied<T>>;
 }
 
@@ -93,8 +92,8 @@ export function createGraphqlClient(target: ApiTarget, cause: CallCause): Graphq
         return { applied: true, data: await graphql<T>(mutation, variables) };
       } catch (err) {
         const code = err instanceof GraphqlRequestError && err.codes.length === 1 ? err.codes[0] : undefined;
-        if (code && (ALREADY_APPLIED_CODES as readonly string[]).includes(code)) {
-          return { applied: false, code: code as AlreadyAppliedCode, message: err instanceof Error ? err.message : '' };
+        if (code && (REFUSALS as readonly string[]).includes(code)) {
+          return { applied: false, code: code as Refusal, message: (err as Error).message };
         }
         throw err;
       }
