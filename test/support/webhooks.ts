@@ -71,3 +71,23 @@ export async function deliver(url: string, body: unknown, opts: SendOptions): Pr
   }
   return { status: res.status, body: parsed, headers: res.headers };
 }
+
+/** The delivery the dispatcher makes of a logged event: its payload plus `type` in data.new. */
+export function deliveryOf(
+  event: { id: string; type: string; payload: Record<string, unknown>; session: unknown; traceContext: unknown; createdAt: Date | string },
+  trigger: string,
+): HasuraEventPayload {
+  return {
+    id: event.id,
+    created_at: new Date(event.createdAt).toISOString(),
+    trigger: { name: trigger },
+    table: { schema: 'public', name: 'events' },
+    event: {
+      op: 'MANUAL',
+      data: { old: null, new: { type: event.type, ...event.payload } },
+      session_variables: (event.session as Record<string, string> | null) ?? null,
+      trace_context: (event.traceContext as Record<string, string> | null) ?? null,
+    },
+    delivery_info: { max_retries: 8, current_retry: 0 },
+  };
+}
