@@ -319,6 +319,32 @@ describe('draining and bounds', () => {
   });
 });
 
+describe('a sender that gives up mid-body', () => {
+  it('frees its slot: with room for one call, the next delivery still runs', async () => {
+    const lone = await serveHandlers([countRestaurants], {
+      port: 0,
+      webhookSecret: secret,
+      apiUrl: `${api.url}/graphql`,
+      serviceToken: await api.token('service'),
+      log: silent,
+      maxInFlight: 1,
+    });
+    try {
+      const { request } = await import('node:http');
+      await new Promise<void>((resolve) => {
+        const req = request(`${lone.url}/count-restaurants`, { method: 'POST', headers: { 'content-length': '1000' } });
+        req.on('error', () => resolve());
+        req.write('{"id":', () => setTimeout(() => req.destroy(), 50));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const res = await deliver(`${lone.url}/count-restaurants`, thing('after-abort'), { secret });
+      expect(res).toMatchObject({ status: 200, body: { outcome: 'after-abort:3' } });
+    } finally {
+      await lone.drain(1000);
+    }
+  });
+});
+
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));

@@ -58,8 +58,10 @@ export async function serveHandlers(handlers: readonly Handler[], opts: ServeOpt
   async function call(handler: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBody) return refuse(res, 413, `body exceeds ${maxBody} bytes`);
-    const body = await readBody(req, maxBody);
-    if (body === undefined) return refuse(res, 413, `body exceeds ${maxBody} bytes`);
+    const read = await readBody(req, maxBody);
+    if ('tooLarge' in read) return refuse(res, 413, `body exceeds ${maxBody} bytes`);
+    if ('aborted' in read) return;
+    const { body } = read;
 
     try {
       webhook.verify(body, signatureHeaders(req), { jsonParse: false });
@@ -119,6 +121,8 @@ export async function serveHandlers(handlers: readonly Handler[], opts: ServeOpt
       .finally(() => calls--);
   });
   server.keepAliveTimeout = 65_000;
+  // A sender gets this long to deliver its request (slow-body protection); the function's run is not counted.
+  server.requestTimeout = 30_000;
 
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
@@ -152,22 +156,26 @@ function refuse(res: ServerResponse, status: number, error: string, retryAfterSe
   sendJson(res, status, { error });
 }
 
-/** The body as text, or undefined once it passes `max` bytes (reading stops there). */
-function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
+type BodyRead = { body: string } | { tooLarge: true } | { aborted: true };
+
+/** The body as text; reading stops once it passes `max` bytes or the client goes away. */
+function readBody(req: IncomingMessage, max: number): Promise<BodyRead> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > max) {
         req.pause();
-        resolve(undefined);
+        resolve({ tooLarge: true });
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('end', () => resolve({ body: Buffer.concat(chunks).toString('utf8') }));
+    // After 'end' this is a no-op (a promise settles once); before it, the sender gave up.
+    req.on('close', () => resolve({ aborted: true }));
+    req.on('error', () => resolve({ aborted: true }));
   });
 }
 
