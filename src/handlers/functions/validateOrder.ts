@@ -4,7 +4,7 @@
  * an order already decided (a redelivery) is left as it is.
  */
 import { z } from 'zod';
-import { defineHandler, RetryLater } from '../kit/index.js';
+import { defineHandler, PermanentFailure, RetryLater } from '../kit/index.js';
 import { checkOrder, type OrderToCheck } from './orderRules.js';
 
 const ORDER = /* GraphQL */ `
@@ -25,7 +25,7 @@ export const validateOrder = defineHandler({
   data: z.object({ orderId: z.uuid() }),
   async handle({ data }, { graphql, apply }) {
     const { order } = await graphql<{ order: (OrderToCheck & { status: string }) | null }>(ORDER, { id: data.orderId });
-    if (!order) return 'order-gone';
+    if (!order) throw new PermanentFailure(`order ${data.orderId} does not exist`);
     if (order.status !== 'placed') return 'already-applied';
     const verdict = checkOrder(order);
     const result = await apply(RECORD, {
