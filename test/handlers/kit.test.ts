@@ -196,7 +196,7 @@ describe('failures map to the retry convention', () => {
 });
 
 describe('write-back requests', () => {
-  it('carry the service token, continue the delivery trace and name the causing trigger and event', async () => {
+  it('carry the service token, continue the delivery trace and pass back the causing trigger', async () => {
     const seen: IncomingHttpHeaders[] = [];
     // Records what reaches "the API"; the real API does not echo request headers.
     const recorder = createServer((req, res) => {
@@ -222,12 +222,17 @@ describe('write-back requests', () => {
       expect(res.status).toBe(200);
       const headers = seen[0]!;
       expect(headers.authorization).toBe('Bearer the-service-token');
-      expect(headers['x-threefactor-cause']).toBe('count-on-thing');
-      expect(headers['x-threefactor-cause-event']).toBe('evt-1');
+      expect(headers['x-threefactor-trigger']).toBe('count-on-thing');
       const [, sentTrace, sentSpan] = String(headers.traceparent).split('-');
       expect(sentTrace).toBe(traceId);
       // The handler is its own span, a child of the delivery's.
       expect(sentSpan).not.toBe('00f067aa0ba902b7');
+
+      // In-process there is no header: the trace comes from the body's trace_context (Hasura form).
+      const otherTrace = 'a3ce929d0e0e47364bf92f3577b34da6';
+      const inProcess = toInProcess(countRestaurants, { apiUrl: `http://127.0.0.1:${(recorder.address() as AddressInfo).port}/graphql`, serviceToken: 't', log: silent });
+      await inProcess(domainEvent('thing.happened', { thingId: 'y' }, { traceparent: `00-${otherTrace}-00f067aa0ba902b7-01` }));
+      expect(String(seen[1]!.traceparent).split('-')[1]).toBe(otherTrace);
     } finally {
       await lone.drain(1000);
       await new Promise((resolve) => recorder.close(resolve));
@@ -240,6 +245,14 @@ describe('in-process', () => {
     const before = ran['count-restaurants'] ?? 0;
     const fn = toInProcess(countRestaurants, { apiUrl: `${api.url}/graphql`, serviceToken: await api.token('service'), log: silent });
     await fn(thing());
+    expect(ran['count-restaurants']).toBe(before + 1);
+  });
+
+  it('stops its API calls when the dispatcher aborts the attempt', async () => {
+    const before = ran['count-restaurants'] ?? 0;
+    const fn = toInProcess(countRestaurants, { apiUrl: `${api.url}/graphql`, serviceToken: await api.token('service'), log: silent });
+    const failure = await fn(thing(), AbortSignal.abort()).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ status: 503, message: 'GraphQL API call was abandoned' });
     expect(ran['count-restaurants']).toBe(before + 1);
   });
 

@@ -4,17 +4,22 @@
  * in-flight call finish its write-back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_SECRET } from '../support/api.js';
+import { startTestApi, TEST_SECRET, type TestApi } from '../support/api.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { eventsOf, ids, ok, Q, seeded, tokensFor, type OrderView } from '../support/orders.js';
 import { runCommand } from '../support/processes.js';
-import { newWebhookSecret } from '../support/webhooks.js';
+import { deliver, deliveryOf, newWebhookSecret } from '../support/webhooks.js';
 
 let db: TestDatabase;
+let api: TestApi;
 beforeAll(async () => {
   db = await freshDatabase();
+  await seeded(db);
+  api = await startTestApi(db);
 });
 afterAll(async () => {
-  await db.drop();
+  await api?.close();
+  await db?.drop();
 });
 
 const base = { NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', HANDLERS_PORT: '0', AUTH_JWT_SECRET: TEST_SECRET };
@@ -57,4 +62,57 @@ describe('the handlers process', () => {
       proc.child.kill('SIGKILL');
     }
   });
+
+  it('on SIGTERM finishes the in-flight call (its write-back included), refuses new connections, then exits 0', async () => {
+    const secret = newWebhookSecret();
+    const tokens = await tokensFor(api);
+    const order = ok(
+      await api.gql<{ placeOrder: OrderView }>(
+        Q.place,
+        { input: { restaurantId: ids.napoli, deliveryAddress: '9 Quay St', items: [{ menuItemId: ids.margherita, quantity: 1 }] } },
+        tokens.alice,
+      ),
+    ).placeOrder;
+    const event = deliveryOf((await eventsOf(db, order.id))[0]!, 'validate-order');
+    const proc = runCommand(['handlers'], {
+      ...base,
+      WEBHOOK_SECRET: secret,
+      API_URL: `${api.url}/graphql`,
+      SERVICE_TOKEN: await api.token('service', 'handlers'),
+    });
+    // Hold the order row so the function's write-back waits inside the API.
+    const lock = await db.sql.reserve();
+    try {
+      const { url } = await proc.waitForLog((l) => l.msg === 'handlers listening');
+      await lock`begin`;
+      await lock`select 1 from orders where id = ${order.id} for update`;
+      const inFlight = deliver(`${String(url)}/validate-order`, event, { secret });
+      await waitFor(async () => {
+        const [row] = await db.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+        return row!.n > 0;
+      });
+
+      proc.child.kill('SIGTERM');
+      await proc.waitForLog((l) => l.msg === 'draining');
+      await expect(fetch(`${String(url)}/healthz`)).rejects.toThrow();
+      expect(proc.child.exitCode).toBeNull();
+
+      await lock`commit`;
+      expect(await inFlight).toMatchObject({ status: 200, body: { ok: true, outcome: 'validated' } });
+      expect((await proc.exited).code).toBe(0);
+      expect((await eventsOf(db, order.id)).map((e) => e.type)).toEqual(['order.placed', 'order.validated']);
+    } finally {
+      lock.release();
+      proc.child.kill('SIGKILL');
+    }
+  });
 });
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -8,25 +8,34 @@ import type { HasuraEventPayload } from '../../src/events/payload.js';
 
 export const newWebhookSecret = (): string => `whsec_${randomBytes(24).toString('base64')}`;
 
-/** A domain event as the dispatcher delivers it: the payload fields plus `type` in data.new. */
+/**
+ * A domain event as the dispatcher delivers it: like a row insert into its
+ * aggregate type, `data.new` = payload + `event_type`, trace as Hasura's
+ * {trace_id, span_id}.
+ */
 export function domainEvent(
   type: string,
   payload: Record<string, unknown>,
-  opts: { id?: string; trigger?: string; traceparent?: string; attempt?: number } = {},
+  opts: { id?: string; trigger?: string; traceparent?: string; attempt?: number; aggregateType?: string } = {},
 ): HasuraEventPayload {
   return {
     id: opts.id ?? randomUUID(),
     created_at: new Date().toISOString(),
     trigger: { name: opts.trigger ?? 'test-trigger' },
-    table: { schema: 'public', name: 'events' },
+    table: { schema: 'public', name: opts.aggregateType ?? 'order' },
     event: {
-      op: 'MANUAL',
-      data: { old: null, new: { type, ...payload } },
+      op: 'INSERT',
+      data: { old: null, new: { ...payload, event_type: type } },
       session_variables: { 'x-hasura-role': 'customer', 'x-hasura-user-id': 'someone' },
-      trace_context: opts.traceparent ? { traceparent: opts.traceparent } : null,
+      trace_context: hasuraTrace(opts.traceparent),
     },
     delivery_info: { max_retries: 5, current_retry: opts.attempt ?? 0 },
   };
+}
+
+function hasuraTrace(traceparent: string | undefined): { trace_id: string; span_id: string } | null {
+  const [, traceId, spanId] = traceparent?.split('-') ?? [];
+  return traceId && spanId ? { trace_id: traceId, span_id: spanId } : null;
 }
 
 export interface Delivery {
@@ -72,22 +81,29 @@ export async function deliver(url: string, body: unknown, opts: SendOptions): Pr
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
-/** The delivery the dispatcher makes of a logged event: its payload plus `type` in data.new. */
+/** The delivery the dispatcher makes of a logged event (see domainEvent). */
 export function deliveryOf(
-  event: { id: string; type: string; payload: Record<string, unknown>; session: unknown; traceContext: unknown; createdAt: Date | string },
+  event: {
+    id: string;
+    type: string;
+    aggregateType: string;
+    payload: Record<string, unknown>;
+    session: unknown;
+    traceContext: unknown;
+    createdAt: Date | string;
+  },
   trigger: string,
 ): HasuraEventPayload {
-  return {
+  const body = domainEvent(event.type, event.payload, {
     id: event.id,
+    trigger,
+    aggregateType: event.aggregateType,
+    traceparent: (event.traceContext as { traceparent?: string } | null)?.traceparent,
+  });
+  return {
+    ...body,
     created_at: new Date(event.createdAt).toISOString(),
-    trigger: { name: trigger },
-    table: { schema: 'public', name: 'events' },
-    event: {
-      op: 'MANUAL',
-      data: { old: null, new: { type: event.type, ...event.payload } },
-      session_variables: (event.session as Record<string, string> | null) ?? null,
-      trace_context: (event.traceContext as Record<string, string> | null) ?? null,
-    },
+    event: { ...body.event, session_variables: (event.session as Record<string, string> | null) ?? null },
     delivery_info: { max_retries: 8, current_retry: 0 },
   };
 }

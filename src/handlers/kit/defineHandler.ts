@@ -37,6 +37,8 @@ export interface HandlerRuntime {
   /** The delivery's `traceparent` header; falls back to the event's trace_context. */
   traceparent?: string;
   tracestate?: string;
+  /** Aborts the function's API calls (delivery timed out, sender gone, dispatcher draining). */
+  signal?: AbortSignal;
 }
 
 export interface Handler {
@@ -73,9 +75,9 @@ export function defineHandler<S extends z.ZodType>(spec: HandlerSpec<S>): Handle
         if (!data.success) throw new PermanentFailure(`${type} event lacks what ${spec.name} needs: ${describeIssue(data.error)}`);
         const client = createGraphqlClient(runtime.api, {
           trigger: payload.trigger.name,
-          eventId: payload.id,
           traceparent: trace.traceparent,
           tracestate: trace.tracestate,
+          signal: runtime.signal,
         });
         const outcome = (await spec.handle(toHandlerEvent(payload, data.data), { ...client, log })) ?? 'done';
         log.info({ outcome, ms: elapsed(started) }, 'handled');

@@ -76,11 +76,12 @@ export interface HandlerEvent<D> {
 }
 
 /**
- * The domain event's type. The dispatcher puts it beside the payload fields
- * in `event.data.new.type`; table-capture events have none.
+ * The domain event's type. The dispatcher delivers a domain event like a row
+ * insert (op INSERT, table = its aggregate type) whose `data.new` is the
+ * payload plus `event_type`; table-capture events have none.
  */
 export function eventType(payload: HasuraEventPayload): string | null {
-  const type = payload.event.data.new?.type;
+  const type = payload.event.data.new?.event_type;
   return typeof type === 'string' ? type : null;
 }
 

@@ -1,8 +1,9 @@
 /**
  * The write-back path: a small GraphQL-over-HTTP client that calls the API
- * as the service role, continues the event's trace, and names the trigger
- * and event that caused the call (`x-threefactor-cause`,
- * `x-threefactor-cause-event`) so the API can record it and loops can be seen.
+ * as the service role, continues the event's trace, and passes back the
+ * trigger that caused the call (the `x-threefactor-trigger` header the
+ * dispatcher delivered with), so events it writes are not routed to that same
+ * trigger again (the loop guard).
  */
 import { ApiUnavailable, GraphqlRequestError } from './errors.js';
 
@@ -15,11 +16,15 @@ export interface ApiTarget {
   timeoutMs?: number;
 }
 
+/** Same name as on the delivery: the trigger travels unchanged from dispatcher to API. */
+export const CAUSE_HEADER = 'x-threefactor-trigger';
+
 export interface CallCause {
   trigger: string;
-  eventId: string;
   traceparent: string;
   tracestate?: string;
+  /** Aborts in-flight calls: the delivery timed out or its sender went away. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -52,22 +57,22 @@ export function createGraphqlClient(target: ApiTarget, cause: CallCause): Graphq
     accept: 'application/graphql-response+json, application/json',
     authorization: `Bearer ${target.serviceToken}`,
     traceparent: cause.traceparent,
-    'x-threefactor-cause': cause.trigger,
-    'x-threefactor-cause-event': cause.eventId,
+    [CAUSE_HEADER]: cause.trigger,
     ...(cause.tracestate ? { tracestate: cause.tracestate } : {}),
   };
 
   async function graphql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+    const timeout = AbortSignal.timeout(target.timeoutMs ?? 10_000);
     let res: Response;
     try {
       res = await fetch(target.apiUrl, {
         method: 'POST',
         headers,
         body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(target.timeoutMs ?? 10_000),
+        signal: cause.signal ? AbortSignal.any([timeout, cause.signal]) : timeout,
       });
-    } catch (err) {
-      const why = (err as Error).name === 'TimeoutError' ? 'timed out' : 'is unreachable';
+    } catch {
+      const why = cause.signal?.aborted ? 'call was abandoned' : timeout.aborted ? 'timed out' : 'is unreachable';
       throw new ApiUnavailable(`GraphQL API ${why}`);
     }
     const body = await res.json().then(

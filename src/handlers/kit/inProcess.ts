@@ -21,10 +21,10 @@ export interface InProcessOptions {
 export function toInProcess(handler: Handler, opts: InProcessOptions): InProcessHandler {
   const log = (opts.log ?? createLogger()).child({ component: 'handlers', transport: 'in-process' });
   const api = { apiUrl: opts.apiUrl, serviceToken: opts.serviceToken, timeoutMs: opts.apiTimeoutMs };
-  return async (payload: HasuraEventPayload) => {
+  return async (payload: HasuraEventPayload, signal?: AbortSignal) => {
     // Same check as the HTTP edge, so a body that works in-process works as a webhook.
     const checked = checkEnvelope(payload);
     if (!checked.ok) throw new HandlerFailure(checked.message, 400);
-    await handler.invoke(checked.payload, { api, log });
+    await handler.invoke(checked.payload, { api, log, signal });
   };
 }

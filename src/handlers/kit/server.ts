@@ -79,12 +79,18 @@ export async function serveHandlers(handlers: readonly Handler[], opts: ServeOpt
     const checked = checkEnvelope(json);
     if (!checked.ok) return sendJson(res, 400, { error: checked.message });
 
+    // The sender gone before the answer (its timeout): stop the function's API calls.
+    const abandoned = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abandoned.abort();
+    });
     try {
       const outcome = await handler.invoke(checked.payload, {
         api,
         log,
         traceparent: header(req, 'traceparent'),
         tracestate: header(req, 'tracestate'),
+        signal: abandoned.signal,
       });
       sendJson(res, 200, { ok: true, outcome });
     } catch (err) {
