@@ -18,7 +18,10 @@ export interface InProcessOptions {
   apiTimeoutMs?: number;
 }
 
-export function toInProcess(handler: Handler, opts: InProcessOptions): InProcessHandler {
+/** An InProcessHandler (the dispatcher's contract) that also stops when the attempt is aborted. */
+export type AbortableInProcessHandler = InProcessHandler & ((payload: HasuraEventPayload, signal?: AbortSignal) => Promise<void>);
+
+export function toInProcess(handler: Handler, opts: InProcessOptions): AbortableInProcessHandler {
   const log = (opts.log ?? createLogger()).child({ component: 'handlers', transport: 'in-process' });
   const api = { apiUrl: opts.apiUrl, serviceToken: opts.serviceToken, timeoutMs: opts.apiTimeoutMs };
   return async (payload: HasuraEventPayload, signal?: AbortSignal) => {
