@@ -48,6 +48,14 @@ export const configSchema = z
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
     MAX_BATCH_SIZE: z.coerce.number().int().min(1).default(10),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+    /**
+     * `start` runs the dispatcher and the handler functions (in-process) inside
+     * the API process: the whole system in one process, for development. Off in
+     * production unless set: there each role runs as its own process.
+     */
+    ALL_IN_ONE: bool.optional(),
+    /** `start` loads the demo data into an empty database. Off in production unless set. */
+    SEED_DEMO_DATA: bool.optional(),
     /** Standard Webhooks signing secret shared by the dispatcher and the handlers. */
     WEBHOOK_SECRET: z
       .string()
