@@ -11,7 +11,8 @@ export interface AttemptLog {
   attempt: number;
   dispatcherId: string;
   outcome: 'delivered' | 'retry' | 'dead';
-  startedAt: Date;
+  /** ISO 8601 (the pool's drizzle client returns timestamps as PostgreSQL text, so it is formatted here). */
+  startedAt: string;
   durationMs: number;
   httpStatus: number | null;
   /** The first few KB of the response, as stored. */
@@ -23,7 +24,7 @@ export async function recentAttempts(sql: Queryable, deliveryIds: readonly strin
   if (deliveryIds.length === 0) return [];
   const rows = await sql<AttemptLog[]>`
     select a.delivery_id as "deliveryId", a.attempt, a.dispatcher_id as "dispatcherId", a.outcome,
-           a.started_at as "startedAt", a.duration_ms as "durationMs", a.http_status as "httpStatus",
+           to_json(a.started_at) #>> '{}' as "startedAt", a.duration_ms as "durationMs", a.http_status as "httpStatus",
            a.response_body as "responseBody", a.error
     from unnest(${deliveryIds as string[]}::uuid[]) as k(id)
     cross join lateral (
@@ -33,5 +34,5 @@ export async function recentAttempts(sql: Queryable, deliveryIds: readonly strin
       order by attempt desc, id desc
       limit ${perDelivery}
     ) as a`;
-  return rows.sort((x, y) => x.attempt - y.attempt || x.startedAt.getTime() - y.startedAt.getTime());
+  return rows.sort((x, y) => x.attempt - y.attempt || x.startedAt.localeCompare(y.startedAt));
 }
