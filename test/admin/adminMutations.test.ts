@@ -90,7 +90,9 @@ describe('redeliver', () => {
         { ids: [target.id] },
       ),
     ).redeliverDeliveries;
-    expect(res).toEqual({ count: 1, skippedIds: [], deliveries: [{ id: target.id, status: 'pending' }] });
+    expect(res).toMatchObject({ count: 1, skippedIds: [], deliveries: [{ id: target.id }] });
+    // Read back right after the call: a dispatcher may already have claimed or even delivered it.
+    expect(['pending', 'running', 'delivered']).toContain(res.deliveries[0]!.status);
     await waitFor('the redelivered letter delivered', async () => (await deliveriesOf('adm-flaky', 'delivered')).length === 1);
     const [done] = await deliveriesOf('adm-flaky', 'delivered');
     expect(done).toMatchObject({ id: target.id, attemptCount: 2, maxAttempts: 2 });

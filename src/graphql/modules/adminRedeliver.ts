@@ -27,7 +27,7 @@ interface RedeliverResult {
 const RedeliverResultRef = builder.objectRef<RedeliverResult>('RedeliverResult').implement({
   fields: (t) => ({
     count: t.int({ resolve: (r) => r.deliveries.length }),
-    deliveries: t.field({ type: [DeliveryRef], description: 'The deliveries now pending, due at once.', resolve: (r) => r.deliveries }),
+    deliveries: t.field({ type: [DeliveryRef], description: 'The deliveries made due at once (read after the call: a dispatcher may already be running them).', resolve: (r) => r.deliveries }),
     skippedIds: t.idList({
       description: 'Ids not redelivered: unknown, or running right now (let it finish, then redeliver if needed).',
       resolve: (r) => r.skippedIds,
