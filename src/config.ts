@@ -69,6 +69,12 @@ export const configSchema = z
       .string()
       .regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'must be whsec_<base64>; generate one with: echo whsec_$(openssl rand -base64 32)')
       .optional(),
+    /** Handler functions: where they write back (the GraphQL endpoint), as whom, and where they listen. */
+    API_URL: url(['http:', 'https:']).default('http://127.0.0.1:4000/graphql'),
+    SERVICE_TOKEN: z.string().min(1).optional(),
+    HANDLERS_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
+    /** Comma-separated function names to serve; all when unset. */
+    HANDLERS: z.string().optional(),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {

@@ -12,6 +12,9 @@ import { withEventTransaction } from '../../src/events/transaction.js';
 import { drivers } from '../../src/db/schema/domain.js';
 import { eq } from 'drizzle-orm';
 import { connect } from '../../src/db/client.js';
+import { createAuthenticator, mintToken } from '../../src/server/auth.js';
+import { buildContext } from '../../src/server/yoga.js';
+import { TEST_SECRET, testConfig } from '../support/api.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
 import { startReceiver, waitFor, type Receiver } from '../support/receiver.js';
@@ -171,5 +174,16 @@ describe('trigger sync', () => {
     await expect(syncTriggers(db.sql, [{ ...audit, name: 'x', target: { kind: 'webhook', url: 'ftp://nope' } }])).rejects.toThrow('event trigger "x": target.url must be an http(s) URL');
     await expect(syncTriggers(db.sql, [audit, audit])).rejects.toThrow('event trigger "driver_audit" is declared twice');
     await expect(syncTriggers(db.sql, [{ ...audit, name: 'y', match: { kind: 'event', types: ['a*b'] } }])).rejects.toThrow('may only end with "*"');
+  });
+});
+
+describe('loop guard through the API', () => {
+  it('takes the causing trigger from x-threefactor-trigger for the service role only', async () => {
+    const deps = { auth: createAuthenticator(testConfig()), database: db, log: testLog() };
+    const ctx = async (role: 'service' | 'customer', causedBy: string) =>
+      (await buildContext(deps, { token: await mintToken(TEST_SECRET, { role, sub: role }), causedBy })).events.causedBy;
+    expect(await ctx('service', 'driver_availability')).toBe('driver_availability');
+    expect(await ctx('customer', 'driver_availability')).toBeNull();
+    expect(await ctx('service', "x'; drop table events")).toBeNull();
   });
 });

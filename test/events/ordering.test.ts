@@ -96,7 +96,10 @@ describe('ordering by key', () => {
     await emitEvents(db, [{ type: 'field.a', aggregateType: 'x', aggregateId: '1', payload: { customer: 'c', step: 'c1' } }]);
     await emitEvents(db, [{ type: 'field.a', aggregateType: 'x', aggregateId: '2', payload: { customer: 'c', step: 'c2' } }]);
     await emitEvents(db, [{ type: 'field.a', aggregateType: 'x', aggregateId: '3', payload: { customer: 'd', step: 'd1' } }]);
-    await waitFor('c2 delivered', () => receiver.forTrigger('by_field').some((r) => data(r).step === 'c2'));
+    await waitFor('c2 and d1 delivered', async () => {
+      const [r] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where trigger_name = 'by_field' and status = 'delivered'`;
+      return r!.n === 2;
+    });
     const steps = receiver.forTrigger('by_field').map((r) => data(r).step);
     // c1 failed twice (dead after its last attempt) before c2 went; d1 did not wait for c.
     expect(steps.filter((s) => s === 'c1')).toHaveLength(2);

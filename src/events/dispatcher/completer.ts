@@ -1,14 +1,13 @@
 /**
- * Batched completion: outcomes are buffered and written together, one
- * statement for the deliveries and one for the attempts, in one transaction.
+ * Batched completion: outcomes are buffered and written together, deliveries
+ * and attempts in one statement (sql/completeDeliveries.ts).
  * If the database is unreachable the batch stays buffered and is retried
  * with backoff; the leases are kept alive by the heartbeat meanwhile, and if
  * they expire anyway the delivery is simply sent again (at least once).
  */
 import type { Sql } from '../../db/client.js';
 import type { Logger } from '../../log.js';
-import { completeDeliveries, type DeliveryOutcome } from '../sql/completeDeliveries.js';
-import { recordAttempts, type AttemptRecord } from '../sql/recordAttempts.js';
+import { completeDeliveries, type AttemptRecord, type DeliveryOutcome } from '../sql/completeDeliveries.js';
 
 export interface CompletedAttempt {
   outcome: DeliveryOutcome;
@@ -96,15 +95,12 @@ export class Completer {
   private async write(batch: CompletedAttempt[]): Promise<boolean> {
     const { sql, dispatcherId } = this.o;
     try {
-      const applied = await sql.begin(async (tx) => {
-        const ids = await completeDeliveries(tx, dispatcherId, batch.map((c) => c.outcome));
-        await recordAttempts(
-          tx,
-          dispatcherId,
-          batch.flatMap((c) => (c.attempt ? [c.attempt] : [])),
-        );
-        return ids;
-      });
+      const applied = await completeDeliveries(
+        sql,
+        dispatcherId,
+        batch.map((c) => c.outcome),
+        batch.flatMap((c) => (c.attempt ? [c.attempt] : [])),
+      );
       this.failures = 0;
       this.o.onFlushed(batch, new Set(applied));
       return true;
