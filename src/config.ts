@@ -38,6 +38,22 @@ export const configSchema = z
     DISPATCH_POLL_MS: z.coerce.number().int().min(10).default(1_000),
     /** Lease per claimed delivery, renewed by a heartbeat: how soon a killed dispatcher's work is re-run. */
     DISPATCH_LEASE_MS: z.coerce.number().int().min(1_000).default(10_000),
+    /**
+     * Retention, run by one dispatcher at a time (src/events/retention.ts).
+     * Delivered deliveries and their attempt logs older than this many days
+     * are deleted in small batches; 0 keeps them.
+     */
+    RETENTION_DELIVERED_DAYS: z.coerce.number().min(0).default(7),
+    /** Dead deliveries (the dead-letter queue) are kept unless this is set. */
+    RETENTION_DEAD_DAYS: z.coerce.number().positive().optional(),
+    /** The event log is history and kept unless this is set; events with an unfinished or dead delivery are always kept. */
+    RETENTION_EVENTS_DAYS: z.coerce.number().positive().optional(),
+    RETENTION_INTERVAL_MS: z.coerce.number().int().min(1_000).default(600_000),
+    /** Rows per DELETE statement, and the pause between two: no long locks, no vacuum storm. */
+    RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
+    RETENTION_BATCH_PAUSE_MS: z.coerce.number().int().min(0).default(100),
+    /** A /metrics listener for processes without an HTTP server (the dispatcher); 0 = none. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
     AUTH_JWT_ISSUER: z.string().optional(),

@@ -97,11 +97,13 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
   const pollMs = opts.pollMs ?? DISPATCHER_DEFAULTS.pollMs;
   const leaseMs = opts.leaseMs ?? DISPATCHER_DEFAULTS.leaseMs;
   const handlers = opts.inProcessHandlers ?? {};
+  const lowWater = Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 2));
   const attemptContext = { signer: new Webhook(opts.webhookSecret), env: opts.env ?? process.env, handlers };
 
-  if (opts.triggers) await syncTriggers(sql as Database['sql'], opts.triggers, log);
+  if (opts.triggers) await syncTriggers(sql, opts.triggers, log);
   const registry = new TriggerRegistry(sql, handlers);
   await registry.refresh();
+  if (registry.invalid.length) log.error({ triggers: registry.invalid }, 'event triggers with invalid definitions are not delivered');
 
   const inflight = new Map<string, InFlight>();
   let stopping = false;
@@ -114,7 +116,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
   let wakeAt = Infinity;
 
   const completer = new Completer({
-    sql: sql as Database['sql'],
+    sql,
     dispatcherId: id,
     log,
     maxBatch: batchSize,
@@ -154,7 +156,9 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     while (wakeRequested && !stopping) {
       wakeRequested = false;
       const free = concurrency - inflight.size;
-      if (free <= 0) {
+      // Refill in batches, not one slot at a time: while work is in flight,
+      // wait until at least half a batch of slots is free (a low-water mark).
+      if (free <= 0 || (inflight.size > 0 && free < lowWater)) {
         moreLikely = true;
         return;
       }
@@ -234,12 +238,16 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     opts.hooks?.onOutcome?.(d.triggerName, a.outcome, ms);
   }
 
+  /**
+   * Keeps the leases of in-flight and not-yet-written deliveries alive. A
+   * lease lost anyway (a long stall) shows up when its outcome is written
+   * and not applied (see onFlushed).
+   */
   async function heartbeat(): Promise<void> {
     const ids = [...inflight.keys(), ...completer.pendingIds()];
     if (ids.length === 0) return;
     try {
-      const lost = await extendLeases(sql, id, ids, leaseMs);
-      if (lost.length) log.warn({ deliveries: lost }, 'leases lost (expired and reclaimed); their outcomes will be ignored');
+      await extendLeases(sql, id, ids, leaseMs);
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'lease heartbeat failed');
     }

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../log.js';
 import { healthz, readyz, type Readiness } from './health.js';
-import { registry } from './metrics.js';
+import { serveMetrics } from './metrics.js';
 import type { Yoga } from './yoga.js';
 
 export interface ApiServer {
@@ -39,10 +39,7 @@ export function createApiServer(opts: { yoga: Yoga; sql: Sql; log: Logger }): Ap
     if (path === '/healthz') return healthz(res);
     if (path === '/readyz') return void readyz(res, opts.sql, readiness);
     if (path === '/metrics') {
-      void registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': registry.contentType });
-        res.end(text);
-      });
+      void serveMetrics(res);
       return;
     }
     void opts.yoga(req, res, { requestId: requestIdOf(req, res) });

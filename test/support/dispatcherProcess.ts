@@ -20,10 +20,9 @@ export interface DispatcherProcess {
   stderr(): string;
 }
 
-export function spawnDispatcher(env: Record<string, string>): DispatcherProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dispatch'], {
-    cwd: ROOT,
-    env: {
+/** `env` overrides the defaults below; an undefined value unsets the variable. */
+export function spawnDispatcher(env: Record<string, string | undefined>): DispatcherProcess {
+  const merged: Record<string, string | undefined> = {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
@@ -31,7 +30,10 @@ export function spawnDispatcher(env: Record<string, string>): DispatcherProcess 
       DISPATCH_POLL_MS: '200',
       DISPATCH_LEASE_MS: '1000',
       ...env,
-    },
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dispatch'], {
+    cwd: ROOT,
+    env: Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
