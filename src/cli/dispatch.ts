@@ -10,10 +10,13 @@ import type { Database } from '../db/client.js';
 import { openDatabase } from '../db/database.js';
 import { startDispatcher } from '../events/dispatcher.js';
 import { HasuraMetadataError, loadHasuraMetadataFile } from '../events/hasuraMetadata.js';
+import { deliveryMetricsHooks, watchDeliveryQueues } from '../events/metrics.js';
+import { startRetention } from '../events/retention.js';
 import type { InProcessHandler, TriggerDefinition } from '../events/triggerDefinition.js';
 import { TriggerDefinitionError } from '../events/triggers/routing.js';
 import { handlerTriggers } from '../handlers/triggers.js';
 import type { Logger } from '../log.js';
+import { startMetricsServer } from '../server/metricsServer.js';
 import { fail, runService, type Running } from './runtime.js';
 
 /** Triggers this process declares: the Hasura file's, plus any from code passed by the caller. */
@@ -33,7 +36,11 @@ export interface DispatchSetup {
   inProcessHandlers?: Record<string, InProcessHandler>;
 }
 
-/** Start a dispatcher on an open database; operator errors become one line and exit 2. */
+/**
+ * Start a dispatcher on an open database, with its metrics hooks and the
+ * retention sweeper (one process at a time runs it, under an advisory lock).
+ * Operator errors become one line and exit 2.
+ */
 export async function launchDispatcher(config: Config, log: Logger, database: Database, setup: DispatchSetup): Promise<Running> {
   let dispatcher;
   try {
@@ -47,13 +54,18 @@ export async function launchDispatcher(config: Config, log: Logger, database: Da
       concurrency: config.DISPATCH_CONCURRENCY,
       pollMs: config.DISPATCH_POLL_MS,
       leaseMs: config.DISPATCH_LEASE_MS,
+      hooks: deliveryMetricsHooks(),
     });
   } catch (err) {
     if (err instanceof TriggerDefinitionError || err instanceof ConfigError) fail(err.message);
     throw err;
   }
+  const retention = startRetention({ database, log, config });
   return {
-    stop: () => dispatcher.stop({ deadlineMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 1_000) }),
+    async stop() {
+      await retention.stop();
+      await dispatcher.stop({ deadlineMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 1_000) });
+    },
   };
 }
 
@@ -75,9 +87,14 @@ export async function dispatch(): Promise<void> {
       await database.close();
       throw err;
     }
+    // This process has no API server: /metrics gets a listener of its own when METRICS_PORT is set.
+    const unwatchQueues = watchDeliveryQueues(database.sql, log);
+    const metrics = config.METRICS_PORT > 0 ? await startMetricsServer(config.METRICS_PORT, log, config.HOST) : undefined;
     return {
       async stop() {
         await dispatcher.stop();
+        await metrics?.close();
+        unwatchQueues();
         await database.close();
       },
     };
