@@ -58,6 +58,8 @@ export async function launchDispatcher(config: Config, log: Logger, database: Da
     });
   } catch (err) {
     if (err instanceof TriggerDefinitionError || err instanceof ConfigError) fail(err.message);
+    // undefined_table: a trigger captures a table that does not exist; the message names both.
+    if ((err as { code?: string }).code === '42P01') fail((err as Error).message);
     throw err;
   }
   const retention = startRetention({ database, log, config });
