@@ -83,6 +83,8 @@ export const configSchema = z
     HANDLERS_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
     /** Comma-separated function names to serve; all when unset. */
     HANDLERS: z.string().optional(),
+    /** Per subscription: events a stream may buffer, or distinct states a live feed may hold, for a slow client. */
+    SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).default(1000),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {
