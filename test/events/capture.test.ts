@@ -13,6 +13,7 @@ import { drivers } from '../../src/db/schema/domain.js';
 import { eq } from 'drizzle-orm';
 import { connect } from '../../src/db/client.js';
 import { createAuthenticator, mintToken } from '../../src/server/auth.js';
+import { createRealtime } from '../../src/realtime/realtime.js';
 import { buildContext } from '../../src/server/yoga.js';
 import { TEST_SECRET, testConfig } from '../support/api.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
@@ -179,7 +180,8 @@ describe('trigger sync', () => {
 
 describe('loop guard through the API', () => {
   it('takes the causing trigger from x-threefactor-trigger for the service role only', async () => {
-    const deps = { auth: createAuthenticator(testConfig()), database: db, log: testLog() };
+    // The hub is never started: building a context only carries it.
+    const deps = { auth: createAuthenticator(testConfig()), database: db, log: testLog(), realtime: createRealtime(db, testLog(), { subscriberBuffer: 10 }) };
     const ctx = async (role: 'service' | 'customer', causedBy: string) =>
       (await buildContext(deps, { token: await mintToken(TEST_SECRET, { role, sub: role }), causedBy })).events.causedBy;
     expect(await ctx('service', 'driver_availability')).toBe('driver_availability');
