@@ -1,14 +1,20 @@
 /**
  * Parent side of the benchmark API process (./apiChild.ts): start it on a
- * database with the production configuration, probe its CPU use, stop it.
+ * database with the production configuration, probe its CPU use, profile
+ * it, stop it.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forkTs, type Child } from './child.js';
 import { coresUsed, type CpuSample } from './cpu.js';
 
-export type ApiChildOut = { type: 'ready'; url: string; poolMax: number } | { type: 'cpu'; sample: CpuSample } | { type: 'stopped' };
-export type ApiChildIn = { type: 'cpu' } | { type: 'stop' };
+export type ApiChildOut =
+  | { type: 'ready'; url: string; poolMax: number }
+  | { type: 'cpu'; sample: CpuSample }
+  | { type: 'profileStarted' }
+  | { type: 'profileWritten'; file: string }
+  | { type: 'stopped' };
+export type ApiChildIn = { type: 'cpu' } | { type: 'profileStart' } | { type: 'profileStop'; file: string } | { type: 'stop' };
 
 export interface ApiProcessOptions {
   databaseUrl: string;
@@ -17,8 +23,6 @@ export interface ApiProcessOptions {
   env?: Record<string, string>;
   /** Where the API's JSON logs go. */
   logFile: string;
-  /** Write a V8 CPU profile of the API into this directory on stop. */
-  cpuProfileDir?: string;
 }
 
 export interface ApiProcess {
@@ -29,6 +33,10 @@ export interface ApiProcess {
   cpu(): Promise<CpuSample>;
   /** Cores used by the API since `from` (1 = one core fully busy). */
   cores(from: CpuSample): Promise<number>;
+  /** Start the API's V8 CPU profiler (e.g. at the start of a measured window). */
+  startProfile(): Promise<void>;
+  /** Stop it and write the profile (.cpuprofile, for DevTools or bench/profile.ts). */
+  stopProfile(file: string): Promise<string>;
   stop(): Promise<void>;
   kill(): void;
 }
@@ -39,7 +47,6 @@ export async function startApiProcess(opts: ApiProcessOptions): Promise<ApiProce
   const child: Child<ApiChildOut, ApiChildIn> = forkTs(CHILD, {
     name: 'api',
     outputFile: opts.logFile,
-    nodeFlags: opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [],
     env: {
       NODE_ENV: 'production',
       LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'info',
@@ -69,6 +76,14 @@ export async function startApiProcess(opts: ApiProcessOptions): Promise<ApiProce
     poolMax,
     cpu: sample,
     cores: async (from) => coresUsed(from, await sample()),
+    async startProfile() {
+      child.send({ type: 'profileStart' });
+      await child.next('profileStarted');
+    },
+    async stopProfile(file) {
+      child.send({ type: 'profileStop', file });
+      return (await child.next('profileWritten')).file;
+    },
     async stop() {
       child.send({ type: 'stop' });
       await child.next('stopped').catch(() => {});

@@ -47,3 +47,27 @@ export function machineCoresBusy(from: MachineSample | undefined, to: MachineSam
   if (!from || !to || to.total === from.total) return Number.NaN;
   return ((to.busy - from.busy) / (to.total - from.total)) * cores;
 }
+
+export interface Quiet {
+  /** Cores busy machine-wide in the last second before returning. */
+  backgroundCores: number;
+  waitedMs: number;
+}
+
+/**
+ * Wait (up to timeoutMs) for a second in which the machine is nearly idle,
+ * so a measurement does not start while other work (a test suite, a build)
+ * holds the cores. Returns the background load it last saw either way.
+ */
+export async function waitForQuiet(opts: { maxCores: number; timeoutMs: number; onWait?: (cores: number) => void }): Promise<Quiet> {
+  const started = Date.now();
+  const cores = (await import('node:os')).cpus().length;
+  for (;;) {
+    const from = await machineSample();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const busy = machineCoresBusy(from, await machineSample(), cores);
+    const waitedMs = Date.now() - started;
+    if (!(busy > opts.maxCores) || waitedMs >= opts.timeoutMs) return { backgroundCores: busy, waitedMs };
+    opts.onWait?.(busy);
+  }
+}

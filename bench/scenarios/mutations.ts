@@ -109,7 +109,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const probeBody = await probe.text();
   if (probe.status !== 200 || probeBody.includes('"errors"')) throw new Error(`placeOrder probe failed: HTTP ${probe.status} ${probeBody.slice(0, 500)}`);
 
-  const ours = async (): Promise<Side> => {
+  const ours = async (profile: string | undefined): Promise<Side> => {
     let apiFrom: CpuSample | undefined;
     let machineFrom: Awaited<ReturnType<typeof machineSample>>;
     let apiCores = Number.NaN;
@@ -119,8 +119,10 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
       {
         onWindowStart: async () => {
           [apiFrom, machineFrom] = await Promise.all([api.cpu(), machineSample()]);
+          if (profile) await api.startProfile();
         },
         onWindowEnd: async () => {
+          if (profile) ctx.progress(`API CPU profile of the window: ${await api.stopProfile(profile)}`);
           [apiCores, machineCores] = await Promise.all([api.cores(apiFrom!), machineSample().then((m) => machineCoresBusy(machineFrom, m, os.cpus().length))]);
         },
       },
@@ -149,12 +151,11 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     const current: Partial<{ ours: Side; pgbench: Side }> = {};
     for (const side of r === 0 ? [...order, 'pgbench-extended' as const] : order) {
       await reset();
-      // Other work on the machine (the harness's own processes are idle now) skews both sides: record it.
-      const idleFrom = await machineSample();
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const backgroundCores = machineCoresBusy(idleFrom, await machineSample(), os.cpus().length);
+      // Other work on the machine skews a side: wait for a quiet moment, and record what was seen.
+      const { backgroundCores } = await ctx.quiet();
       ctx.progress(`round ${r + 1}/${ctx.rounds}: ${side === 'ours' ? 'placeOrder over HTTP' : side} (background load before it: ${backgroundCores.toFixed(2)} cores) …`);
-      const measured = side === 'ours' ? await ours() : await baseline(side === 'pgbench' ? 'prepared' : 'extended');
+      const profile = ctx.profileDir && r === 0 ? path.join(ctx.profileDir, 'api-placeOrder.cpuprofile') : undefined;
+      const measured = side === 'ours' ? await ours(profile) : await baseline(side === 'pgbench' ? 'prepared' : 'extended');
       measured.detail.backgroundCoresBefore = backgroundCores;
       const orders = await audit(side);
       if (side === 'pgbench-extended') extended = measured;
@@ -189,6 +190,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
       pgbench: { tps: round(r.pgbench.tps), p50: round(summarize(r.pgbench.samplesMs).p50), p99: round(summarize(r.pgbench.samplesMs).p99), ...roundAll(r.pgbench.detail) },
     })),
   );
+  if (ctx.profileDir) ctx.note('profiled', 'round 1 of placeOrder ran under the V8 profiler (BENCH_CPU_PROF): its figures are a little low');
   if (extended) {
     const lat = summarize(extended.samplesMs);
     ctx.note('pgbench -M extended (round 1 only, not a metric)', { tps: round(extended.tps), p50: round(lat.p50), p99: round(lat.p99) });
