@@ -18,9 +18,10 @@ import { connect } from '../../src/db/client.js';
 import { demoCustomers, demoMenuItems, demoRestaurants } from '../../src/db/seed/demoData.js';
 import { mintToken } from '../../src/server/auth.js';
 import type { BenchContext } from '../lib/context.js';
-import { machineCoresBusy, machineSample, type CpuSample } from '../lib/cpu.js';
+import { machineCoresBusy, machineSample, type CpuSample, type MachineSample } from '../lib/cpu.js';
 import { runHttpLoad, type HttpRequestSpec } from '../lib/httpLoad.js';
 import { runPgbench } from '../lib/pgbench.js';
+import { serverCpu } from '../lib/serverCpu.js';
 import { metric, type Metric } from '../lib/report.js';
 import { median, round, summarize } from '../lib/stats.js';
 
@@ -109,36 +110,72 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const probeBody = await probe.text();
   if (probe.status !== 200 || probeBody.includes('"errors"')) throw new Error(`placeOrder probe failed: HTTP ${probe.status} ${probeBody.slice(0, 500)}`);
 
+  const pgCpu = await serverCpu(sql);
+  const cores = os.cpus().length;
+  /** CPU per transaction, ms: what each party spent on one order. */
+  const perTx = (coresUsed: number, tps: number) => (coresUsed * 1000) / tps;
+
   const ours = async (profile: string | undefined): Promise<Side> => {
     let apiFrom: CpuSample | undefined;
-    let machineFrom: Awaited<ReturnType<typeof machineSample>>;
+    let machineFrom: MachineSample | undefined;
+    let pgFrom = Number.NaN;
+    let windowFrom = 0;
     let apiCores = Number.NaN;
     let machineCores = Number.NaN;
+    let postgresCores = Number.NaN;
     const result = await runHttpLoad(
       { url: api.url, requests, concurrency: CONCURRENCY, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs, failIfBodyIncludes: '"errors"' },
       {
         onWindowStart: async () => {
-          [apiFrom, machineFrom] = await Promise.all([api.cpu(), machineSample()]);
+          [apiFrom, machineFrom, pgFrom] = await Promise.all([api.cpu(), machineSample(), pgCpu.sample()]);
+          windowFrom = performance.now();
           if (profile) await api.startProfile();
         },
         onWindowEnd: async () => {
           if (profile) ctx.progress(`API CPU profile of the window: ${await api.stopProfile(profile)}`);
-          [apiCores, machineCores] = await Promise.all([api.cores(apiFrom!), machineSample().then((m) => machineCoresBusy(machineFrom, m, os.cpus().length))]);
+          const [a, m, p] = await Promise.all([api.cores(apiFrom!), machineSample(), pgCpu.sample()]);
+          const wallUs = (performance.now() - windowFrom) * 1000;
+          [apiCores, machineCores, postgresCores] = [a, machineCoresBusy(machineFrom, m, cores), (p - pgFrom) / wallUs];
         },
       },
     );
     if (result.failed) throw new Error(`${result.failed} placeOrder requests failed; first: ${result.firstFailure}`);
-    return { tps: result.rps, samplesMs: result.samplesMs, detail: { apiCores, loadGeneratorCores: result.clientCores, machineCores } };
+    const tps = result.rps;
+    return {
+      tps,
+      samplesMs: result.samplesMs,
+      detail: {
+        machineCores,
+        postgresCores,
+        apiCores,
+        loadGeneratorCores: result.clientCores,
+        postgresCpuMsPerTx: perTx(postgresCores, tps),
+        apiCpuMsPerTx: perTx(apiCores, tps),
+        loadGeneratorCpuMsPerTx: perTx(result.clientCores, tps),
+      },
+    };
   };
 
   const baseline = async (protocol: 'prepared' | 'extended'): Promise<Side> => {
     const common = { url: ctx.databaseUrl, script: SCRIPT, clients: CONCURRENCY, threads: PGBENCH_THREADS, protocol, tmpDir: ctx.tmpDir } as const;
     await runPgbench({ ...common, durationS: Math.max(1, Math.round(ctx.warmupMs / 1000)), noLog: true });
-    const from = await machineSample();
+    const [machineFrom, pgFrom, t0] = [await machineSample(), await pgCpu.sample(), performance.now()];
     const result = await runPgbench({ ...common, durationS: Math.max(1, Math.round(ctx.durationMs / 1000)) });
-    const machineCores = machineCoresBusy(from, await machineSample(), os.cpus().length);
+    const [machineTo, pgTo, wallUs] = [await machineSample(), await pgCpu.sample(), (performance.now() - t0) * 1000];
     if (result.failed) throw new Error(`${result.failed} pgbench transactions failed`);
-    return { tps: result.tps, samplesMs: result.samplesMs, detail: { machineCores } };
+    const machineCores = machineCoresBusy(machineFrom, machineTo, cores);
+    const postgresCores = (pgTo - pgFrom) / wallUs;
+    return {
+      tps: result.tps,
+      samplesMs: result.samplesMs,
+      detail: {
+        machineCores,
+        postgresCores,
+        postgresCpuMsPerTx: perTx(postgresCores, result.tps),
+        // pgbench's own CPU is not separately visible: it is (most of) what the machine spent besides PostgreSQL.
+        otherCpuMsPerTx: perTx(machineCores - postgresCores, result.tps),
+      },
+    };
   };
 
   const rounds: Array<{ ours: Side; pgbench: Side }> = [];
