@@ -30,7 +30,10 @@ export interface HttpLoadOptions {
 
 /** What the child measures: raw samples, summarised by the parent. */
 export interface HttpLoadRaw {
+  /** Successful requests inside the window. */
   completed: number;
+  /** Successful requests in all, warmup and stragglers included (what the server did). */
+  succeeded: number;
   failed: number;
   firstFailure?: string;
   /** Latency of each request that started and finished inside the window, ms. */

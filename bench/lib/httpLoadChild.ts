@@ -43,6 +43,7 @@ async function run(options: HttpLoadOptions): Promise<HttpLoadRaw> {
   let samples = new Float64Array(1 << 16);
   let count = 0;
   let failed = 0;
+  let succeeded = 0;
   let firstFailure: string | undefined;
   const start = performance.now() + options.warmupMs;
   const end = start + options.durationMs;
@@ -61,7 +62,10 @@ async function run(options: HttpLoadOptions): Promise<HttpLoadRaw> {
       if (!res.ok) {
         failed++;
         firstFailure ??= res.detail;
-      } else if (t0 >= start && t1 <= end) {
+        continue;
+      }
+      succeeded++;
+      if (t0 >= start && t1 <= end) {
         if (count === samples.length) {
           const grown = new Float64Array(samples.length * 2);
           grown.set(samples);
@@ -74,7 +78,7 @@ async function run(options: HttpLoadOptions): Promise<HttpLoadRaw> {
   await Promise.all(Array.from({ length: options.concurrency }, client));
   const clientCores = coresUsed(cpuStart, cpuSample());
   agent.destroy();
-  return { completed: count, failed, firstFailure, samplesMs: samples.slice(0, count), windowMs: options.durationMs, clientCores };
+  return { completed: count, succeeded, failed, firstFailure, samplesMs: samples.slice(0, count), windowMs: options.durationMs, clientCores };
 }
 
 onParent<HttpLoadChildIn>(async (message) => {

@@ -8,7 +8,9 @@
  * uniformly random demo customer orders the first two menu items of a
  * uniformly random demo restaurant, 1–3 of each. Before each side the order
  * tables and the event log are emptied and vacuumed, so neither side inherits
- * the other's table growth.
+ * the other's table growth. Both sides are audited: the rows written must
+ * match the menu and each other, and in round 1 the per-order table accesses
+ * (pg_stat_user_tables) of both sides must be equal.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,7 @@ import { machineCoresBusy, machineSample, type CpuSample, type MachineSample } f
 import { runHttpLoad, type HttpRequestSpec } from '../lib/httpLoad.js';
 import { runPgbench } from '../lib/pgbench.js';
 import { serverCpu } from '../lib/serverCpu.js';
+import { accessDifferences, accessPer, settledAccess, tableAccess, type TableAccess } from '../lib/tableAccess.js';
 import { metric, type Metric } from '../lib/report.js';
 import { median, round, summarize } from '../lib/stats.js';
 
@@ -39,6 +42,8 @@ const PLACE_ORDER = /* GraphQL */ `
 
 interface Side {
   tps: number;
+  /** Transactions the database did for this side, warmup included. */
+  work: number;
   samplesMs: Float64Array;
   detail: Record<string, number>;
 }
@@ -73,7 +78,8 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const { sql } = database;
 
   const reset = async () => {
-    await sql`truncate order_items, payments, driver_assignments, orders, events`;
+    // CASCADE: whatever references orders or events (items, payments, deliveries …) goes too; the catalogue stays.
+    await sql`truncate orders, events cascade`;
     await sql`vacuum analyze order_items, orders, events`;
     // A checkpoint now rather than in the middle of a measured window (needs superuser; skipped otherwise).
     await sql`checkpoint`.catch(() => {});
@@ -143,6 +149,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     const tps = result.rps;
     return {
       tps,
+      work: result.succeeded,
       samplesMs: result.samplesMs,
       detail: {
         machineCores,
@@ -158,7 +165,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
 
   const baseline = async (protocol: 'prepared' | 'extended'): Promise<Side> => {
     const common = { url: ctx.databaseUrl, script: SCRIPT, clients: CONCURRENCY, threads: PGBENCH_THREADS, protocol, tmpDir: ctx.tmpDir } as const;
-    await runPgbench({ ...common, durationS: Math.max(1, Math.round(ctx.warmupMs / 1000)), noLog: true });
+    const warmup = await runPgbench({ ...common, durationS: Math.max(1, Math.round(ctx.warmupMs / 1000)), noLog: true });
     const [machineFrom, pgFrom, t0] = [await machineSample(), await pgCpu.sample(), performance.now()];
     const result = await runPgbench({ ...common, durationS: Math.max(1, Math.round(ctx.durationMs / 1000)) });
     const [machineTo, pgTo, wallUs] = [await machineSample(), await pgCpu.sample(), (performance.now() - t0) * 1000];
@@ -167,6 +174,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     const postgresCores = (pgTo - pgFrom) / wallUs;
     return {
       tps: result.tps,
+      work: warmup.transactions + result.transactions,
       samplesMs: result.samplesMs,
       detail: {
         machineCores,
@@ -179,6 +187,8 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   };
 
   const rounds: Array<{ ours: Side; pgbench: Side }> = [];
+  // Table accesses per order of each side in round 1: they must match, or the script has drifted from placeOrder.
+  const access: Partial<Record<'ours' | 'pgbench', TableAccess>> = {};
   let extended: Side | undefined;
   for (let r = 0; r < ctx.rounds; r++) {
     // Alternate which side goes first, so neither always runs on a warmer (or more tired) machine.
@@ -190,10 +200,14 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
       await reset();
       // Other work on the machine skews a side: wait for a quiet moment, and record what was seen.
       const { backgroundCores } = await ctx.quiet();
+      const accessBefore = r === 0 ? await tableAccess(sql) : undefined;
       ctx.progress(`round ${r + 1}/${ctx.rounds}: ${side === 'ours' ? 'placeOrder over HTTP' : side} (background load before it: ${backgroundCores.toFixed(2)} cores) …`);
       const profile = ctx.profileDir && r === 0 ? path.join(ctx.profileDir, 'api-placeOrder.cpuprofile') : undefined;
       const measured = side === 'ours' ? await ours(profile) : await baseline(side === 'pgbench' ? 'prepared' : 'extended');
       measured.detail.backgroundCoresBefore = backgroundCores;
+      if (accessBefore && side !== 'pgbench-extended') {
+        access[side] = accessPer(accessBefore, await settledAccess(sql, accessBefore, 'orders', measured.work), measured.work);
+      }
       const orders = await audit(side);
       if (side === 'pgbench-extended') extended = measured;
       else current[side] = measured;
@@ -203,6 +217,11 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
       );
     }
     rounds.push(current as { ours: Side; pgbench: Side });
+    if (r === 0) {
+      const drift = accessDifferences(access.ours!, access.pgbench!);
+      if (drift.length) throw new Error(`bench/sql/place-order.pgbench no longer does what placeOrder does (ours vs pgbench):\n  ${drift.join('\n  ')}`);
+      ctx.note('table accesses per order (both sides, round 1)', access.ours);
+    }
   }
 
   const pooled = (side: 'ours' | 'pgbench') => summarize(Float64Array.from(rounds.flatMap((r) => Array.from(r[side].samplesMs))));
