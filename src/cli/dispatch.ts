@@ -1,7 +1,8 @@
 /**
  * `dispatch`: a dispatcher process. Run as many as needed against one
- * database; each claims its share of deliveries. Triggers come from code and
- * from TRIGGERS_FILE (a Hasura metadata file), synced at start.
+ * database; each claims its share of deliveries. Triggers come from code (the
+ * handler functions, as webhooks whose URLs come from env) and from
+ * TRIGGERS_FILE (a Hasura metadata file), synced at start.
  */
 import { ConfigError, type Config } from '../config.js';
 import { openDatabase } from '../db/database.js';
@@ -9,6 +10,7 @@ import { startDispatcher } from '../events/dispatcher.js';
 import { HasuraMetadataError, loadHasuraMetadataFile } from '../events/hasuraMetadata.js';
 import type { TriggerDefinition } from '../events/triggerDefinition.js';
 import { TriggerDefinitionError } from '../events/triggers/routing.js';
+import { handlerTriggers } from '../handlers/triggers.js';
 import { fail, runService } from './runtime.js';
 
 /** Triggers this process declares: the Hasura file's, plus any from code passed by the caller. */
@@ -29,7 +31,7 @@ export async function dispatch(): Promise<void> {
     let triggers: TriggerDefinition[];
     try {
       secret = webhookSecret(config);
-      triggers = await declaredTriggers(config);
+      triggers = await declaredTriggers(config, handlerTriggers('webhook'));
     } catch (err) {
       if (err instanceof ConfigError || err instanceof HasuraMetadataError) fail(err.message);
       throw err;
