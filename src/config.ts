@@ -41,6 +41,8 @@ export const configSchema = z
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
     MAX_BATCH_SIZE: z.coerce.number().int().min(1).default(10),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+    /** The web demo and its token route (src/server/demo.ts); default: on outside production. */
+    DEMO: bool.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {

@@ -8,6 +8,7 @@ import type { Database } from '../db/client.js';
 import { buildSchema } from '../graphql/schema.js';
 import type { Logger } from '../log.js';
 import { createAuthenticator } from './auth.js';
+import { createDemoRoutes } from './demo.js';
 import { createApiServer, type ApiServer } from './http.js';
 import { createGraphqlHandler, type Yoga } from './yoga.js';
 
@@ -18,6 +19,6 @@ export interface Api extends ApiServer {
 export function createApi(config: Config, database: Database, log: Logger): Api {
   const deps = { config, schema: buildSchema(), database, auth: createAuthenticator(config), log };
   const yoga = createGraphqlHandler(deps);
-  const server = createApiServer({ yoga, sql: database.sql, log });
+  const server = createApiServer({ yoga, sql: database.sql, log, extraRoutes: createDemoRoutes(config, log) });
   return { ...server, yoga };
 }
