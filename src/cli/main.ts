@@ -26,5 +26,11 @@ if (!name || name === 'help' || name === '--help') {
 } else {
   const command = commands[name];
   if (!command) fail(`unknown command "${name}"\n${usage()}`);
-  await command.run(args);
+  try {
+    await command.run(args);
+  } catch (err) {
+    // An operator sees one line; LOG_LEVEL=debug shows the stack.
+    if (process.env.LOG_LEVEL === 'debug') console.error(err);
+    fail(`${name} failed: ${err instanceof Error ? err.message : String(err)}`, 1);
+  }
 }

@@ -18,12 +18,13 @@ export function urlFor(db: string): string {
   return u.toString();
 }
 
-export async function freshDatabase(opts: { max?: number } = {}): Promise<TestDatabase> {
+/** `empty: true` gives an unmigrated database (for migration tests). */
+export async function freshDatabase(opts: { max?: number; empty?: boolean } = {}): Promise<TestDatabase> {
   // The prefix must match globalSetup's cleanup pattern.
   const name = `${inject('pgTemplate').replace('tf_template_', 'tf_t_')}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(inject('pgAdminUrl'), { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`create database ${name} template ${inject('pgTemplate')}`);
+    await admin.unsafe(`create database ${name} template ${opts.empty ? 'template0' : inject('pgTemplate')}`);
   } finally {
     await admin.end();
   }
