@@ -14,7 +14,7 @@ const $ = (selector) => document.querySelector(selector);
 
 function liveIndicator(name) {
   const el = document.querySelector(`[data-live="${name}"]`);
-  const labels = { connecting: 'connecting…', connected: 'live', closed: 'reconnecting…' };
+  const labels = { idle: 'idle', connecting: 'connecting…', connected: 'live', closed: 'reconnecting…' };
   return (state) => {
     el.dataset.state = state;
     el.textContent = labels[state] ?? state;
