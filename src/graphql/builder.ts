@@ -51,5 +51,6 @@ export const builder = new SchemaBuilder<{
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.queryType({});
+builder.mutationType({});
 
 

@@ -24,7 +24,7 @@ export interface TestApi {
   url: string;
   config: Config;
   token(role: Role, sub?: string): Promise<string>;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GqlResult<T>>;
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GqlResult<T>>;
   close(): Promise<void>;
 }
 
@@ -42,10 +42,10 @@ export async function startTestApi(database: TestDatabase, overrides: Record<str
     url,
     config,
     token: (role, sub = role) => mintToken(TEST_SECRET, { role, sub }),
-    async gql(query, variables, token) {
+    async gql(query, variables, token, headers = {}) {
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await res.json()) as Omit<GqlResult, 'status'>;

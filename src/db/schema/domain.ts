@@ -122,7 +122,11 @@ export const payments = pgTable(
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('payments_order_idx').on(t.orderId)],
+  (t) => [
+    index('payments_order_idx').on(t.orderId),
+    // At most one charge in flight per order: a double payOrder can't start two.
+    uniqueIndex('payments_one_pending_uq').on(t.orderId).where(sql`${t.status} = 'pending'`),
+  ],
 );
 
 export const driverAssignments = pgTable(

@@ -1,2 +1,10 @@
 /** Every domain module, imported for its side effect of registering on the builder. */
 import './restaurant.js';
+import './order.js';
+import './orderItem.js';
+import './customer.js';
+import './driver.js';
+import './payment.js';
+import './placeOrder.js';
+import './orderMutations.js';
+import './paymentMutations.js';

@@ -5,6 +5,7 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import { menuItems, restaurants, type MenuItem, type Restaurant } from '../../db/schema/domain.js';
 import { builder } from '../builder.js';
+import { uuid } from './validators.js';
 
 export const MenuItemRef = builder.objectRef<MenuItem>('MenuItem').implement({
   fields: (t) => ({
@@ -48,7 +49,7 @@ builder.queryFields((t) => ({
   restaurant: t.field({
     type: RestaurantRef,
     nullable: true,
-    args: { id: t.arg.id() },
+    args: { id: t.arg.id({ validate: uuid }) },
     resolve: async (_root, { id }, ctx) => {
       const [row] = await ctx.database.db.select().from(restaurants).where(eq(restaurants.id, String(id)));
       return row ?? null;

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "payments_one_pending_uq" ON "payments" ("order_id") WHERE "status" = 'pending';

@@ -1,0 +1,73 @@
+/**
+ * Moving an order one step. The move is one compare-and-set UPDATE on
+ * (id, allowed statuses, owner) that bumps the version, so of two concurrent
+ * mutations exactly one wins. When it matches nothing, a second read says
+ * why, as a client error thrown inside the transaction (which rolls it back).
+ * Also the one shape of an order event.
+ */
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { GraphQLError } from 'graphql';
+import type { Tx } from '../../db/client.js';
+import { orders, type Order } from '../../db/schema/domain.js';
+import type { JsonObject } from '../../db/schema/events.js';
+import type { NewEvent } from '../../events/transaction.js';
+import type { Viewer } from '../context.js';
+import { clientError, forbidden, notFound } from '../errors.js';
+import { canViewOrder, findOrder, isUuid, orderScope } from './orderAccess.js';
+import { canTransition, illegalTransitionMessage, TRANSITIONS, type Step } from './orderLifecycle.js';
+
+export interface TransitionInput {
+  orderId: string;
+  step: Step;
+  /** The GraphQL mutation, named in error messages. */
+  mutation: string;
+  /** Columns the step sets besides status and version. */
+  set?: { statusReason?: string | null; driverId?: string };
+}
+
+export async function transitionOrder(tx: Tx, viewer: Viewer, input: TransitionInput): Promise<Order> {
+  const { from, to } = TRANSITIONS[input.step];
+  if (!isUuid(input.orderId)) throw notFound('Order', input.orderId);
+  const [row] = await tx
+    .update(orders)
+    .set({
+      ...(to ? { status: to } : {}),
+      ...input.set,
+      version: sql`${orders.version} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(orders.id, input.orderId), inArray(orders.status, [...from]), orderScope(viewer)))
+    .returning();
+  if (row) return row;
+  throw await whyNot(tx, viewer, input);
+}
+
+async function whyNot(tx: Tx, viewer: Viewer, { orderId, step, mutation }: TransitionInput): Promise<GraphQLError> {
+  const order = await findOrder(tx, orderId);
+  if (!order) return notFound('Order', orderId);
+  if (!canViewOrder(viewer, order)) return forbidden(`Order ${orderId} is not yours`);
+  // Allowed now but not when the UPDATE ran: another transaction moved it in between.
+  if (canTransition(step, order.status)) return clientError('CONFLICT', `Order ${orderId} changed while ${mutation} ran; try again`);
+  return clientError('ILLEGAL_TRANSITION', illegalTransitionMessage(orderId, order.status, mutation, step), {
+    status: order.status,
+  });
+}
+
+/** An order event: the new state in the payload, so routing and fan-out never read again. */
+export function orderEvent(type: string, order: Order, extra: JsonObject = {}): NewEvent {
+  return {
+    type,
+    aggregateType: 'order',
+    aggregateId: order.id,
+    payload: {
+      orderId: order.id,
+      status: order.status,
+      version: order.version,
+      customerId: order.customerId,
+      restaurantId: order.restaurantId,
+      driverId: order.driverId,
+      totalCents: order.totalCents,
+      ...extra,
+    },
+  };
+}
