@@ -21,7 +21,11 @@ export const HANDLER_FOR = {
  * @param opts { names: Map<id, name>, setLive }
  */
 export function mountEventLog(body, { names, setLive }) {
-  const live = liveClient({ kind: 'admin' }, setLive);
+  // The stream is resumable: after a dropped socket or a SLOW_CONSUMER cut,
+  // subscribe again after the last cursor seen, so no event goes missing.
+  let lastCursor = null;
+  let unsubscribe;
+  const live = liveClient({ kind: 'admin' }, setLive, () => start());
   const seen = new Set();
   const empty = h('tr', { class: 'empty' }, h('td', { colspan: '6' }, 'No events yet: place an order.'));
   fill(body, empty);
@@ -34,7 +38,8 @@ export function mountEventLog(body, { names, setLive }) {
   }
 
   function add(event) {
-    // A reconnect resubscribes and may replay: the log shows each event once.
+    lastCursor = event.cursor ?? lastCursor;
+    // A resumed stream may repeat what a replaced one already sent: show each event once.
     if (seen.has(event.id)) return;
     seen.add(event.id);
     empty.remove();
@@ -59,11 +64,17 @@ export function mountEventLog(body, { names, setLive }) {
     }
   }
 
-  live.subscribe(EVENTS_LIVE, {}, {
-    next: (data) => {
-      const pushed = data.events;
-      for (const event of Array.isArray(pushed) ? pushed : [pushed]) if (event) add(event);
-    },
-    error: (err) => flashError(body.closest('section'), err),
-  });
+  function start() {
+    unsubscribe?.();
+    unsubscribe = live.subscribe(EVENTS_LIVE, lastCursor ? { after: lastCursor } : {}, {
+      next: (data) => add(data.events),
+      error: (err) => {
+        if (err.code === 'SLOW_CONSUMER') {
+          lastCursor = err.extensions.cursor ?? lastCursor;
+          start();
+        } else flashError(body, err);
+      },
+    });
+  }
+  start();
 }

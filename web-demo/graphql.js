@@ -35,6 +35,7 @@ export class GraphQLRequestError extends Error {
     super(errors.map((e) => e.message).join('; '));
     this.name = 'GraphQLRequestError';
     this.code = errors[0]?.extensions?.code;
+    this.extensions = errors[0]?.extensions ?? {};
   }
 }
 
@@ -54,9 +55,11 @@ const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${locati
 
 /**
  * A graphql-ws client acting as `actor`. `onState(state)` hears
- * 'connecting' | 'connected' | 'closed' so a pane can show that it is live.
+ * 'connecting' | 'connected' | 'closed' so a pane can show that it is live;
+ * `onReconnected()` runs when a dropped socket is back (graphql-ws has then
+ * resubscribed everything with its first variables).
  */
-export function liveClient(actor, onState = () => {}) {
+export function liveClient(actor, onState = () => {}, onReconnected = () => {}) {
   const client = globalThis.graphqlWs.createClient({
     url: wsUrl(),
     lazy: true,
@@ -67,7 +70,10 @@ export function liveClient(actor, onState = () => {}) {
     connectionParams: async () => ({ authorization: `Bearer ${await tokenFor(actor)}` }),
     on: {
       connecting: () => onState('connecting'),
-      connected: () => onState('connected'),
+      connected: (_socket, _payload, wasRetry) => {
+        onState('connected');
+        if (wasRetry) onReconnected();
+      },
       closed: () => onState('closed'),
     },
   });

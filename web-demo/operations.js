@@ -62,7 +62,7 @@ export const DRIVER_JOBS_LIVE = `subscription DriverJobsLive {
 }`;
 
 export const EVENTS_LIVE = `subscription EventsLive($after: String) {
-  events(after: $after) { id type aggregateType aggregateId payload session createdAt }
+  events(after: $after) { id cursor type aggregateType aggregateId payload session createdAt }
 }`;
 
 /** Connection -> nodes. */
