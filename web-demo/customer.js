@@ -42,7 +42,8 @@ export function mountCustomer(root, { customer, restaurants, setLive, onOrder })
   const orderHead = h('div', { class: 'order-head' });
   const actions = h('div', { class: 'actions' });
   const orderCard = h('section', { class: 'order-card', hidden: true, 'data-testid': 'current-order' }, orderHead, timeline.element, actions);
-  fill(root, builder, orderCard);
+  // The order being watched comes first; the builder (below) is for the next one.
+  fill(root, orderCard, builder);
 
   function chooseRestaurant(id) {
     restaurant = restaurants.find((r) => r.id === id) ?? restaurants[0];
