@@ -141,13 +141,19 @@ export function mountCustomer(root, { customer, restaurants, setLive, onOrder })
       await request(actor, PAY_ORDER, { orderId: order.id });
       // A fast charge handler may have moved the order on before this reply.
       if (order.status !== status) return;
-      paymentPending = true;
-      timeline.setPaymentPending(true);
-      renderActions();
+      markPaymentPending();
     } catch (err) {
       flashError(root, err);
-      button.disabled = false;
+      // Paid meanwhile from elsewhere (another tab): that payment is the one to wait for.
+      if (err.code === 'CONFLICT' && err.extensions.paymentId) markPaymentPending();
+      else button.disabled = false;
     }
+  }
+
+  function markPaymentPending() {
+    paymentPending = true;
+    timeline.setPaymentPending(true);
+    renderActions();
   }
 
   chooseRestaurant(restaurant?.id);

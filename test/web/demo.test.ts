@@ -11,6 +11,7 @@
  * Set DEMO_SCREENSHOT=/tmp/x.png to keep a picture of the finished flow.
  */
 import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoData } from '../../src/cli/seed.js';
@@ -209,7 +210,34 @@ describe.skipIf(!hasBrowser)('web demo in Chromium', () => {
     await page.close();
   });
 
-  it('shows a refused mutation as an error in the pane and keeps going', async () => {
+  it('rides out dropped WebSockets: it reconnects and shows what changed meanwhile, the event log resuming from its cursor', async () => {
+    const sockets: Socket[] = [];
+    const track = (_req: unknown, socket: Socket) => void sockets.push(socket);
+    api.api.server.on('upgrade', track);
+    try {
+      const { page, errors } = await openDemo();
+      const orderId = await placeOrder(page);
+      await page.locator(`[data-testid="event-log"] tr[data-aggregate-id="${orderId}"][data-event-type="order.placed"]`).waitFor({ timeout: STEP_TIMEOUT });
+
+      // The network drops every socket at once; nothing is closed politely.
+      for (const socket of sockets) socket.destroy();
+      await page.locator('[data-live="customer"][data-state="closed"]').waitFor({ timeout: STEP_TIMEOUT });
+      await page.locator('[data-live="events"][data-state="closed"]').waitFor({ timeout: STEP_TIMEOUT });
+      await handler.validate(orderId);
+      // The change committed while the page was still offline (graphql-ws waits over a second before retrying).
+      expect(await page.locator('[data-live="events"]').getAttribute('data-state')).not.toBe('connected');
+
+      await page.locator('[data-live="customer"][data-state="connected"]').waitFor({ timeout: STEP_TIMEOUT });
+      await timelineStep(page, 'validated');
+      await expect.poll(() => eventLog(page, orderId).then((rows) => rows.map(([type]) => type)), { timeout: STEP_TIMEOUT }).toEqual(['order.placed', 'order.validated']);
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      api.api.server.off('upgrade', track);
+    }
+  });
+
+  it('shows a refused mutation as an error in the pane, then waits for the payment made elsewhere', async () => {
     const { page } = await openDemo();
     const orderId = await placeOrder(page);
     await handler.validate(orderId);
@@ -217,8 +245,12 @@ describe.skipIf(!hasBrowser)('web demo in Chromium', () => {
     // Someone else pays first (a second tab): the page's own pay is then refused with a clear message.
     ok(await api.gql(Q.pay, { orderId }, await api.token('customer', ids.alice)));
     await page.locator('[data-testid="pay"]').click();
-    await expect(page.locator('[data-testid="customer-pane"] [role="alert"]').textContent()).resolves.toMatch(/pending|payment/i);
-    await expect(page.locator('[data-testid="pay"]').isEnabled()).resolves.toBe(true);
+    await expect(page.locator('[data-testid="customer-pane"] [role="alert"]').textContent()).resolves.toMatch(/^Order [0-9a-f-]{36} already has payment [0-9a-f-]{36} pending$/);
+    // That payment is the one to wait for: no second one can be asked for.
+    await expect(page.locator('[data-testid="pay"]').textContent()).resolves.toBe('Payment pending…');
+    await expect(page.locator('[data-testid="pay"]').isDisabled()).resolves.toBe(true);
+    await handler.charge(orderId);
+    await timelineStep(page, 'paid');
     await page.close();
   });
 });
