@@ -102,7 +102,12 @@ async function credentials(rootDir: string): Promise<Credentials> {
   return creds;
 }
 
-export async function startEmbedded(rootDir: string, log: Logger): Promise<EmbeddedServer> {
+export interface EmbeddedOptions {
+  /** A fixed port (e.g. to restart a server where its clients expect it); a free one by default. */
+  port?: number;
+}
+
+export async function startEmbedded(rootDir: string, log: Logger, opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const root = path.resolve(rootDir);
   const dataDir = path.join(root, 'pgdata');
   const creds = await credentials(root);
@@ -115,7 +120,7 @@ export async function startEmbedded(rootDir: string, log: Logger): Promise<Embed
     return { adminUrl: makeUrl(existing)('postgres'), urlFor: makeUrl(existing), stop: async () => {} };
   }
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,

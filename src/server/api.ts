@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
+import { watchDeliveryQueues } from '../events/metrics.js';
 import { buildSchema } from '../graphql/schema.js';
 import type { Logger } from '../log.js';
 import { createAuthenticator } from './auth.js';
@@ -20,5 +21,8 @@ export function createApi(config: Config, database: Database, log: Logger): Api 
   const deps = { config, schema: buildSchema(), database, auth: createAuthenticator(config), log };
   const yoga = createGraphqlHandler(deps);
   const server = createApiServer({ yoga, sql: database.sql, log, extraRoutes: createDemoRoutes(config, log) });
+  // Queue-depth gauges on /metrics are read from this database on scrape.
+  const unwatchQueues = watchDeliveryQueues(database.sql, log);
+  server.onDrain(async () => unwatchQueues());
   return { ...server, yoga };
 }

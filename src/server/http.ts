@@ -10,7 +10,7 @@ import type { Sql } from '../db/client.js';
 import type { Logger } from '../log.js';
 import type { ExtraRoute } from './demo.js';
 import { healthz, readyz, type Readiness } from './health.js';
-import { registry } from './metrics.js';
+import { serveMetrics } from './metrics.js';
 import type { Yoga } from './yoga.js';
 
 export interface ApiServer {
@@ -40,10 +40,7 @@ export function createApiServer(opts: { yoga: Yoga; sql: Sql; log: Logger; extra
     if (path === '/healthz') return healthz(res);
     if (path === '/readyz') return void readyz(res, opts.sql, readiness);
     if (path === '/metrics') {
-      void registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': registry.contentType });
-        res.end(text);
-      });
+      void serveMetrics(res);
       return;
     }
     if (opts.extraRoutes?.(req, res)) return;

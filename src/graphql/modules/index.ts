@@ -8,3 +8,4 @@ import './payment.js';
 import './placeOrder.js';
 import './orderMutations.js';
 import './paymentMutations.js';
+import './admin.js';
