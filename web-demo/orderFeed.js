@@ -1,7 +1,10 @@
 // A live list of orders for the restaurant and driver panes: loaded once by a
 // query, then kept current by a subscription that pushes each changed order.
 // A push older than what is shown (lower version) is ignored, so a late
-// delivery can never move an order backwards on screen.
+// delivery can never move an order backwards on screen. The query runs each
+// time the socket is (re)connected, so what changed while no push could arrive
+// is caught up (an overlap with pushes is harmless, by version), and after a
+// refused mutation, since what was shown was stale. It never runs on a timer.
 import { fill, flashError, h } from './dom.js';
 import { liveClient, request } from './graphql.js';
 import { nodes } from './operations.js';
@@ -14,7 +17,10 @@ const MAX_SHOWN = 30;
  */
 export function createOrderFeed({ list, actor, query, field, subscription, setLive, renderCard, empty }) {
   const orders = new Map();
-  const live = liveClient(actor, setLive);
+  const live = liveClient(actor, (state) => {
+    setLive(state);
+    if (state === 'connected') load();
+  });
   // After stop, answers still in flight must not draw into a list another feed now owns.
   let stopped = false;
 
@@ -29,8 +35,15 @@ export function createOrderFeed({ list, actor, query, field, subscription, setLi
       if (stopped) return;
       flashError(list, err);
       button.disabled = false;
+      if (err.code === 'ILLEGAL_TRANSITION' || err.code === 'CONFLICT') load();
     }
   };
+
+  function load() {
+    request(actor, query)
+      .then((data) => nodes(data[field]).forEach(upsert))
+      .catch((err) => !stopped && flashError(list, err));
+  }
 
   function upsert(order) {
     if (stopped) return;
@@ -47,7 +60,6 @@ export function createOrderFeed({ list, actor, query, field, subscription, setLi
   }
 
   render();
-  // Subscribe first, then load: a change between the two is then never missed.
   const unsubscribe = live.subscribe(subscription, {}, {
     next: (data) => {
       const pushed = data[field];
@@ -55,9 +67,6 @@ export function createOrderFeed({ list, actor, query, field, subscription, setLi
     },
     error: (err) => flashError(list, err),
   });
-  request(actor, query)
-    .then((data) => nodes(data[field]).forEach(upsert))
-    .catch((err) => flashError(list, err));
 
   return {
     stop() {
