@@ -66,11 +66,11 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
     /**
      * `start` runs the dispatcher and the handler functions (in-process) inside
-     * the API process: the whole system in one process, for development. Off in
-     * production unless set: there each role runs as its own process.
+     * the API process: the whole system in one process. Defaults on in
+     * development only; in production each role runs as its own process.
      */
     ALL_IN_ONE: bool.optional(),
-    /** `start` loads the demo data into an empty database. Off in production unless set. */
+    /** `start` loads the demo data into an empty database. Defaults on in development only. */
     SEED_DEMO_DATA: bool.optional(),
     /** Standard Webhooks signing secret shared by the dispatcher and the handlers. */
     WEBHOOK_SECRET: z

@@ -10,13 +10,11 @@ import type { Database } from '../db/client.js';
 import { openDatabase } from '../db/database.js';
 import { startDispatcher } from '../events/dispatcher.js';
 import { HasuraMetadataError, loadHasuraMetadataFile } from '../events/hasuraMetadata.js';
-import { deliveryMetricsHooks, watchDeliveryQueues } from '../events/metrics.js';
-import { startRetention } from '../events/retention.js';
+import { startDispatchOperations } from '../events/operations.js';
 import type { InProcessHandler, TriggerDefinition } from '../events/triggerDefinition.js';
 import { TriggerDefinitionError } from '../events/triggers/routing.js';
 import { handlerTriggers } from '../handlers/triggers.js';
 import type { Logger } from '../log.js';
-import { startMetricsServer } from '../server/metricsServer.js';
 import { fail, runService, type Running } from './runtime.js';
 
 /** Triggers this process declares: the Hasura file's, plus any from code passed by the caller. */
@@ -37,11 +35,13 @@ export interface DispatchSetup {
 }
 
 /**
- * Start a dispatcher on an open database, with its metrics hooks and the
- * retention sweeper (one process at a time runs it, under an advisory lock).
- * Operator errors become one line and exit 2.
+ * Start a dispatcher on an open database, with its operator side: metrics
+ * hooks and queue gauges, /metrics on METRICS_PORT when set, and retention
+ * (one process at a time, under an advisory lock). Operator errors become one
+ * line and exit 2.
  */
 export async function launchDispatcher(config: Config, log: Logger, database: Database, setup: DispatchSetup): Promise<Running> {
+  const ops = await startDispatchOperations({ database, log, config });
   let dispatcher;
   try {
     dispatcher = await startDispatcher({
@@ -54,17 +54,20 @@ export async function launchDispatcher(config: Config, log: Logger, database: Da
       concurrency: config.DISPATCH_CONCURRENCY,
       pollMs: config.DISPATCH_POLL_MS,
       leaseMs: config.DISPATCH_LEASE_MS,
-      hooks: deliveryMetricsHooks(),
+      hooks: ops.hooks,
     });
   } catch (err) {
+    await ops.stop();
     if (err instanceof TriggerDefinitionError || err instanceof ConfigError) fail(err.message);
+    // undefined_table: a trigger captures a table that does not exist; the message names both.
+    if ((err as { code?: string }).code === '42P01') fail((err as Error).message);
     throw err;
   }
-  const retention = startRetention({ database, log, config });
+  if (ops.metricsUrl) log.info({ url: ops.metricsUrl }, 'dispatcher metrics listening');
   return {
     async stop() {
-      await retention.stop();
       await dispatcher.stop({ deadlineMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 1_000) });
+      await ops.stop();
     },
   };
 }
@@ -87,14 +90,9 @@ export async function dispatch(): Promise<void> {
       await database.close();
       throw err;
     }
-    // This process has no API server: /metrics gets a listener of its own when METRICS_PORT is set.
-    const unwatchQueues = watchDeliveryQueues(database.sql, log);
-    const metrics = config.METRICS_PORT > 0 ? await startMetricsServer(config.METRICS_PORT, log, config.HOST) : undefined;
     return {
       async stop() {
         await dispatcher.stop();
-        await metrics?.close();
-        unwatchQueues();
         await database.close();
       },
     };

@@ -1,5 +1,5 @@
 /**
- * `start`: the API process. With ALL_IN_ONE (the default outside production)
+ * `start`: the API process. With ALL_IN_ONE (the default in development)
  * it also runs the dispatcher and the handler functions in-process, so one
  * command brings up the whole flow; in production run one process per role
  * (`start`, `dispatch`, `handlers`) and scale each out.
@@ -18,18 +18,19 @@ import type { Running } from './runtime.js';
 import { runService } from './runtime.js';
 import { seedDemoData } from './seed.js';
 
-const outsideProduction = (config: Config, flag: boolean | undefined) => flag ?? config.NODE_ENV !== 'production';
+/** Conveniences that default on in development only; tests and production opt in explicitly. */
+const inDevelopment = (config: Config, flag: boolean | undefined) => flag ?? config.NODE_ENV === 'development';
 
 export async function start(): Promise<void> {
   await runService('api', async (config, log) => {
     const database = await openDatabase(config, log, { applicationName: 'threefactor-api' });
-    if (outsideProduction(config, config.SEED_DEMO_DATA)) await seedIfEmpty(database.db, log);
+    if (inDevelopment(config, config.SEED_DEMO_DATA)) await seedIfEmpty(database.db, log);
     const api = createApi(config, database, log);
     const { port, url } = await api.listen(config.PORT, config.HOST);
     log.info({ url: `${url}/graphql`, graphiql: config.GRAPHIQL ?? config.NODE_ENV === 'development' }, 'api listening');
 
     // The in-process handlers still write back through the GraphQL API: this process's own.
-    const dispatcher = outsideProduction(config, config.ALL_IN_ONE)
+    const dispatcher = inDevelopment(config, config.ALL_IN_ONE)
       ? await startInProcessWorkers(config, log, database, `http://127.0.0.1:${port}/graphql`)
       : undefined;
     return {
