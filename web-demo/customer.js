@@ -130,7 +130,7 @@ export function mountCustomer(root, { customer, restaurants, setLive, onOrder })
     fill(
       actions,
       canPay && h('button', { class: 'primary', 'data-testid': 'pay', disabled: paymentPending, onclick: (e) => void pay(e.currentTarget) }, label),
-      TERMINAL.has(order.status) && h('span', { class: 'muted' }, 'Order another above.'),
+      TERMINAL.has(order.status) && h('span', { class: 'muted' }, 'Order another below.'),
     );
   }
 

@@ -62,7 +62,8 @@ const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${locati
 export function liveClient(actor, onState = () => {}, onReconnected = () => {}) {
   const client = globalThis.graphqlWs.createClient({
     url: wsUrl(),
-    lazy: true,
+    // Connect at once, so a pane shows it is live before it has anything to watch.
+    lazy: false,
     keepAlive: 10_000,
     retryAttempts: Infinity,
     // Retry on every close, auth ones included: the next attempt brings a fresh token.
