@@ -85,6 +85,8 @@ export const configSchema = z
     HANDLERS: z.string().optional(),
     /** Per subscription: events a stream may buffer, or distinct states a live feed may hold, for a slow client. */
     SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).default(1000),
+    /** The web demo and its token route (src/server/demo.ts); default: on outside production. */
+    DEMO: bool.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {

@@ -10,6 +10,7 @@ import { buildSchema } from '../graphql/schema.js';
 import type { Logger } from '../log.js';
 import { createRealtime, type Realtime } from '../realtime/realtime.js';
 import { createAuthenticator } from './auth.js';
+import { createDemoRoutes } from './demo.js';
 import { createApiServer, type ApiServer } from './http.js';
 import { attachWebSocket, type WebSocketTransport } from './ws.js';
 import { createGraphqlHandler, type Yoga } from './yoga.js';
@@ -24,7 +25,7 @@ export function createApi(config: Config, database: Database, log: Logger): Api 
   const realtime = createRealtime(database, log, { subscriberBuffer: config.SUBSCRIPTION_BUFFER });
   const deps = { config, schema: buildSchema(), database, auth: createAuthenticator(config), log, realtime };
   const yoga = createGraphqlHandler(deps);
-  const server = createApiServer({ yoga, sql: database.sql, log });
+  const server = createApiServer({ yoga, sql: database.sql, log, extraRoutes: createDemoRoutes(config, log) });
   // Queue-depth gauges on /metrics are read from this database on scrape.
   const unwatchQueues = watchDeliveryQueues(database.sql, log);
   const ws = attachWebSocket({ server: server.server, yoga, deps, readiness: server.readiness, log });

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../log.js';
+import type { ExtraRoute } from './demo.js';
 import { healthz, readyz, type Readiness } from './health.js';
 import { serveMetrics } from './metrics.js';
 import type { Yoga } from './yoga.js';
@@ -22,7 +23,7 @@ export interface ApiServer {
   onDrain(closer: () => Promise<void>): void;
 }
 
-export function createApiServer(opts: { yoga: Yoga; sql: Sql; log: Logger }): ApiServer {
+export function createApiServer(opts: { yoga: Yoga; sql: Sql; log: Logger; extraRoutes?: ExtraRoute }): ApiServer {
   const readiness: Readiness = { draining: false };
   const closers: Array<() => Promise<void>> = [];
   let inFlight = 0;
@@ -42,6 +43,7 @@ export function createApiServer(opts: { yoga: Yoga; sql: Sql; log: Logger }): Ap
       void serveMetrics(res);
       return;
     }
+    if (opts.extraRoutes?.(req, res)) return;
     void opts.yoga(req, res, { requestId: requestIdOf(req, res) });
   });
   server.keepAliveTimeout = 65_000;
