@@ -90,6 +90,8 @@ DeliveryRef.implement({
 builder.objectField(EventRef, 'deliveries', (t) =>
   t.loadableGroup({
     type: DeliveryRef,
+    // The event type is also what the events subscription streams to the service role: delivery state stays admin-only.
+    authScopes: { role: 'admin' },
     description: 'Its deliveries, one per trigger (more after a replay or manual invocation), oldest first.',
     resolve: (e) => e.id,
     load: (ids: string[], ctx) =>

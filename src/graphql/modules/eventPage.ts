@@ -1,14 +1,14 @@
 /**
  * One page of the event log for the admin API, newest first, by a keyset on
  * the log's (xid, seq) position (events_cursor_idx): the same position
- * replay takes as afterCursor/beforeCursor, written "xid:seq"
- * (src/events/admin/replay.ts), so an operator can page to an event and
- * replay from it.
+ * replay takes as afterCursor/beforeCursor and the events subscription
+ * resumes from, written "xid:seq" (src/events/cursor.ts), so an operator can
+ * page to an event and replay or stream from it.
  */
 import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { events, type EventRow } from '../../db/schema/events.js';
-import { formatCursor, parseCursor, ReplayError } from '../../events/admin/replay.js';
+import { formatCursor, parseCursor, type Cursor } from '../../events/cursor.js';
 import { badInput } from '../errors.js';
 
 export interface EventFilter {
@@ -29,13 +29,10 @@ export interface PageArgs {
 export const eventPosition = (e: Pick<EventRow, 'xid' | 'seq'>): string => formatCursor({ xid: e.xid, seq: e.seq });
 
 /** An event position from a client; BAD_USER_INPUT when it is not one. */
-export function readPosition(cursor: string, field = 'cursor'): { xid: string; seq: number } {
-  try {
-    return parseCursor(cursor);
-  } catch (err) {
-    if (err instanceof ReplayError) throw badInput(`${field}: ${err.message}`, field);
-    throw err;
-  }
+export function readPosition(cursor: string, field = 'cursor'): Cursor {
+  const position = parseCursor(cursor);
+  if (!position) throw badInput(`${field}: invalid cursor "${cursor}": expected "<xid>:<seq>"`, field);
+  return position;
 }
 
 export function eventFilterWhere(f: EventFilter | null | undefined): SQL | undefined {
@@ -58,8 +55,8 @@ export async function pageEvents(db: Db, filter: EventFilter | null | undefined,
     .where(
       and(
         eventFilterWhere(filter),
-        after && sql`${key} < (${after.xid}::xid8, ${after.seq}::bigint)`,
-        before && sql`${key} > (${before.xid}::xid8, ${before.seq}::bigint)`,
+        after && sql`${key} < (${String(after.xid)}::xid8, ${String(after.seq)}::bigint)`,
+        before && sql`${key} > (${String(before.xid)}::xid8, ${String(before.seq)}::bigint)`,
       ),
     )
     .orderBy(...(page.inverted ? [asc(events.xid), asc(events.seq)] : [desc(events.xid), desc(events.seq)]))
