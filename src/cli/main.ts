@@ -9,8 +9,10 @@ type Command = { describe: string; run: (args: string[]) => Promise<void> };
 
 const commands: Record<string, Command> = {
   start: { describe: 'run the API server (GraphQL over HTTP, SSE and WebSocket)', run: async () => (await import('./start.js')).start() },
+  dispatch: { describe: 'run a dispatcher: deliver events to triggers (webhooks), with retries', run: async () => (await import('./dispatch.js')).dispatch() },
   migrate: { describe: 'apply pending database migrations and exit', run: async () => (await import('./migrate.js')).migrate() },
   seed: { describe: 'load demo restaurants, menus, drivers and customers', run: async () => (await import('./seed.js')).seed() },
+  handlers: { describe: 'serve the handler functions over signed webhooks (HANDLERS, HANDLERS_PORT)', run: async () => (await import('./handlers.js')).handlers() },
   token: { describe: 'mint a JWT: token <role> [id|name]', run: async (args) => (await import('./token.js')).token(args) },
   'schema:print': { describe: 'write schema/schema.graphql from the code', run: async (args) => (await import('./schemaPrint.js')).schemaPrint(args) },
 };

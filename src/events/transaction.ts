@@ -15,6 +15,13 @@ export interface EventContext {
   traceContext: Record<string, string> | null;
   /** Ids of the events written, collected for the request log. */
   eventIds: string[];
+  /**
+   * The event trigger this write was made for (a handler's write-back passes
+   * the x-threefactor-trigger header it received). Events written here are
+   * not routed to that trigger again: the loop guard (see
+   * drizzle/…_delivery_routing, threefactor_route_events).
+   */
+  causedBy?: string | null;
 }
 
 export interface NewEvent {
@@ -35,7 +42,8 @@ export async function withEventTransaction<T>(db: Db, ctx: EventContext, fn: (et
   const result = await db.transaction(async (tx) => {
     await tx.execute(sql`select
       set_config('threefactor.session', ${ctx.session ? JSON.stringify(ctx.session) : ''}, true),
-      set_config('threefactor.trace', ${ctx.traceContext ? JSON.stringify(ctx.traceContext) : ''}, true)`);
+      set_config('threefactor.trace', ${ctx.traceContext ? JSON.stringify(ctx.traceContext) : ''}, true),
+      set_config('threefactor.caused_by', ${ctx.causedBy ?? ''}, true)`);
     return fn({
       tx,
       emit: async (event) => {

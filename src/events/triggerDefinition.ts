@@ -25,6 +25,7 @@ export type TriggerMatch =
       insert?: { columns: '*' | string[] };
       update?: { columns: '*' | string[] };
       delete?: { columns: '*' | string[] };
+      /** Hasura's enable_manual: rows may be sent to this trigger by hand (op MANUAL). */
       enableManual?: boolean;
     };
 
@@ -49,5 +50,22 @@ export interface TriggerDefinition {
   enabled?: boolean;
 }
 
-/** What an in-process handler receives: the same body a webhook would. */
-export type InProcessHandler = (payload: HasuraEventPayload) => Promise<void>;
+/**
+ * What an in-process handler receives: the same body a webhook would. It
+ * succeeds by resolving and fails by throwing; the `signal` aborts when the
+ * attempt times out or the dispatcher drains.
+ */
+export type InProcessHandler = (payload: HasuraEventPayload, signal: AbortSignal) => Promise<void>;
+
+/**
+ * Defaults for triggers declared in code. Hasura metadata carries its own
+ * (num_retries 0, interval 10 s, timeout 60 s), applied by the loader.
+ */
+export const DEFAULT_RETRY: RetryPolicy = { numRetries: 5, intervalSec: 5, maxIntervalSec: 3600, timeoutSec: 30 };
+
+export function retryPolicy(def: TriggerDefinition): RetryPolicy {
+  return { ...DEFAULT_RETRY, ...def.retry };
+}
+
+/** Trigger names travel in headers, settings and URLs: keep them plain. */
+export const TRIGGER_NAME = /^[A-Za-z0-9_.-]{1,100}$/;

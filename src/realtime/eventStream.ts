@@ -17,7 +17,7 @@
  */
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../log.js';
-import { compareCursors, type Cursor } from './cursor.js';
+import { compareCursors, type Cursor } from '../events/cursor.js';
 import type { Hub } from './hub.js';
 import type { LogEvent } from './sql/eventRow.js';
 import { readRange, type EventFilter } from './sql/readRange.js';

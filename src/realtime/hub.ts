@@ -22,7 +22,7 @@
  */
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../log.js';
-import { compareCursors, ORIGIN, type Cursor } from './cursor.js';
+import { compareCursors, ORIGIN, type Cursor } from '../events/cursor.js';
 import { hubEvents, hubReads, hubTopics, listenConnects } from './metrics.js';
 import type { LogEvent } from './sql/eventRow.js';
 import { readCommittedAfter } from './sql/readCommittedAfter.js';

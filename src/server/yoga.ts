@@ -19,6 +19,8 @@ import type { Realtime } from '../realtime/realtime.js';
 import { bearer, type Authenticator } from './auth.js';
 import { graphqlDuration, graphqlOperations } from './metrics.js';
 import { continueTrace } from './trace.js';
+import { TRIGGER_HEADER } from '../events/delivery/headers.js';
+import { TRIGGER_NAME } from '../events/triggerDefinition.js';
 
 export interface ServerContext {
   requestId: string;
@@ -40,7 +42,7 @@ export interface YogaDeps {
 /** Builds a context for any transport (HTTP, SSE, WebSocket) from its raw credentials. */
 export async function buildContext(
   deps: Pick<YogaDeps, 'auth' | 'database' | 'log' | 'realtime'>,
-  input: { token: string | undefined; traceparent?: string | null; tracestate?: string | null; requestId?: string },
+  input: { token: string | undefined; traceparent?: string | null; tracestate?: string | null; requestId?: string; causedBy?: string | null },
 ): Promise<Context> {
   const viewer = await deps.auth.verify(input.token);
   const requestId = input.requestId ?? randomUUID();
@@ -53,9 +55,15 @@ export async function buildContext(
       session: sessionVariables(viewer),
       traceContext: { ...continueTrace(input.traceparent, input.tracestate) },
       eventIds: [],
+      // Loop guard: only a service (a handler writing back) may say which trigger its write is for.
+      causedBy: viewer.role === 'service' || viewer.role === 'admin' ? causedByTrigger(input.causedBy) : null,
     },
     realtime: deps.realtime,
   };
+}
+
+function causedByTrigger(value: string | null | undefined): string | null {
+  return value && TRIGGER_NAME.test(value) ? value : null;
 }
 
 function bodyLimit(maxBytes: number): Plugin {
@@ -119,6 +127,7 @@ export function createGraphqlHandler(deps: YogaDeps): Yoga {
         token: bearer(request.headers.get('authorization')),
         traceparent: request.headers.get('traceparent'),
         tracestate: request.headers.get('tracestate'),
+        causedBy: request.headers.get(TRIGGER_HEADER),
         requestId,
       }),
     plugins: [

@@ -1,33 +1,24 @@
 /**
  * `events(after, filter)`: the event log as a streaming subscription, for
  * service and admin only. In commit-safe (xid, seq) order, resumable: each
- * event carries an opaque `cursor`; subscribing again with `after: <the last
+ * event carries its `cursor` ("xid:seq", the same position the admin API
+ * pages by and replay takes); subscribing again with `after: <the last
  * cursor seen>` delivers everything missed, then live events. A subscriber
  * that falls too far behind gets a SLOW_CONSUMER error whose
  * `extensions.cursor` is where to resume, and the stream ends.
  */
-import { decodeCursor, encodeCursor } from '../../realtime/cursor.js';
+import type { EventRow } from '../../db/schema/events.js';
+import { formatCursor } from '../../events/cursor.js';
 import { streamEvents, type StreamItem } from '../../realtime/eventStream.js';
 import { deliverySeconds, subscribers } from '../../realtime/metrics.js';
 import type { LogEvent } from '../../realtime/sql/eventRow.js';
 import { builder } from '../builder.js';
 import { clientError } from '../errors.js';
+import { EventRef } from './adminEvents.js';
+import { readPosition } from './eventPage.js';
 
-export const EventLogEntryRef = builder.objectRef<LogEvent>('EventLogEntry').implement({
-  description: 'One committed event of the log.',
-  fields: (t) => ({
-    cursor: t.string({
-      description: 'Opaque position in the log: pass it as `after` to resume right after this event.',
-      resolve: (e) => encodeCursor(e.cursor),
-    }),
-    id: t.exposeID('id'),
-    type: t.exposeString('type'),
-    aggregateType: t.exposeString('aggregateType'),
-    aggregateId: t.exposeString('aggregateId'),
-    payload: t.field({ type: 'JSONObject', resolve: (e) => e.payload }),
-    createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
-  }),
-});
+/** The hub's event as the log's row, so the stream and the admin API share one `Event` type. */
+const toEventRow = ({ cursor, ...e }: LogEvent): EventRow => ({ ...e, xid: String(cursor.xid), seq: Number(cursor.seq) });
 
 const EventFilterInput = builder.inputType('EventFilter', {
   fields: (t) => ({
@@ -39,7 +30,7 @@ const EventFilterInput = builder.inputType('EventFilter', {
 
 builder.subscriptionField('events', (t) =>
   t.field({
-    type: EventLogEntryRef,
+    type: EventRef,
     description:
       'The event log in commit order. Without `after`: events committed from now on. With `after`: everything after that cursor, then live.',
     authScopes: { role: ['service', 'admin'] },
@@ -48,7 +39,7 @@ builder.subscriptionField('events', (t) =>
       filter: t.arg({ type: EventFilterInput, required: false }),
     },
     subscribe: async (_root, args, ctx) => {
-      const after = args.after ? decodeCursor(args.after) : null;
+      const after = args.after ? readPosition(args.after, 'after') : null;
       const { realtime } = ctx;
       await realtime.start();
       subscribers.inc({ kind: 'events' });
@@ -78,11 +69,11 @@ builder.subscriptionField('events', (t) =>
         throw clientError(
           'SLOW_CONSUMER',
           `Subscriber fell more than ${capacity} events behind; subscribe again with after: extensions.cursor to resume`,
-          { cursor: encodeCursor(cursor) },
+          { cursor: formatCursor(cursor) },
         );
       }
       deliverySeconds.observe({ kind: 'events' }, (Date.now() - item.event.createdAt.getTime()) / 1000);
-      return item.event;
+      return toEventRow(item.event);
     },
   }),
 );

@@ -5,7 +5,7 @@
  * return raw text, which this module should not depend on.
  */
 import type { JsonObject } from '../../db/schema/events.js';
-import type { Cursor } from '../cursor.js';
+import type { Cursor } from '../../events/cursor.js';
 
 export interface EventRecord {
   id: string;
@@ -15,6 +15,8 @@ export interface EventRecord {
   aggregate_type: string;
   aggregate_id: string;
   payload: JsonObject;
+  session: JsonObject | null;
+  trace_context: JsonObject | null;
   created_ms: number;
 }
 
@@ -26,6 +28,8 @@ export interface LogEvent {
   aggregateType: string;
   aggregateId: string;
   payload: JsonObject;
+  session: JsonObject | null;
+  traceContext: JsonObject | null;
   createdAt: Date;
 }
 
@@ -37,6 +41,8 @@ export function toLogEvent(r: EventRecord): LogEvent {
     aggregateType: r.aggregate_type,
     aggregateId: r.aggregate_id,
     payload: r.payload,
+    session: r.session,
+    traceContext: r.trace_context,
     createdAt: new Date(r.created_ms),
   };
 }

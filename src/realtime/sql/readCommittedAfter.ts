@@ -17,7 +17,7 @@
  * one row (with null event columns) when nothing is new.
  */
 import type { Sql } from '../../db/client.js';
-import type { Cursor } from '../cursor.js';
+import type { Cursor } from '../../events/cursor.js';
 import { toLogEvent, type EventRecord, type LogEvent } from './eventRow.js';
 
 type Row = { held: boolean } & ({ [K in keyof EventRecord]: EventRecord[K] } | { [K in keyof EventRecord]: null });
@@ -58,7 +58,7 @@ export async function readCommittedAfter(sql: Sql, after: Cursor, limit: number)
     select
       exists (select 1 from events e, horizon h where e.xid >= h.xmin) as held,
       b.id, b.xid::text as xid, b.seq::text as seq, b.type, b.aggregate_type, b.aggregate_id,
-      b.payload, (extract(epoch from b.created_at) * 1000)::float8 as created_ms
+      b.payload, b.session, b.trace_context, (extract(epoch from b.created_at) * 1000)::float8 as created_ms
     from horizon
     left join batch b on true
     order by b.xid, b.seq`;

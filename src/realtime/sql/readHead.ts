@@ -3,7 +3,7 @@
  * and every older one, has finished. Anything committed later sorts after it.
  */
 import type { Sql } from '../../db/client.js';
-import { ORIGIN, type Cursor } from '../cursor.js';
+import { ORIGIN, type Cursor } from '../../events/cursor.js';
 
 export async function readHead(sql: Sql): Promise<Cursor> {
   const [row] = await sql<{ xid: string; seq: string }[]>`

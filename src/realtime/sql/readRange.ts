@@ -4,7 +4,7 @@
  * already passed, so every row in the range is final and the page is stable.
  */
 import type { Sql } from '../../db/client.js';
-import type { Cursor } from '../cursor.js';
+import type { Cursor } from '../../events/cursor.js';
 import { toLogEvent, type EventRecord, type LogEvent } from './eventRow.js';
 
 export interface EventFilter {
@@ -18,6 +18,7 @@ export async function readRange(sql: Sql, after: Cursor, upTo: Cursor, filter: E
   return (
     await sql<EventRecord[]>`
       select e.id, e.xid::text as xid, e.seq::text as seq, e.type, e.aggregate_type, e.aggregate_id, e.payload,
+        e.session, e.trace_context,
         (extract(epoch from e.created_at) * 1000)::float8 as created_ms
       from events e
       where (e.xid, e.seq) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)

@@ -1,0 +1,109 @@
+/**
+ * `npm run bench -- <scenario...>`: runs each named scenario on a fresh
+ * database, prints progress and a table, and records
+ * bench/results/<scenario>.json. Scenarios are the modules in ./scenarios;
+ * adding a file there adds a scenario.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '../src/log.js';
+import { createContext, type OwnedContext, type Scenario } from './lib/context.js';
+import { freshBenchDatabase, openBenchServer, type BenchDatabase, type BenchServer } from './lib/database.js';
+import { formatTable, machineInfo, writeReport, type Metric } from './lib/report.js';
+
+const SCENARIOS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
+
+async function loadScenarios(): Promise<Map<string, Scenario>> {
+  const scenarios = new Map<string, Scenario>();
+  for (const file of (await readdir(SCENARIOS_DIR)).filter((f) => f.endsWith('.ts')).sort()) {
+    const mod = (await import(path.join(SCENARIOS_DIR, file))) as Partial<Scenario>;
+    if (typeof mod.default !== 'function' || typeof mod.description !== 'string') {
+      throw new Error(`bench/scenarios/${file} must export a default run(ctx) function and a description`);
+    }
+    scenarios.set(file.slice(0, -3), mod as Scenario);
+  }
+  return scenarios;
+}
+
+function listing(scenarios: Map<string, Scenario>): string {
+  const width = Math.max(...[...scenarios.keys()].map((n) => n.length));
+  return [...scenarios].map(([name, s]) => `  ${name.padEnd(width)}  ${s.description}`).join('\n');
+}
+
+function validate(scenario: string, metrics: Metric[]): void {
+  if (!Array.isArray(metrics) || metrics.length === 0) throw new Error(`${scenario} returned no metrics`);
+  for (const m of metrics) {
+    if (!Number.isFinite(m.value) || !Number.isFinite(m.baseline.value) || !Number.isFinite(m.ratio)) {
+      throw new Error(`${scenario}: metric "${m.name}" is not a finite number against its baseline`);
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const scenarios = await loadScenarios();
+  const names = process.argv.slice(2).filter((a) => a !== '--');
+  if (names.length === 0 || names.includes('--help')) {
+    process.stdout.write(`usage: npm run bench -- <scenario...>\n\nscenarios:\n${listing(scenarios)}\n`);
+    return names.length === 0 ? 2 : 0;
+  }
+  const unknown = names.filter((n) => !scenarios.has(n));
+  if (unknown.length) {
+    process.stderr.write(`bench: unknown scenario ${unknown.map((n) => `"${n}"`).join(', ')}; known scenarios:\n${listing(scenarios)}\n`);
+    return 2;
+  }
+
+  const log = createLogger(process.env.BENCH_LOG_LEVEL ?? 'warn').child({ process: 'bench' });
+  let server: BenchServer | undefined;
+  let database: BenchDatabase | undefined;
+  let ctx: OwnedContext | undefined;
+  const cleanup = async () => {
+    await ctx?.close();
+    await database?.drop().catch((err: unknown) => log.warn({ err }, 'could not drop benchmark database'));
+    ctx = undefined;
+    database = undefined;
+  };
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('bench: interrupted, cleaning up (Ctrl-C again to abandon)\n');
+    void cleanup()
+      .then(() => server?.stop())
+      .finally(() => process.exit(130));
+  });
+
+  let failures = 0;
+  try {
+    server = await openBenchServer(log);
+    for (const name of names) {
+      const startedAt = new Date().toISOString();
+      try {
+        database = await freshBenchDatabase(server, name);
+        ctx = await createContext(name, database.url, log);
+        ctx.progress(`fresh database ${database.name} on ${server.describe}`);
+        const metrics = await scenarios.get(name)!.default(ctx);
+        validate(name, metrics);
+        const file = await writeReport({
+          scenario: name,
+          metrics,
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          machine: machineInfo(server.describe),
+          notes: ctx.notes,
+        });
+        process.stdout.write(`\n${formatTable(name, metrics)}\n(written to ${path.relative(process.cwd(), file)})\n\n`);
+      } catch (err) {
+        failures++;
+        process.stderr.write(`bench: ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      } finally {
+        await cleanup();
+      }
+    }
+  } finally {
+    await server?.stop();
+  }
+  return failures ? 1 : 0;
+}
+
+process.exitCode = await main();

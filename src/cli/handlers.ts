@@ -1,0 +1,37 @@
+/**
+ * `handlers`: serve the business-logic functions over signed webhooks, all of
+ * them or those named in HANDLERS (e.g. `HANDLERS=validate-order`), on
+ * HANDLERS_PORT. Stateless: run as many as needed behind any load balancer.
+ */
+import { ConfigError } from '../config.js';
+import { allHandlers } from '../handlers/functions/index.js';
+import { serveHandlers } from '../handlers/kit/server.js';
+import { handlerSettings, type HandlerSettings } from '../handlers/settings.js';
+import { fail, readConfig, runService } from './runtime.js';
+
+export async function handlers(): Promise<void> {
+  const config = readConfig();
+  let settings: HandlerSettings;
+  try {
+    settings = await handlerSettings(config);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  const wanted = config.HANDLERS?.split(',').map((n) => n.trim()).filter(Boolean);
+  const unknown = wanted?.find((n) => !allHandlers.some((h) => h.name === n));
+  if (unknown) fail(`config: HANDLERS names unknown function "${unknown}"; known: ${allHandlers.map((h) => h.name).join(', ')}`);
+  const selected = wanted ? allHandlers.filter((h) => wanted.includes(h.name)) : allHandlers;
+
+  await runService('handlers', async (_config, log) => {
+    const server = await serveHandlers(selected, {
+      ...settings,
+      port: config.HANDLERS_PORT,
+      host: config.HOST,
+      log,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+    });
+    log.info({ url: server.url, handlers: selected.map((h) => h.name) }, 'handlers listening');
+    return { stop: () => server.drain(config.SHUTDOWN_TIMEOUT_MS) };
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * One attempt of a delivery: resolve the target (URL or in-process handler)
+ * and headers, build and sign the body, send it. Configuration problems (an
+ * unset env variable) are failures of the attempt like any other, so they
+ * retry and end up visible in the dead letters rather than crash anything.
+ *
+ * Throws only when the dispatcher aborts the attempt (drain at shutdown).
+ */
+import type { Webhook } from 'standardwebhooks';
+import type { ClaimedDelivery } from '../sql/claimDeliveries.js';
+import type { ActiveTrigger } from '../triggers/registry.js';
+import type { InProcessHandler } from '../triggerDefinition.js';
+import { webhookBody } from './body.js';
+import { deliveryHeaders } from './headers.js';
+import { runInProcess } from './inProcess.js';
+import { postWebhook, type HttpResult } from './webhook.js';
+
+export interface AttemptContext {
+  signer: Webhook;
+  env: Readonly<Record<string, string | undefined>>;
+  handlers: Readonly<Record<string, InProcessHandler>>;
+}
+
+export async function attemptDelivery(trigger: ActiveTrigger, d: ClaimedDelivery, ctx: AttemptContext, signal: AbortSignal): Promise<HttpResult> {
+  const def = trigger.definition;
+  const timeoutMs = trigger.policy.timeoutSec * 1000;
+  const payload = webhookBody(trigger.name, d);
+  const target = def.target;
+  if (target.kind === 'inProcess') {
+    const handler = ctx.handlers[target.handler];
+    if (!handler) return { kind: 'error', error: `no in-process handler "${target.handler}" in this process`, timedOut: false };
+    return runInProcess(handler, payload, timeoutMs, signal);
+  }
+  const url = target.kind === 'webhook' ? target.url : ctx.env[target.env];
+  if (!url) return { kind: 'error', error: `webhook URL variable ${target.kind === 'webhookFromEnv' ? target.env : ''} is not set`, timedOut: false };
+  const custom: Record<string, string> = {};
+  for (const h of def.headers ?? []) {
+    const value = h.value ?? (h.valueFromEnv ? ctx.env[h.valueFromEnv] : undefined);
+    // The variable's name may be shown; its value never is.
+    if (value === undefined) return { kind: 'error', error: `header ${h.name}: variable ${h.valueFromEnv ?? '?'} is not set`, timedOut: false };
+    custom[h.name] = value;
+  }
+  const body = JSON.stringify(payload);
+  const headers = deliveryHeaders({
+    signer: ctx.signer,
+    eventId: d.event.id,
+    deliveryId: d.id,
+    triggerName: trigger.name,
+    body,
+    traceContext: d.event.traceContext,
+    custom,
+  });
+  return postWebhook(url, body, headers, timeoutMs, signal);
+}

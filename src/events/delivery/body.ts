@@ -1,0 +1,58 @@
+/**
+ * Builds the webhook body, in Hasura Event Triggers' exact shape
+ * (../payload.ts), from a claimed delivery.
+ *
+ * Captured table rows (aggregate_type `table:<schema>.<table>`) map one to
+ * one: table {schema, name}, op INSERT/UPDATE/DELETE/MANUAL, data {old, new}.
+ *
+ * Domain events follow one convention, so a Hasura-style handler can read
+ * them like a row insert: table {schema: 'public', name: <aggregate_type>},
+ * op 'INSERT', data.old null and data.new = the event payload plus
+ * `event_type` (the event's type, which wins over a payload key of that
+ * name). Order events carry the order's new state, so data.new reads like
+ * the order row.
+ */
+import type { ClaimedDelivery } from '../sql/claimDeliveries.js';
+import type { EventOp, HasuraEventPayload, Row } from '../payload.js';
+
+const TABLE_PREFIX = 'table:';
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+
+export function webhookBody(triggerName: string, d: ClaimedDelivery): HasuraEventPayload {
+  const e = d.event;
+  const captured = e.aggregateType.startsWith(TABLE_PREFIX);
+  let table: HasuraEventPayload['table'];
+  let op: EventOp;
+  let data: HasuraEventPayload['event']['data'];
+  if (captured) {
+    const qualified = e.aggregateType.slice(TABLE_PREFIX.length);
+    const dot = qualified.indexOf('.');
+    table = { schema: qualified.slice(0, dot), name: qualified.slice(dot + 1) };
+    const change = e.payload as { op: EventOp; data: { old: Row | null; new: Row | null } };
+    op = change.op;
+    data = { old: change.data.old ?? null, new: change.data.new ?? null };
+  } else {
+    table = { schema: 'public', name: e.aggregateType };
+    op = 'INSERT';
+    data = { old: null, new: { ...e.payload, event_type: e.type } };
+  }
+  return {
+    id: e.id,
+    created_at: e.createdAt,
+    trigger: { name: triggerName },
+    table,
+    event: {
+      op,
+      data,
+      session_variables: e.session,
+      trace_context: hasuraTraceContext(e.traceContext),
+    },
+    delivery_info: { max_retries: d.maxAttempts - 1, current_retry: d.attempts },
+  };
+}
+
+/** Hasura sends the trace as {trace_id, span_id}; the log stores a W3C traceparent. */
+function hasuraTraceContext(ctx: Record<string, string> | null): HasuraEventPayload['event']['trace_context'] {
+  const match = ctx?.traceparent?.match(TRACEPARENT);
+  return match ? { trace_id: match[1]!, span_id: match[2]! } : null;
+}

@@ -1,0 +1,127 @@
+/**
+ * Batched completion: outcomes are buffered and written together, deliveries
+ * and attempts in one statement (sql/completeDeliveries.ts).
+ * If the database is unreachable the batch stays buffered and is retried
+ * with backoff; the leases are kept alive by the heartbeat meanwhile, and if
+ * they expire anyway the delivery is simply sent again (at least once).
+ */
+import type { Sql } from '../../db/client.js';
+import type { Logger } from '../../log.js';
+import { completeDeliveries, type AttemptRecord, type DeliveryOutcome } from '../sql/completeDeliveries.js';
+
+export interface CompletedAttempt {
+  outcome: DeliveryOutcome;
+  /** Absent for a release: nothing was attempted to the end. */
+  attempt?: AttemptRecord;
+}
+
+export interface CompleterOptions {
+  sql: Sql;
+  dispatcherId: string;
+  log: Logger;
+  /** Flush at once when this many are buffered. */
+  maxBatch: number;
+  /** Otherwise, this long after the first one arrives. */
+  delayMs: number;
+  onFlushed(batch: CompletedAttempt[], applied: ReadonlySet<string>): void;
+}
+
+const MAX_STATEMENT_ROWS = 1000;
+
+export class Completer {
+  private buffer: CompletedAttempt[] = [];
+  private writing: CompletedAttempt[] = [];
+  private flushing: Promise<boolean> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private closed = false;
+
+  constructor(private readonly o: CompleterOptions) {}
+
+  add(item: CompletedAttempt): void {
+    this.buffer.push(item);
+    this.schedule(this.buffer.length >= this.o.maxBatch ? 0 : this.o.delayMs);
+  }
+
+  /** Deliveries whose outcome is not yet written: their leases must be kept alive. */
+  pendingIds(): string[] {
+    return [...this.writing, ...this.buffer].map((c) => c.outcome.id);
+  }
+
+  get size(): number {
+    return this.buffer.length + this.writing.length;
+  }
+
+  /** Writes the buffer; resolves false if the write failed (it will be retried). */
+  flush(): Promise<boolean> {
+    if (this.flushing) return this.flushing;
+    if (this.buffer.length === 0) return Promise.resolve(true);
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const batch = this.buffer.splice(0, MAX_STATEMENT_ROWS);
+    this.writing = batch;
+    this.flushing = this.write(batch).finally(() => {
+      this.flushing = null;
+      this.writing = [];
+      if (this.buffer.length && !this.timer && !this.closed) this.schedule(0);
+    });
+    return this.flushing;
+  }
+
+  /** Flushes until empty or the deadline; returns how many outcomes could not be written. */
+  async drain(deadline: number): Promise<number> {
+    while (this.size > 0 && Date.now() < deadline) {
+      if (!(await this.flush())) await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
+    }
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    return this.size;
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed || this.flushing) return;
+    if (this.timer) {
+      if (ms > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, ms);
+  }
+
+  private async write(batch: CompletedAttempt[]): Promise<boolean> {
+    const { sql, dispatcherId } = this.o;
+    try {
+      const applied = await completeDeliveries(
+        sql,
+        dispatcherId,
+        batch.map((c) => c.outcome),
+        batch.flatMap((c) => (c.attempt ? [c.attempt] : [])),
+      );
+      this.failures = 0;
+      this.o.onFlushed(batch, new Set(applied));
+      return true;
+    } catch (err) {
+      this.buffer.unshift(...batch);
+      this.failures += 1;
+      const retryMs = Math.min(5_000, 100 * 2 ** this.failures);
+      this.o.log.warn({ err: errorMessage(err), buffered: this.buffer.length, retryMs }, 'could not record delivery outcomes; will retry');
+      if (!this.closed && !this.timer) {
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          void this.flush();
+        }, retryMs);
+      }
+      return false;
+    }
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,120 @@
+/**
+ * Claims up to `limit` due deliveries for one dispatcher, in one statement:
+ * the rows are picked FOR UPDATE SKIP LOCKED (so any number of dispatchers
+ * can claim concurrently without waiting on each other), leased for
+ * `leaseMs`, and returned joined with their event.
+ *
+ * Not claimable: deliveries of paused triggers, of triggers this dispatcher
+ * cannot serve, and ordered deliveries that still have an unfinished
+ * (pending or running) predecessor of the same (trigger, key). An ordered
+ * delivery is also held back until its event's transaction is below the
+ * snapshot's xmin, so no earlier (xid, seq) of the same key can still commit
+ * after it has been sent.
+ */
+import type { Queryable } from './queryable.js';
+
+export interface ClaimedEvent {
+  id: string;
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  payload: Record<string, unknown>;
+  session: Record<string, string> | null;
+  traceContext: Record<string, string> | null;
+  /** ISO 8601 with the database's microseconds. */
+  createdAt: string;
+}
+
+export interface ClaimedDelivery {
+  id: string;
+  triggerName: string;
+  /** Attempts already made (before this one). */
+  attempts: number;
+  maxAttempts: number;
+  /** Lease generation: completion must present it. */
+  claims: number;
+  orderingKey: string | null;
+  event: ClaimedEvent;
+}
+
+interface Row {
+  id: string;
+  trigger_name: string;
+  attempts: number;
+  max_attempts: number;
+  claims: number;
+  ordering_key: string | null;
+  event_id: string;
+  type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  payload: Record<string, unknown>;
+  session: Record<string, string> | null;
+  trace_context: Record<string, string> | null;
+  created_at: string;
+}
+
+export interface ClaimParams {
+  dispatcherId: string;
+  triggers: string[];
+  limit: number;
+  leaseMs: number;
+}
+
+export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<ClaimedDelivery[]> {
+  const rows = await sql<Row[]>`
+    with picked as (
+      select d.id
+      from deliveries as d
+      where d.status = 'pending'
+        and d.run_at <= now()
+        and d.trigger_name = any(${p.triggers}::text[])
+        and not exists (select 1 from event_triggers as t where t.name = d.trigger_name and t.paused)
+        and (
+          d.ordering_key is null
+          or (
+            d.event_xid < pg_snapshot_xmin(pg_current_snapshot())
+            and not exists (
+              select 1
+              from deliveries as earlier
+              where earlier.trigger_name = d.trigger_name
+                and earlier.ordering_key = d.ordering_key
+                and earlier.status in ('pending', 'running')
+                and (earlier.event_xid, earlier.event_seq) < (d.event_xid, d.event_seq)
+            )
+          )
+        )
+      order by d.run_at
+      limit ${p.limit}
+      for update of d skip locked
+    )
+    update deliveries as d
+    set status = 'running',
+        locked_by = ${p.dispatcherId},
+        locked_until = now() + ${p.leaseMs} * interval '1 millisecond',
+        claims = d.claims + 1,
+        updated_at = now()
+    from picked, events as e
+    where d.id = picked.id and e.id = d.event_id
+    returning d.id, d.trigger_name, d.attempts, d.max_attempts, d.claims, d.ordering_key,
+              e.id as event_id, e.type, e.aggregate_type, e.aggregate_id, e.payload, e.session, e.trace_context,
+              to_json(e.created_at) #>> '{}' as created_at`;
+  return rows.map((r) => ({
+    id: r.id,
+    triggerName: r.trigger_name,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    claims: r.claims,
+    orderingKey: r.ordering_key,
+    event: {
+      id: r.event_id,
+      type: r.type,
+      aggregateType: r.aggregate_type,
+      aggregateId: r.aggregate_id,
+      payload: r.payload,
+      session: r.session,
+      traceContext: r.trace_context,
+      createdAt: r.created_at,
+    },
+  }));
+}

@@ -1,0 +1,17 @@
+/** Reads every trigger with its runtime state, for the dispatcher's registry. */
+import type { TriggerDefinition } from '../triggerDefinition.js';
+import type { Queryable } from './queryable.js';
+
+export interface StoredTrigger {
+  name: string;
+  definition: TriggerDefinition;
+  enabled: boolean;
+  paused: boolean;
+}
+
+export async function loadTriggers(sql: Queryable): Promise<StoredTrigger[]> {
+  return sql<StoredTrigger[]>`
+    select name, definition, enabled, paused
+    from event_triggers
+    order by name`;
+}

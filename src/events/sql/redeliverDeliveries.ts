@@ -1,0 +1,24 @@
+/**
+ * Makes deliveries due now with a fresh retry budget (their trigger's
+ * max_attempts on top of the attempts already made): dead ones come back,
+ * delivered ones are sent again, pending ones skip their backoff. Running
+ * ones are left to finish. Returns the ids changed.
+ */
+import type { Queryable } from './queryable.js';
+
+export async function redeliverDeliveries(sql: Queryable, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await sql<{ id: string }[]>`
+    update deliveries as d
+    set status = 'pending',
+        run_at = now(),
+        max_attempts = d.attempts + t.max_attempts,
+        completed_at = null,
+        updated_at = now()
+    from event_triggers as t
+    where d.id = any(${ids}::uuid[])
+      and t.name = d.trigger_name
+      and d.status <> 'running'
+    returning d.id`;
+  return rows.map((r) => r.id);
+}

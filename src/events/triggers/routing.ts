@@ -1,0 +1,70 @@
+/**
+ * Turns a trigger definition into the routing columns of `event_triggers`
+ * (what the SQL routing trigger matches on), and rejects definitions that
+ * could never route or deliver anything, naming the trigger.
+ */
+import { retryPolicy, TRIGGER_NAME, type TriggerDefinition } from '../triggerDefinition.js';
+
+export interface RoutingColumns {
+  matchKind: 'event' | 'table';
+  eventTypes: string[];
+  eventPrefixes: string[];
+  captureTable: string | null;
+  captureOps: string[];
+  updateColumns: string[] | null;
+  ordering: string | null;
+  maxAttempts: number;
+  enabled: boolean;
+}
+
+export class TriggerDefinitionError extends Error {
+  override name = 'TriggerDefinitionError';
+}
+
+export function routingColumns(def: TriggerDefinition): RoutingColumns {
+  const fail = (why: string): never => {
+    throw new TriggerDefinitionError(`event trigger "${def.name}": ${why}`);
+  };
+  if (!TRIGGER_NAME.test(def.name)) fail('name must be 1-100 characters of letters, digits, "_", "-" or "."');
+  const policy = retryPolicy(def);
+  if (!Number.isInteger(policy.numRetries) || policy.numRetries < 0) fail('retry.numRetries must be a whole number >= 0');
+  if (!(policy.intervalSec >= 0) || !(policy.maxIntervalSec >= policy.intervalSec)) fail('retry intervals must satisfy 0 <= intervalSec <= maxIntervalSec');
+  if (!(policy.timeoutSec > 0)) fail('retry.timeoutSec must be > 0');
+
+  const target = def.target;
+  if (target.kind === 'webhook' && !/^https?:\/\/./.test(target.url)) fail('target.url must be an http(s) URL');
+  if (target.kind === 'webhookFromEnv' && !target.env) fail('target.env is empty');
+  if (target.kind === 'inProcess' && !target.handler) fail('target.handler is empty');
+  for (const h of def.headers ?? []) {
+    if (!h.name || (h.value === undefined) === (h.valueFromEnv === undefined)) fail(`header "${h.name}" needs exactly one of value or valueFromEnv`);
+  }
+
+  const ordering = !def.orderingKey ? null : def.orderingKey === 'aggregate' ? 'aggregate' : `payload:${def.orderingKey.payloadField}`;
+  const common = { ordering, maxAttempts: policy.numRetries + 1, enabled: def.enabled ?? true };
+  const match = def.match;
+  if (match.kind === 'event') {
+    if (match.types.length === 0) fail('match.types is empty');
+    const eventTypes: string[] = [];
+    const eventPrefixes: string[] = [];
+    for (const type of match.types) {
+      if (type.endsWith('*')) eventPrefixes.push(type.slice(0, -1));
+      else eventTypes.push(type);
+      if (type.slice(0, -1).includes('*')) fail(`type pattern "${type}" may only end with "*"`);
+    }
+    return { matchKind: 'event', eventTypes, eventPrefixes, captureTable: null, captureOps: [], updateColumns: null, ...common };
+  }
+  if (!match.schema || !match.table) fail('match.schema and match.table are required');
+  const captureOps = (['insert', 'update', 'delete'] as const).filter((op) => match[op]).map((op) => op.toUpperCase());
+  if (captureOps.length === 0 && !match.enableManual) fail('a table trigger needs insert, update or delete (or enableManual)');
+  const columns = match.update?.columns;
+  if (Array.isArray(columns) && columns.length === 0) fail('update.columns is empty: use "*" for any column');
+  return {
+    matchKind: 'table',
+    eventTypes: [],
+    eventPrefixes: [],
+    captureTable: `${match.schema}.${match.table}`,
+    captureOps,
+    updateColumns: columns === undefined || columns === '*' ? null : columns,
+    ...common,
+  };
+}

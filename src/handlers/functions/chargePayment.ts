@@ -1,0 +1,37 @@
+/**
+ * charge-payment: on payment.requested, charge the fake provider
+ * (./fakePaymentProvider.ts) and record the result. The charge is keyed by
+ * the payment id, so a redelivery neither charges twice nor records twice:
+ * a payment already settled is left as it is.
+ */
+import { z } from 'zod';
+import { defineHandler, RetryLater } from '../kit/index.js';
+import { charge } from './fakePaymentProvider.js';
+
+const RECORD = /* GraphQL */ `
+  mutation RecordPaymentResult($paymentId: ID!, $succeeded: Boolean!, $providerRef: String, $reason: String) {
+    recordPaymentResult(paymentId: $paymentId, succeeded: $succeeded, providerRef: $providerRef, reason: $reason) { status }
+  }
+`;
+
+const PAYMENTS = /* GraphQL */ `
+  query ChargePaymentRead($orderId: ID!) {
+    order(id: $orderId) { payments { id status } }
+  }
+`;
+
+export const chargePayment = defineHandler({
+  name: 'charge-payment',
+  on: ['payment.requested'],
+  data: z.object({ orderId: z.uuid(), paymentId: z.uuid(), amountCents: z.number().int() }),
+  async handle({ data }, { graphql, apply }) {
+    const result = charge(data);
+    const recorded = await apply(RECORD, { paymentId: data.paymentId, ...result });
+    if (recorded.applied) return result.succeeded ? 'paid' : 'declined';
+    // CONFLICT says "already settled" or "the order changed meanwhile": the payment tells which.
+    const { order } = await graphql<{ order: { payments: Array<{ id: string; status: string }> } | null }>(PAYMENTS, data);
+    const payment = order?.payments.find((p) => p.id === data.paymentId);
+    if (payment && payment.status !== 'pending') return 'already-applied';
+    throw new RetryLater(recorded.message, 1);
+  },
+});

@@ -1,0 +1,98 @@
+/**
+ * `defineHandler`: a business-logic function as a name, the event types it
+ * accepts, a schema for the event data it reads, and `handle(event, tools)`.
+ * `invoke` is the one path every transport (HTTP server, in-process) runs:
+ * route check, data check, trace continuation, the call, one log line.
+ */
+import type { z } from 'zod';
+import type { HasuraEventPayload } from '../../events/payload.js';
+import type { Logger } from '../../log.js';
+import { continueTrace } from '../../server/trace.js';
+import { asFailure, PermanentFailure } from './errors.js';
+import { describeIssue, eventType, toHandlerEvent, traceparentOf, type HandlerEvent } from './event.js';
+import { createGraphqlClient, type ApiTarget, type GraphqlClient } from './graphqlClient.js';
+
+export interface HandlerTools extends GraphqlClient {
+  /** Child logger bound to this function, event and trace. */
+  log: Logger;
+}
+
+/** What `handle` returns: a short word for the log and the response (`validated`, `already-applied`). */
+export type Outcome = string;
+
+export interface HandlerSpec<S extends z.ZodType> {
+  /** Also its URL path: POST /<name>. */
+  name: string;
+  /** Domain event types it accepts; anything else is refused as misrouted (422). */
+  on: readonly string[];
+  /** The part of `event.data.new` it reads; an event without it is refused (422). */
+  data: S;
+  handle(event: HandlerEvent<z.infer<S>>, tools: HandlerTools): Promise<Outcome | void>;
+}
+
+/** How a call reaches the API and reports, supplied by the transport. */
+export interface HandlerRuntime {
+  api: ApiTarget;
+  log: Logger;
+  /** The delivery's `traceparent` header; falls back to the event's trace_context. */
+  traceparent?: string;
+  tracestate?: string;
+  /** Aborts the function's API calls (delivery timed out, sender gone, dispatcher draining). */
+  signal?: AbortSignal;
+}
+
+export interface Handler {
+  name: string;
+  on: readonly string[];
+  /** Run once for one delivery; resolves to the outcome or throws a HandlerFailure. */
+  invoke(payload: HasuraEventPayload, runtime: HandlerRuntime): Promise<Outcome>;
+}
+
+const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+export function defineHandler<S extends z.ZodType>(spec: HandlerSpec<S>): Handler {
+  if (!NAME.test(spec.name)) throw new Error(`handler name "${spec.name}" must be kebab-case (it is a URL path)`);
+  return {
+    name: spec.name,
+    on: spec.on,
+    async invoke(payload, runtime) {
+      const started = performance.now();
+      const trace = continueTrace(runtime.traceparent ?? traceparentOf(payload), runtime.tracestate);
+      const type = eventType(payload);
+      const log = runtime.log.child({
+        handler: spec.name,
+        eventId: payload.id,
+        trigger: payload.trigger.name,
+        type,
+        attempt: payload.delivery_info.current_retry,
+        traceId: trace.traceparent.split('-')[1],
+      });
+      try {
+        if (!type || !spec.on.includes(type)) {
+          throw new PermanentFailure(`${spec.name} handles ${spec.on.join(', ')}, not ${type ?? 'an event without a type'}`);
+        }
+        const data = spec.data.safeParse(payload.event.data.new);
+        if (!data.success) throw new PermanentFailure(`${type} event lacks what ${spec.name} needs: ${describeIssue(data.error)}`);
+        const client = createGraphqlClient(runtime.api, {
+          trigger: payload.trigger.name,
+          traceparent: trace.traceparent,
+          tracestate: trace.tracestate,
+          signal: runtime.signal,
+        });
+        const outcome = (await spec.handle(toHandlerEvent(payload, data.data), { ...client, log })) ?? 'done';
+        log.info({ outcome, ms: elapsed(started) }, 'handled');
+        return outcome;
+      } catch (err) {
+        const failure = asFailure(err);
+        // An unexpected error is a bug: keep its stack in the log (never in the response).
+        const detail = failure === err ? { error: failure.message } : { err };
+        log.warn({ status: failure.status, ...detail, ms: elapsed(started) }, 'handler failed');
+        throw failure;
+      }
+    },
+  };
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}

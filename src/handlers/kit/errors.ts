@@ -1,0 +1,74 @@
+/**
+ * How a handler says it failed, and the one status convention between
+ * handlers and the dispatcher:
+ *
+ *   2xx                          done (including "already applied" on redelivery)
+ *   408, 429, 5xx, no answer     retry with backoff; honour Retry-After
+ *   any other 4xx                permanent: dead-letter now, retrying cannot help
+ *                                (400 malformed body, 401 bad signature, 404 no such
+ *                                function, 413 too large, 422 event can never be processed)
+ *
+ * In-process calls throw a HandlerFailure carrying the same status.
+ */
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+export class HandlerFailure extends Error {
+  override name = 'HandlerFailure';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly retryAfterSec?: number,
+  ) {
+    super(message);
+  }
+
+  get retryable(): boolean {
+    return isRetryableStatus(this.status);
+  }
+}
+
+/** The event can never be processed (e.g. it lacks a field the function needs): 422, not retried. */
+export class PermanentFailure extends HandlerFailure {
+  override name = 'PermanentFailure';
+  constructor(message: string) {
+    super(message, 422);
+  }
+}
+
+/** Not now, maybe later (e.g. no driver is free): 503 with Retry-After. */
+export class RetryLater extends HandlerFailure {
+  override name = 'RetryLater';
+  constructor(message: string, retryAfterSec = 30) {
+    super(message, 503, retryAfterSec);
+  }
+}
+
+/** The API answered the write-back with GraphQL errors: 502, retried. */
+export class GraphqlRequestError extends HandlerFailure {
+  override name = 'GraphqlRequestError';
+  constructor(
+    message: string,
+    /** `extensions.code` of each error, e.g. ILLEGAL_TRANSITION. */
+    readonly codes: string[],
+  ) {
+    super(message, 502);
+  }
+}
+
+/** The API could not be reached or answered without GraphQL (5xx, timeout): 503, retried. */
+export class ApiUnavailable extends HandlerFailure {
+  override name = 'ApiUnavailable';
+  constructor(message: string) {
+    super(message, 503, 5);
+  }
+}
+
+/** Any thrown value as a HandlerFailure: unknown errors are 500 and keep only their message. */
+export function asFailure(err: unknown): HandlerFailure {
+  if (err instanceof HandlerFailure) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new HandlerFailure(message || 'handler failed', 500);
+}
