@@ -49,7 +49,7 @@ const OWN_RATE = Number(process.env.BENCH_FANOUT_RATE ?? 1_000);
 const FEED_SUBSCRIBERS = 1_000;
 const FEED_RATE = 50;
 const CONNECT_PARALLEL = 100;
-const WRITER_CONNECTIONS = 8;
+const WRITER_CONNECTIONS = 32;
 const SETTLE_MS = 3_000;
 
 const dir = new URL('../lib/fanout/', import.meta.url).pathname;
