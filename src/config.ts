@@ -64,6 +64,14 @@ export const configSchema = z
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
     MAX_BATCH_SIZE: z.coerce.number().int().min(1).default(10),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+    /**
+     * `start` runs the dispatcher and the handler functions (in-process) inside
+     * the API process: the whole system in one process. Defaults on in
+     * development only; in production each role runs as its own process.
+     */
+    ALL_IN_ONE: bool.optional(),
+    /** `start` loads the demo data into an empty database. Defaults on in development only. */
+    SEED_DEMO_DATA: bool.optional(),
     /** Standard Webhooks signing secret shared by the dispatcher and the handlers. */
     WEBHOOK_SECRET: z
       .string()
@@ -75,6 +83,8 @@ export const configSchema = z
     HANDLERS_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
     /** Comma-separated function names to serve; all when unset. */
     HANDLERS: z.string().optional(),
+    /** Per subscription: events a stream may buffer, or distinct states a live feed may hold, for a slow client. */
+    SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).default(1000),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {

@@ -54,5 +54,6 @@ builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSONObject', JSONObjectResolver);
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 

@@ -9,3 +9,6 @@ import './placeOrder.js';
 import './orderMutations.js';
 import './paymentMutations.js';
 import './admin.js';
+import './eventSubscriptions.js';
+import './orderSubscriptions.js';
+import './orderFeedSubscriptions.js';
