@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Webhook } from 'standardwebhooks';
 import type { Database } from '../db/client.js';
+import type { DeliverySource } from '../db/schema/delivery.js';
 import type { Logger } from '../log.js';
 import { attemptDelivery } from './delivery/attempt.js';
 import { decideOutcome } from './delivery/outcome.js';
@@ -37,7 +38,19 @@ export type DeliveryOutcomeKind = 'delivered' | 'retry' | 'dead' | 'released';
 
 /** Attach metrics here; called once per attempt outcome (and per release). */
 export interface DispatcherHooks {
-  onOutcome?(trigger: string, outcome: DeliveryOutcomeKind, latencyMs: number): void;
+  /** `latencyMs` is the attempt's duration; `detail` (absent for releases) lets metrics compute commit-to-handler latency. */
+  onOutcome?(trigger: string, outcome: DeliveryOutcomeKind, latencyMs: number, detail?: OutcomeDetail): void;
+}
+
+export interface OutcomeDetail {
+  /** 1-based number of the attempt that produced this outcome. */
+  attempt: number;
+  /** The event's created_at. */
+  eventCreatedAt: string | Date;
+  /** When the attempt started (handler called / request sent). */
+  startedAt: Date;
+  /** How the delivery came to be; replays and manual runs of old events are not latency. */
+  source: DeliverySource;
 }
 
 export interface DispatcherOptions {
@@ -200,7 +213,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
         const ms = performance.now() - t0;
         const done = decideOutcome(trigger.policy, d, result, startedAt, ms);
         completer.add(done);
-        report(d, done, ms);
+        report(d, done, ms, startedAt);
         if (moreLikely) wake();
       },
       (err: unknown) => {
@@ -217,7 +230,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     return { outcome: { id: d.id, claims: d.claims, status: 'pending', counted: false, delayMs: 0, httpStatus: null, error: null } };
   }
 
-  function report(d: ClaimedDelivery, done: CompletedAttempt, ms: number): void {
+  function report(d: ClaimedDelivery, done: CompletedAttempt, ms: number, startedAt: Date): void {
     const a = done.attempt!;
     const fields = {
       trigger: d.triggerName,
@@ -235,7 +248,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     if (a.outcome === 'delivered') log.info(fields, 'delivery attempt');
     else if (a.outcome === 'retry') log.warn(fields, 'delivery attempt failed; will retry');
     else log.error(fields, 'delivery dead after its last attempt');
-    opts.hooks?.onOutcome?.(d.triggerName, a.outcome, ms);
+    opts.hooks?.onOutcome?.(d.triggerName, a.outcome, ms, { attempt: a.attempt, eventCreatedAt: d.event.createdAt, startedAt, source: d.source });
   }
 
   /**
