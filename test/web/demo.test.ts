@@ -288,7 +288,10 @@ describe.skipIf(!hasBrowser)('web demo in Chromium, against `start` (all-in-one)
     // Back online: the timeline catches up to the latest state, and the event log
     // shows exactly the events it missed (resumed after its last cursor).
     await timelineStep(page, 'driver_assigned');
-    expect(await card(page, 'restaurant-orders', orderId).getAttribute('data-status')).toBe('driver_assigned');
+    // Each pane has its own subscription: the restaurant's catches up on its own schedule.
+    await expect
+      .poll(() => card(page, 'restaurant-orders', orderId).getAttribute('data-status'), { timeout: STEP_TIMEOUT })
+      .toBe('driver_assigned');
     await expect
       .poll(() => eventLog(page, orderId).then((rows) => rows.map(([type]) => type)), { timeout: STEP_TIMEOUT })
       .toEqual(['order.placed', 'order.validated', 'payment.requested', 'order.paid', 'order.approved', 'order.driver_assigned']);
