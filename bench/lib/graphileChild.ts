@@ -57,7 +57,7 @@ const httpTask: Task = async (raw, helpers) => {
     maxAttempts: helpers.job.max_attempts,
     claims: 1,
     orderingKey: null,
-    source: 'event',
+    source: 'event' as const,
     event,
   };
   const result = await attemptDelivery(trigger, delivery, attemptContext, helpers.abortSignal ?? new AbortController().signal);
