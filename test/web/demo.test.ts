@@ -214,7 +214,6 @@ describe.skipIf(!hasBrowser)('web demo in Chromium, against `start` (all-in-one)
       driverActor,
     ]);
     // "Delivered to" comes from the server's trigger definitions: the three handlers, and nothing else.
-    // "Delivered to" comes from the server's own trigger definitions (eventTriggers), not from the page.
     expect(await eventRow(page, orderId, 'order.placed').locator('td.handler').textContent()).toBe('→ validate-order');
     expect(await eventRow(page, orderId, 'payment.requested').locator('td.handler').textContent()).toBe('→ charge-payment');
     expect(await eventRow(page, orderId, 'order.approved').locator('td.handler').textContent()).toBe('→ assign-driver');
