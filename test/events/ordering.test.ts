@@ -79,9 +79,16 @@ describe('ordering by key', () => {
   });
 
   it('does not hold other keys behind a failing one; a dead delivery unblocks its successors', async () => {
-    receiver.respond((req) => {
+    // c1's first attempt is held open until d1 arrives (5 s at most): d1 can only
+    // arrive meanwhile if key d is not queued behind key c, whatever the timing.
+    let d1Arrived = () => {};
+    const d1Seen = new Promise<void>((resolve) => (d1Arrived = resolve));
+    receiver.respond(async (req) => {
       const d = data(req);
-      return { status: d.step === 'c1' ? 500 : 200 };
+      if (d.step === 'd1') d1Arrived();
+      if (d.step !== 'c1') return { status: 200 };
+      await Promise.race([d1Seen, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      return { status: 500 };
     });
     await emitEvents(db, [{ type: 'field.a', aggregateType: 'x', aggregateId: '1', payload: { customer: 'c', step: 'c1' } }]);
     await emitEvents(db, [{ type: 'field.a', aggregateType: 'x', aggregateId: '2', payload: { customer: 'c', step: 'c2' } }]);
