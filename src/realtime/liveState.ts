@@ -26,9 +26,8 @@ export class LiveState<T> extends Channel<T> {
   offer(key: string, value: T): void {
     if (!this.isOpen) return;
     if (this.pending.has(key)) {
+      // Replaced in place: the key keeps its turn (it has waited longest), with the newest value.
       slowConsumers.inc({ action: 'coalesced' });
-      // Re-insert so the key keeps its place by latest change.
-      this.pending.delete(key);
     } else if (this.pending.size >= this.maxKeys) {
       slowConsumers.inc({ action: 'closed' });
       this.onOverflow();
