@@ -15,9 +15,9 @@
  * Logging is graphile-worker's default (one info line per completed job).
  */
 import { run, type Runner, type Task } from 'graphile-worker';
-import { Webhook } from 'standardwebhooks';
 import { connect } from '../../src/db/client.js';
 import { attemptDelivery } from '../../src/events/delivery/attempt.js';
+import { webhookSigner } from '../../src/events/delivery/signer.js';
 import { retryPolicy, type TriggerDefinition } from '../../src/events/triggerDefinition.js';
 import { onParent, toParent } from './child.js';
 import { coresUsed, cpuSample } from './cpu.js';
@@ -43,7 +43,7 @@ const unfinished = async () => {
 
 let reportStarts = false;
 let receiverUrl = '';
-const attemptContext = { signer: new Webhook(webhookSecret), env: process.env, handlers: {} };
+const attemptContext = { signer: webhookSigner(webhookSecret), env: process.env, handlers: {} };
 
 /** The HTTP task: one attempt exactly as the dispatcher makes it; a non-2xx or an error fails the job (graphile-worker retries it). */
 const httpTask: Task = async (raw, helpers) => {
