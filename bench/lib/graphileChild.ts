@@ -21,6 +21,7 @@ import { webhookSigner } from '../../src/events/delivery/signer.js';
 import { retryPolicy, type TriggerDefinition } from '../../src/events/triggerDefinition.js';
 import { onParent, toParent } from './child.js';
 import { coresUsed, cpuSample } from './cpu.js';
+import { profiled } from './profiler.js';
 import { benchTriggers, TASK, untilNoneUnfinished, type DeliveryJob, type JobPayload, type QueueChildIn, type QueueChildOut } from './deliveryWorkload.js';
 
 const send = (m: QueueChildOut) => toParent<QueueChildOut>(m);
@@ -87,29 +88,32 @@ const start = async (job: DeliveryJob, onSucceeded: () => void, onFailed: () => 
 onParent<QueueChildIn>(async (message) => {
   receiverUrl = message.type === 'halt' ? receiverUrl : message.receiverUrl;
   if (message.type === 'drain') {
-    reportStarts = false;
-    let succeeded = 0;
-    let failed = 0;
-    let lastJob = 0;
-    let allDone!: () => void;
-    const done = new Promise<void>((resolve) => (allDone = resolve));
-    const cpu0 = cpuSample();
-    const t0 = performance.now();
-    runner = await start(
-      message.job,
-      () => {
-        lastJob = performance.now();
-        if (++succeeded === message.expected) allDone();
-      },
-      () => void failed++,
-    );
-    await done;
-    await untilNoneUnfinished(unfinished, 60_000);
-    const ms = performance.now() - t0;
-    const cores = coresUsed(cpu0, cpuSample());
-    await runner.stop();
-    runner = undefined;
-    send({ type: 'drained', ms, succeeded, failed, cores, lastJobMs: lastJob - t0 });
+    const drained = await profiled(message.profile, async () => {
+      reportStarts = false;
+      let succeeded = 0;
+      let failed = 0;
+      let lastJob = 0;
+      let allDone!: () => void;
+      const done = new Promise<void>((resolve) => (allDone = resolve));
+      const cpu0 = cpuSample();
+      const t0 = performance.now();
+      runner = await start(
+        message.job,
+        () => {
+          lastJob = performance.now();
+          if (++succeeded === message.expected) allDone();
+        },
+        () => void failed++,
+      );
+      await done;
+      await untilNoneUnfinished(unfinished, 60_000);
+      const ms = performance.now() - t0;
+      const cores = coresUsed(cpu0, cpuSample());
+      await runner.stop();
+      runner = undefined;
+      return { type: 'drained' as const, ms, succeeded, failed, cores, lastJobMs: lastJob - t0 };
+    });
+    send(drained);
   }
   if (message.type === 'serve') {
     reportStarts = true;
