@@ -70,7 +70,7 @@ export function jobPayload(job: DeliveryJob, n: number): JobPayload {
 /** Scenario → queue child. */
 export type QueueChildIn =
   /** Start the consumer, wait until `expected` jobs are done and recorded, stop it. */
-  | { type: 'drain'; job: DeliveryJob; expected: number; receiverUrl: string }
+  | { type: 'drain'; job: DeliveryJob; expected: number; receiverUrl: string; /** Write a CPU profile of the drain here. */ profile?: string }
   /** Start the consumer in latency mode: every no-op job reports its start time. */
   | { type: 'serve'; receiverUrl: string }
   | { type: 'halt' };

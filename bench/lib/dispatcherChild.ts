@@ -11,6 +11,7 @@ import { startDispatcher, type Dispatcher } from '../../src/events/dispatcher.js
 import { createLogger } from '../../src/log.js';
 import { onParent, toParent } from './child.js';
 import { coresUsed, cpuSample } from './cpu.js';
+import { profiled } from './profiler.js';
 import { benchTriggers, NOOP_HANDLER, untilNoneUnfinished, type QueueChildIn, type QueueChildOut } from './deliveryWorkload.js';
 
 const send = (m: QueueChildOut) => toParent<QueueChildOut>(m);
@@ -49,29 +50,32 @@ const unfinished = async () => {
 
 onParent<QueueChildIn>(async (message) => {
   if (message.type === 'drain') {
-    reportStarts = false;
-    let succeeded = 0;
-    let failed = 0;
-    let lastJob = 0;
-    let allDone!: () => void;
-    const done = new Promise<void>((resolve) => (allDone = resolve));
-    const cpu0 = cpuSample();
-    const t0 = performance.now();
-    dispatcher = await start(
-      message.receiverUrl,
-      () => {
-        lastJob = performance.now();
-        if (++succeeded === message.expected) allDone();
-      },
-      () => void failed++,
-    );
-    await done;
-    await untilNoneUnfinished(unfinished, 60_000);
-    const ms = performance.now() - t0;
-    const cores = coresUsed(cpu0, cpuSample());
-    await dispatcher.stop();
-    dispatcher = undefined;
-    send({ type: 'drained', ms, succeeded, failed, cores, lastJobMs: lastJob - t0 });
+    const drained = await profiled(message.profile, async () => {
+      reportStarts = false;
+      let succeeded = 0;
+      let failed = 0;
+      let lastJob = 0;
+      let allDone!: () => void;
+      const done = new Promise<void>((resolve) => (allDone = resolve));
+      const cpu0 = cpuSample();
+      const t0 = performance.now();
+      dispatcher = await start(
+        message.receiverUrl,
+        () => {
+          lastJob = performance.now();
+          if (++succeeded === message.expected) allDone();
+        },
+        () => void failed++,
+      );
+      await done;
+      await untilNoneUnfinished(unfinished, 60_000);
+      const ms = performance.now() - t0;
+      const cores = coresUsed(cpu0, cpuSample());
+      await dispatcher.stop();
+      dispatcher = undefined;
+      return { type: 'drained' as const, ms, succeeded, failed, cores, lastJobMs: lastJob - t0 };
+    });
+    send(drained);
   }
   if (message.type === 'serve') {
     reportStarts = true;

@@ -15,12 +15,13 @@
  * Logging is graphile-worker's default (one info line per completed job).
  */
 import { run, type Runner, type Task } from 'graphile-worker';
-import { Webhook } from 'standardwebhooks';
 import { connect } from '../../src/db/client.js';
 import { attemptDelivery } from '../../src/events/delivery/attempt.js';
+import { webhookSigner } from '../../src/events/delivery/signer.js';
 import { retryPolicy, type TriggerDefinition } from '../../src/events/triggerDefinition.js';
 import { onParent, toParent } from './child.js';
 import { coresUsed, cpuSample } from './cpu.js';
+import { profiled } from './profiler.js';
 import { benchTriggers, TASK, untilNoneUnfinished, type DeliveryJob, type JobPayload, type QueueChildIn, type QueueChildOut } from './deliveryWorkload.js';
 
 const send = (m: QueueChildOut) => toParent<QueueChildOut>(m);
@@ -43,7 +44,7 @@ const unfinished = async () => {
 
 let reportStarts = false;
 let receiverUrl = '';
-const attemptContext = { signer: new Webhook(webhookSecret), env: process.env, handlers: {} };
+const attemptContext = { signer: webhookSigner(webhookSecret), env: process.env, handlers: {} };
 
 /** The HTTP task: one attempt exactly as the dispatcher makes it; a non-2xx or an error fails the job (graphile-worker retries it). */
 const httpTask: Task = async (raw, helpers) => {
@@ -88,29 +89,32 @@ const start = async (job: DeliveryJob, onSucceeded: () => void, onFailed: () => 
 onParent<QueueChildIn>(async (message) => {
   receiverUrl = message.type === 'halt' ? receiverUrl : message.receiverUrl;
   if (message.type === 'drain') {
-    reportStarts = false;
-    let succeeded = 0;
-    let failed = 0;
-    let lastJob = 0;
-    let allDone!: () => void;
-    const done = new Promise<void>((resolve) => (allDone = resolve));
-    const cpu0 = cpuSample();
-    const t0 = performance.now();
-    runner = await start(
-      message.job,
-      () => {
-        lastJob = performance.now();
-        if (++succeeded === message.expected) allDone();
-      },
-      () => void failed++,
-    );
-    await done;
-    await untilNoneUnfinished(unfinished, 60_000);
-    const ms = performance.now() - t0;
-    const cores = coresUsed(cpu0, cpuSample());
-    await runner.stop();
-    runner = undefined;
-    send({ type: 'drained', ms, succeeded, failed, cores, lastJobMs: lastJob - t0 });
+    const drained = await profiled(message.profile, async () => {
+      reportStarts = false;
+      let succeeded = 0;
+      let failed = 0;
+      let lastJob = 0;
+      let allDone!: () => void;
+      const done = new Promise<void>((resolve) => (allDone = resolve));
+      const cpu0 = cpuSample();
+      const t0 = performance.now();
+      runner = await start(
+        message.job,
+        () => {
+          lastJob = performance.now();
+          if (++succeeded === message.expected) allDone();
+        },
+        () => void failed++,
+      );
+      await done;
+      await untilNoneUnfinished(unfinished, 60_000);
+      const ms = performance.now() - t0;
+      const cores = coresUsed(cpu0, cpuSample());
+      await runner.stop();
+      runner = undefined;
+      return { type: 'drained' as const, ms, succeeded, failed, cores, lastJobMs: lastJob - t0 };
+    });
+    send(drained);
   }
   if (message.type === 'serve') {
     reportStarts = true;

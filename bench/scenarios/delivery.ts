@@ -177,7 +177,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     return undefined;
   };
 
-  const drain = async (side: Side, job: DeliveryJob, count: number): Promise<Drain> => {
+  const drain = async (side: Side, job: DeliveryJob, count: number, profile?: string): Promise<Drain> => {
     await reset();
     await writeBacklog(side, job, count);
     await settle();
@@ -185,7 +185,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     receiver.send({ type: 'reset' });
     const pg0 = await pgCpu.sample();
     const child = children[side];
-    child.send({ type: 'drain', job, expected: count, receiverUrl });
+    child.send({ type: 'drain', job, expected: count, receiverUrl, ...(profile ? { profile } : {}) });
     const drained = await child.next('drained');
     const pg1 = await pgCpu.sample();
     const receiverCores = await audit(side, job, count, drained);
@@ -245,11 +245,13 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     const order: Side[] = r % 2 === 0 ? ['ours', 'graphile'] : ['graphile', 'ours'];
     const round = { drain: {}, http: {}, latency: {} } as Round;
     ctx.progress(`round ${r + 1}/${ctx.rounds}: drain ${BACKLOG} no-op events (${order.map((s) => SIDE_NAME[s]).join(' then ')}) …`);
-    for (const side of order) round.drain[side] = await drain(side, 'noop', BACKLOG);
+    // BENCH_CPU_PROF: each side's consumer is profiled over its round-1 drains (the figures of that round are a little low).
+    const profile = (side: Side, job: DeliveryJob) => (ctx.profileDir && r === 0 ? path.join(ctx.profileDir, `${side}-${job}.cpuprofile`) : undefined);
+    for (const side of order) round.drain[side] = await drain(side, 'noop', BACKLOG, profile(side, 'noop'));
     ctx.progress(`round ${r + 1}/${ctx.rounds}: ${LATENCY_SAMPLES} sequential commit → handler samples …`);
     for (const side of order) round.latency[side] = await latency(side);
     ctx.progress(`round ${r + 1}/${ctx.rounds}: ${HTTP_BACKLOG} webhooks …`);
-    for (const side of order) round.http[side] = await drain(side, 'http', HTTP_BACKLOG);
+    for (const side of order) round.http[side] = await drain(side, 'http', HTTP_BACKLOG, profile(side, 'http'));
     rounds.push(round);
   }
   await reset();
@@ -289,6 +291,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
       },
     })),
   );
+  if (ctx.profileDir) ctx.note('profiled', `round 1 drains ran under the V8 profiler (BENCH_CPU_PROF), profiles in ${ctx.profileDir}`);
   ctx.note('latency write start → handler start (ms, all rounds)', {
     ours: roundAll(pooled('ours', 'writeToStart')),
     graphile: roundAll(pooled('graphile', 'writeToStart')),

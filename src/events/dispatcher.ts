@@ -17,12 +17,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Webhook } from 'standardwebhooks';
 import type { Database } from '../db/client.js';
 import type { DeliverySource } from '../db/schema/delivery.js';
 import type { Logger } from '../log.js';
 import { attemptDelivery } from './delivery/attempt.js';
 import { decideOutcome } from './delivery/outcome.js';
+import { webhookSigner } from './delivery/signer.js';
 import { Completer, errorMessage, sleep, type CompletedAttempt } from './dispatcher/completer.js';
 import { claimDeliveries, type ClaimedDelivery } from './sql/claimDeliveries.js';
 import { extendLeases } from './sql/extendLeases.js';
@@ -111,7 +111,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
   const leaseMs = opts.leaseMs ?? DISPATCHER_DEFAULTS.leaseMs;
   const handlers = opts.inProcessHandlers ?? {};
   const lowWater = Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 2));
-  const attemptContext = { signer: new Webhook(opts.webhookSecret), env: opts.env ?? process.env, handlers };
+  const attemptContext = { signer: webhookSigner(opts.webhookSecret), env: opts.env ?? process.env, handlers };
 
   if (opts.triggers) await syncTriggers(sql, opts.triggers, log);
   const registry = new TriggerRegistry(sql, handlers);
