@@ -38,6 +38,22 @@ export const configSchema = z
     DISPATCH_POLL_MS: z.coerce.number().int().min(10).default(1_000),
     /** Lease per claimed delivery, renewed by a heartbeat: how soon a killed dispatcher's work is re-run. */
     DISPATCH_LEASE_MS: z.coerce.number().int().min(1_000).default(10_000),
+    /**
+     * Retention, run by one dispatcher at a time (src/events/retention.ts).
+     * Delivered deliveries and their attempt logs older than this many days
+     * are deleted in small batches; 0 keeps them.
+     */
+    RETENTION_DELIVERED_DAYS: z.coerce.number().min(0).default(7),
+    /** Dead deliveries (the dead-letter queue) are kept unless this is set. */
+    RETENTION_DEAD_DAYS: z.coerce.number().positive().optional(),
+    /** The event log is history and kept unless this is set; events with an unfinished or dead delivery are always kept. */
+    RETENTION_EVENTS_DAYS: z.coerce.number().positive().optional(),
+    RETENTION_INTERVAL_MS: z.coerce.number().int().min(1_000).default(600_000),
+    /** Rows per DELETE statement, and the pause between two: no long locks, no vacuum storm. */
+    RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
+    RETENTION_BATCH_PAUSE_MS: z.coerce.number().int().min(0).default(100),
+    /** A /metrics listener for processes without an HTTP server (the dispatcher); 0 = none. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
     AUTH_JWT_ISSUER: z.string().optional(),
@@ -48,6 +64,14 @@ export const configSchema = z
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
     MAX_BATCH_SIZE: z.coerce.number().int().min(1).default(10),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+    /**
+     * `start` runs the dispatcher and the handler functions (in-process) inside
+     * the API process: the whole system in one process. Defaults on in
+     * development only; in production each role runs as its own process.
+     */
+    ALL_IN_ONE: bool.optional(),
+    /** `start` loads the demo data into an empty database. Defaults on in development only. */
+    SEED_DEMO_DATA: bool.optional(),
     /** Standard Webhooks signing secret shared by the dispatcher and the handlers. */
     WEBHOOK_SECRET: z
       .string()
@@ -59,6 +83,10 @@ export const configSchema = z
     HANDLERS_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
     /** Comma-separated function names to serve; all when unset. */
     HANDLERS: z.string().optional(),
+    /** Per subscription: events a stream may buffer, or distinct states a live feed may hold, for a slow client. */
+    SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).default(1000),
+    /** The web demo and its token route (src/server/demo.ts); default: on outside production. */
+    DEMO: bool.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {

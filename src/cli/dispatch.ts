@@ -1,15 +1,21 @@
 /**
  * `dispatch`: a dispatcher process. Run as many as needed against one
- * database; each claims its share of deliveries. Triggers come from code and
- * from TRIGGERS_FILE (a Hasura metadata file), synced at start.
+ * database; each claims its share of deliveries. Triggers come from code (the
+ * handler functions, reached as webhooks) and from TRIGGERS_FILE (a Hasura
+ * metadata file), synced at start. `launchDispatcher` is shared with `start`,
+ * which runs the same thing in-process in all-in-one mode.
  */
 import { ConfigError, type Config } from '../config.js';
+import type { Database } from '../db/client.js';
 import { openDatabase } from '../db/database.js';
 import { startDispatcher } from '../events/dispatcher.js';
 import { HasuraMetadataError, loadHasuraMetadataFile } from '../events/hasuraMetadata.js';
-import type { TriggerDefinition } from '../events/triggerDefinition.js';
+import { startDispatchOperations } from '../events/operations.js';
+import type { InProcessHandler, TriggerDefinition } from '../events/triggerDefinition.js';
 import { TriggerDefinitionError } from '../events/triggers/routing.js';
-import { fail, runService } from './runtime.js';
+import { handlerTriggers } from '../handlers/triggers.js';
+import type { Logger } from '../log.js';
+import { fail, runService, type Running } from './runtime.js';
 
 /** Triggers this process declares: the Hasura file's, plus any from code passed by the caller. */
 export async function declaredTriggers(config: Config, fromCode: TriggerDefinition[] = []): Promise<TriggerDefinition[]> {
@@ -23,39 +29,70 @@ export function webhookSecret(config: Config): string {
   return config.WEBHOOK_SECRET;
 }
 
+export interface DispatchSetup {
+  triggers: TriggerDefinition[];
+  inProcessHandlers?: Record<string, InProcessHandler>;
+}
+
+/**
+ * Start a dispatcher on an open database, with its operator side: metrics
+ * hooks and queue gauges, /metrics on METRICS_PORT when set, and retention
+ * (one process at a time, under an advisory lock). Operator errors become one
+ * line and exit 2.
+ */
+export async function launchDispatcher(config: Config, log: Logger, database: Database, setup: DispatchSetup): Promise<Running> {
+  const ops = await startDispatchOperations({ database, log, config });
+  let dispatcher;
+  try {
+    dispatcher = await startDispatcher({
+      database,
+      log,
+      triggers: setup.triggers,
+      inProcessHandlers: setup.inProcessHandlers,
+      webhookSecret: webhookSecret(config),
+      batchSize: config.DISPATCH_BATCH_SIZE,
+      concurrency: config.DISPATCH_CONCURRENCY,
+      pollMs: config.DISPATCH_POLL_MS,
+      leaseMs: config.DISPATCH_LEASE_MS,
+      hooks: ops.hooks,
+    });
+  } catch (err) {
+    await ops.stop();
+    if (err instanceof TriggerDefinitionError || err instanceof ConfigError) fail(err.message);
+    // undefined_table: a trigger captures a table that does not exist; the message names both.
+    if ((err as { code?: string }).code === '42P01') fail((err as Error).message);
+    throw err;
+  }
+  if (ops.metricsUrl) log.info({ url: ops.metricsUrl }, 'dispatcher metrics listening');
+  return {
+    async stop() {
+      await dispatcher.stop({ deadlineMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 1_000) });
+      await ops.stop();
+    },
+  };
+}
+
 export async function dispatch(): Promise<void> {
   await runService('dispatcher', async (config, log) => {
-    let secret: string;
     let triggers: TriggerDefinition[];
     try {
-      secret = webhookSecret(config);
-      triggers = await declaredTriggers(config);
+      webhookSecret(config);
+      triggers = await declaredTriggers(config, handlerTriggers('webhook'));
     } catch (err) {
       if (err instanceof ConfigError || err instanceof HasuraMetadataError) fail(err.message);
       throw err;
     }
     const database = await openDatabase(config, log, { applicationName: 'threefactor-dispatcher', max: Math.min(config.DATABASE_POOL_MAX, 5) });
-    let dispatcher;
+    let dispatcher: Running;
     try {
-      dispatcher = await startDispatcher({
-        database,
-        log,
-        triggers,
-        webhookSecret: secret,
-        batchSize: config.DISPATCH_BATCH_SIZE,
-        concurrency: config.DISPATCH_CONCURRENCY,
-        pollMs: config.DISPATCH_POLL_MS,
-        leaseMs: config.DISPATCH_LEASE_MS,
-      });
+      dispatcher = await launchDispatcher(config, log, database, { triggers });
     } catch (err) {
       await database.close();
-      if (err instanceof TriggerDefinitionError) fail(err.message);
-      if ((err as { code?: string }).code === '42P01') fail((err as Error).message);
       throw err;
     }
     return {
       async stop() {
-        await dispatcher.stop({ deadlineMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 1_000) });
+        await dispatcher.stop();
         await database.close();
       },
     };

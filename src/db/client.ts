@@ -31,6 +31,9 @@ export function connect(url: string, opts: ConnectOptions = {}): Database {
     max: opts.max ?? 10,
     idle_timeout: 30,
     connect_timeout: 10,
+    // Reconnect within seconds of the database coming back (postgres.js's default grows to 20 s
+    // after a short outage); the LISTEN connection shares it, and catches up when it is back.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 2),
     onnotice: () => {},
     connection: { application_name: opts.applicationName ?? 'threefactor' },
   });

@@ -103,7 +103,7 @@ async function credentials(rootDir: string): Promise<Credentials> {
 }
 
 export interface EmbeddedOptions {
-  /** A fixed port (e.g. to restart a server where its clients expect it); a free one by default. */
+  /** A fixed port, so a restarted server keeps its URL (clients reconnect to it); default: any free port. */
   port?: number;
 }
 

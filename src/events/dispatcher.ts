@@ -17,11 +17,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Webhook } from 'standardwebhooks';
 import type { Database } from '../db/client.js';
+import type { DeliverySource } from '../db/schema/delivery.js';
 import type { Logger } from '../log.js';
 import { attemptDelivery } from './delivery/attempt.js';
 import { decideOutcome } from './delivery/outcome.js';
+import { webhookSigner } from './delivery/signer.js';
 import { Completer, errorMessage, sleep, type CompletedAttempt } from './dispatcher/completer.js';
 import { claimDeliveries, type ClaimedDelivery } from './sql/claimDeliveries.js';
 import { extendLeases } from './sql/extendLeases.js';
@@ -37,7 +38,19 @@ export type DeliveryOutcomeKind = 'delivered' | 'retry' | 'dead' | 'released';
 
 /** Attach metrics here; called once per attempt outcome (and per release). */
 export interface DispatcherHooks {
-  onOutcome?(trigger: string, outcome: DeliveryOutcomeKind, latencyMs: number): void;
+  /** `latencyMs` is the attempt's duration; `detail` (absent for releases) lets metrics compute commit-to-handler latency. */
+  onOutcome?(trigger: string, outcome: DeliveryOutcomeKind, latencyMs: number, detail?: OutcomeDetail): void;
+}
+
+export interface OutcomeDetail {
+  /** 1-based number of the attempt that produced this outcome. */
+  attempt: number;
+  /** The event's created_at. */
+  eventCreatedAt: string | Date;
+  /** When the attempt started (handler called / request sent). */
+  startedAt: Date;
+  /** How the delivery came to be; replays and manual runs of old events are not latency. */
+  source: DeliverySource;
 }
 
 export interface DispatcherOptions {
@@ -97,11 +110,13 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
   const pollMs = opts.pollMs ?? DISPATCHER_DEFAULTS.pollMs;
   const leaseMs = opts.leaseMs ?? DISPATCHER_DEFAULTS.leaseMs;
   const handlers = opts.inProcessHandlers ?? {};
-  const attemptContext = { signer: new Webhook(opts.webhookSecret), env: opts.env ?? process.env, handlers };
+  const lowWater = Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 2));
+  const attemptContext = { signer: webhookSigner(opts.webhookSecret), env: opts.env ?? process.env, handlers };
 
-  if (opts.triggers) await syncTriggers(sql as Database['sql'], opts.triggers, log);
+  if (opts.triggers) await syncTriggers(sql, opts.triggers, log);
   const registry = new TriggerRegistry(sql, handlers);
   await registry.refresh();
+  if (registry.invalid.length) log.error({ triggers: registry.invalid }, 'event triggers with invalid definitions are not delivered');
 
   const inflight = new Map<string, InFlight>();
   let stopping = false;
@@ -114,7 +129,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
   let wakeAt = Infinity;
 
   const completer = new Completer({
-    sql: sql as Database['sql'],
+    sql,
     dispatcherId: id,
     log,
     maxBatch: batchSize,
@@ -154,7 +169,9 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     while (wakeRequested && !stopping) {
       wakeRequested = false;
       const free = concurrency - inflight.size;
-      if (free <= 0) {
+      // Refill in batches, not one slot at a time: while work is in flight,
+      // wait until at least half a batch of slots is free (a low-water mark).
+      if (free <= 0 || (inflight.size > 0 && free < lowWater)) {
         moreLikely = true;
         return;
       }
@@ -196,7 +213,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
         const ms = performance.now() - t0;
         const done = decideOutcome(trigger.policy, d, result, startedAt, ms);
         completer.add(done);
-        report(d, done, ms);
+        report(d, done, ms, startedAt);
         if (moreLikely) wake();
       },
       (err: unknown) => {
@@ -213,7 +230,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     return { outcome: { id: d.id, claims: d.claims, status: 'pending', counted: false, delayMs: 0, httpStatus: null, error: null } };
   }
 
-  function report(d: ClaimedDelivery, done: CompletedAttempt, ms: number): void {
+  function report(d: ClaimedDelivery, done: CompletedAttempt, ms: number, startedAt: Date): void {
     const a = done.attempt!;
     const fields = {
       trigger: d.triggerName,
@@ -231,15 +248,19 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     if (a.outcome === 'delivered') log.info(fields, 'delivery attempt');
     else if (a.outcome === 'retry') log.warn(fields, 'delivery attempt failed; will retry');
     else log.error(fields, 'delivery dead after its last attempt');
-    opts.hooks?.onOutcome?.(d.triggerName, a.outcome, ms);
+    opts.hooks?.onOutcome?.(d.triggerName, a.outcome, ms, { attempt: a.attempt, eventCreatedAt: d.event.createdAt, startedAt, source: d.source });
   }
 
+  /**
+   * Keeps the leases of in-flight and not-yet-written deliveries alive. A
+   * lease lost anyway (a long stall) shows up when its outcome is written
+   * and not applied (see onFlushed).
+   */
   async function heartbeat(): Promise<void> {
     const ids = [...inflight.keys(), ...completer.pendingIds()];
     if (ids.length === 0) return;
     try {
-      const lost = await extendLeases(sql, id, ids, leaseMs);
-      if (lost.length) log.warn({ deliveries: lost }, 'leases lost (expired and reclaimed); their outcomes will be ignored');
+      await extendLeases(sql, id, ids, leaseMs);
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'lease heartbeat failed');
     }

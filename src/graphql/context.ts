@@ -6,6 +6,7 @@
 import type { Database } from '../db/client.js';
 import type { EventContext } from '../events/transaction.js';
 import type { Logger } from '../log.js';
+import type { Realtime } from '../realtime/realtime.js';
 
 export const ROLES = ['customer', 'restaurant', 'driver', 'service', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -23,6 +24,8 @@ export interface Context {
   requestId: string;
   /** Actor, trace and the ids of events this operation wrote. */
   events: EventContext;
+  /** The process's realtime hub and feeds, for subscriptions. */
+  realtime: Realtime;
 }
 
 /** Hasura-compatible session variables for the events a viewer causes. */

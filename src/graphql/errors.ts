@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'ILLEGAL_TRANSITION'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  /** A subscriber fell too far behind its stream; `extensions.cursor` says where to resume. */
+  | 'SLOW_CONSUMER';
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401 };
 

@@ -8,8 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../log.js';
+import type { ExtraRoute } from './demo.js';
 import { healthz, readyz, type Readiness } from './health.js';
-import { registry } from './metrics.js';
+import { serveMetrics } from './metrics.js';
 import type { Yoga } from './yoga.js';
 
 export interface ApiServer {
@@ -22,7 +23,7 @@ export interface ApiServer {
   onDrain(closer: () => Promise<void>): void;
 }
 
-export function createApiServer(opts: { yoga: Yoga; sql: Sql; log: Logger }): ApiServer {
+export function createApiServer(opts: { yoga: Yoga; sql: Sql; log: Logger; extraRoutes?: ExtraRoute }): ApiServer {
   const readiness: Readiness = { draining: false };
   const closers: Array<() => Promise<void>> = [];
   let inFlight = 0;
@@ -39,12 +40,10 @@ export function createApiServer(opts: { yoga: Yoga; sql: Sql; log: Logger }): Ap
     if (path === '/healthz') return healthz(res);
     if (path === '/readyz') return void readyz(res, opts.sql, readiness);
     if (path === '/metrics') {
-      void registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': registry.contentType });
-        res.end(text);
-      });
+      void serveMetrics(res);
       return;
     }
+    if (opts.extraRoutes?.(req, res)) return;
     void opts.yoga(req, res, { requestId: requestIdOf(req, res) });
   });
   server.keepAliveTimeout = 65_000;

@@ -3,6 +3,7 @@
  * concern registers its own instruments here (events/, realtime/), so one
  * scrape shows the whole process.
  */
+import type { ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
@@ -22,3 +23,15 @@ export const graphqlDuration = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   registers: [registry],
 });
+
+/** Answers a scrape with the whole registry; a failing collector is a 500, never a hung request. */
+export async function serveMetrics(res: ServerResponse): Promise<void> {
+  try {
+    const text = await registry.metrics();
+    res.writeHead(200, { 'content-type': registry.contentType });
+    res.end(text);
+  } catch (err) {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end(`metrics collection failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}

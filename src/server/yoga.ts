@@ -15,6 +15,7 @@ import type { Database } from '../db/client.js';
 import type { Context } from '../graphql/context.js';
 import { sessionVariables } from '../graphql/context.js';
 import type { Logger } from '../log.js';
+import type { Realtime } from '../realtime/realtime.js';
 import { bearer, type Authenticator } from './auth.js';
 import { graphqlDuration, graphqlOperations } from './metrics.js';
 import { continueTrace } from './trace.js';
@@ -23,6 +24,8 @@ import { TRIGGER_NAME } from '../events/triggerDefinition.js';
 
 export interface ServerContext {
   requestId: string;
+  /** A context already built by a transport that authenticates on its own (WebSocket). */
+  transportContext?: Context;
 }
 
 export type Yoga = YogaServerInstance<ServerContext, Context>;
@@ -33,11 +36,12 @@ export interface YogaDeps {
   database: Database;
   auth: Authenticator;
   log: Logger;
+  realtime: Realtime;
 }
 
 /** Builds a context for any transport (HTTP, SSE, WebSocket) from its raw credentials. */
 export async function buildContext(
-  deps: Pick<YogaDeps, 'auth' | 'database' | 'log'>,
+  deps: Pick<YogaDeps, 'auth' | 'database' | 'log' | 'realtime'>,
   input: { token: string | undefined; traceparent?: string | null; tracestate?: string | null; requestId?: string; causedBy?: string | null },
 ): Promise<Context> {
   const viewer = await deps.auth.verify(input.token);
@@ -54,6 +58,7 @@ export async function buildContext(
       // Loop guard: only a service (a handler writing back) may say which trigger its write is for.
       causedBy: viewer.role === 'service' || viewer.role === 'admin' ? causedByTrigger(input.causedBy) : null,
     },
+    realtime: deps.realtime,
   };
 }
 
@@ -116,7 +121,8 @@ export function createGraphqlHandler(deps: YogaDeps): Yoga {
     batching: { limit: config.MAX_BATCH_SIZE },
     logging: false,
     maskedErrors: true,
-    context: ({ request, requestId }) =>
+    context: ({ request, requestId, transportContext }) =>
+      transportContext ??
       buildContext(deps, {
         token: bearer(request.headers.get('authorization')),
         traceparent: request.headers.get('traceparent'),

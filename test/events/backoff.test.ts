@@ -1,3 +1,4 @@
+/** Retry timing: exponential backoff with jitter and Retry-After parsing (pure functions). */
 import { describe, expect, it } from 'vitest';
 import { backoffMs, parseRetryAfter, retryDelayMs } from '../../src/events/delivery/backoff.js';
 import type { RetryPolicy } from '../../src/events/triggerDefinition.js';

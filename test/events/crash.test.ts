@@ -32,7 +32,7 @@ function metadata(): unknown {
   return { type: 'bulk', args: [trigger('driver_created', 'drivers', 'DRIVER_HOOK_URL'), trigger('customer_created', 'customers', 'CUSTOMER_HOOK_URL')] };
 }
 
-function spawn(env: Record<string, string>): DispatcherProcess {
+function spawn(env: Record<string, string | undefined>): DispatcherProcess {
   const child = spawnDispatcher({ DATABASE_URL: db.url, TRIGGERS_FILE: triggersFile, DRIVER_HOOK_URL: 'http://127.0.0.1:9/unused', CUSTOMER_HOOK_URL: 'http://127.0.0.1:9/unused', ...env });
   children.push(child);
   return child;
@@ -150,4 +150,28 @@ describe('SIGTERM drain', () => {
       await receiver.close();
     }
   }, 30_000);
+});
+
+describe('dispatch refuses to start on bad configuration, with one line naming the problem', () => {
+  it('requires WEBHOOK_SECRET in production', async () => {
+    const child = spawn({ NODE_ENV: 'production', WEBHOOK_SECRET: undefined, AUTH_JWT_SECRET: 'x'.repeat(32) });
+    expect((await child.exited).code).toBe(2);
+    expect(child.stderr()).toBe('threefactor: config: WEBHOOK_SECRET is required (echo whsec_$(openssl rand -base64 32))\n');
+  });
+
+  it('names the malformed entry of TRIGGERS_FILE', async () => {
+    const bad = path.join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ type: 'bulk', args: [{ type: 'pg_create_event_trigger', args: { name: 'broken', table: 'drivers', insert: { columns: '*' } } }] }));
+    const child = spawn({ TRIGGERS_FILE: bad });
+    expect((await child.exited).code).toBe(2);
+    expect(child.stderr()).toBe(`threefactor: ${bad}: $.args[0] (pg_create_event_trigger "broken"): webhook exactly one of webhook or webhook_from_env is required\n`);
+  });
+
+  it('names a trigger whose table does not exist', async () => {
+    const bad = path.join(dir, 'ghost.json');
+    await writeFile(bad, JSON.stringify({ type: 'create_event_trigger', args: { name: 'ghostly', table: 'ghosts', webhook: 'http://127.0.0.1:9/', insert: { columns: '*' } } }));
+    const child = spawn({ TRIGGERS_FILE: bad });
+    expect((await child.exited).code).toBe(2);
+    expect(child.stderr()).toBe('threefactor: event trigger "ghostly" captures table public.ghosts, which does not exist\n');
+  });
 });

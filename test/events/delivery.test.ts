@@ -1,3 +1,8 @@
+/**
+ * Webhook delivery against a real HTTP receiver: Hasura body shape, Standard
+ * Webhooks signatures, trace and trigger headers, in-process targets, and
+ * handler faults (5xx, timeout, Retry-After, dead letters, refused connections).
+ */
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDispatcher, type Dispatcher, type DispatcherOptions } from '../../src/events/dispatcher.js';

@@ -10,7 +10,8 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Database } from '../../src/db/client.js';
 import { ensureDatabase } from '../../src/db/database.js';
-import { freePort, startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
+import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
+import { createServer } from 'node:net';
 import { runMigrations } from '../../src/db/migrate.js';
 import { startDispatcher, type Dispatcher } from '../../src/events/dispatcher.js';
 import { createLogger } from '../../src/log.js';
@@ -28,7 +29,7 @@ const quiet = createLogger('warn');
 beforeAll(async () => {
   // Beside the suite's embedded server: a directory the postgres user (when running as root) can enter.
   dir = `.test-data/restart-${process.pid}-${randomBytes(3).toString('hex')}`;
-  port = await freePort();
+  port = await portOutsideEphemeralRange();
   server = await startEmbedded(dir, quiet, { port });
   await ensureDatabase(server.adminUrl, 'restart');
   await runMigrations(server.urlFor('restart'));
@@ -42,6 +43,23 @@ afterAll(async () => {
   await server?.stop();
   await rm(dir, { recursive: true, force: true });
 });
+
+/**
+ * The server must come back on the same port while it is down. A port from
+ * the ephemeral range could meanwhile be handed to any socket bound to port
+ * 0 (other test files run servers in parallel), so pick one below it.
+ */
+async function portOutsideEphemeralRange(): Promise<number> {
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(candidate, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return candidate;
+  }
+}
 
 async function insertEvents(type: string, count: number): Promise<void> {
   await database.sql`

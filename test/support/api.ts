@@ -9,7 +9,7 @@ import type { Role } from '../../src/graphql/context.js';
 import { createLogger } from '../../src/log.js';
 import { createApi, type Api } from '../../src/server/api.js';
 import { mintToken } from '../../src/server/auth.js';
-import type { TestDatabase } from './db.js';
+import type { Database } from '../../src/db/client.js';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -32,7 +32,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   return parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_SECRET, PORT: '0', ...overrides });
 }
 
-export async function startTestApi(database: TestDatabase, overrides: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(database: Database, overrides: Record<string, string> = {}): Promise<TestApi> {
   const config = testConfig(overrides);
   const api = createApi(config, database, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const { port } = await api.listen(0, '127.0.0.1');

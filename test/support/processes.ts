@@ -35,6 +35,7 @@ export function runCommand(args: string[], env: Record<string, string | undefine
     const lines = buffered.split('\n');
     buffered = lines.pop()!;
     for (const line of lines) {
+      if (!line.trim()) continue;
       try {
         logs.push(JSON.parse(line) as Record<string, unknown>);
       } catch {
@@ -64,12 +65,12 @@ export function runCommand(args: string[], env: Record<string, string | undefine
             resolve(found);
           } else if (child.exitCode !== null || child.signalCode !== null) {
             cleanup();
-            reject(new Error(`process exited before the expected log line; stderr: ${err.slice(-500)}`));
+            reject(new Error(`process exited before the expected log line; stderr: ${err.slice(-2000)}`));
           }
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out waiting for log line; last lines: ${JSON.stringify(logs.slice(-5))}`));
+          reject(new Error(`no matching log line within ${timeoutMs} ms; last lines: ${JSON.stringify(logs.slice(-5))}; stderr: ${err.slice(-2000)}`));
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);

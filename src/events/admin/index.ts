@@ -2,4 +2,4 @@
 export { redeliver } from './redeliver.js';
 export { pauseTrigger, resumeTrigger } from './pause.js';
 export { invokeManual, ManualInvocationError } from './invokeManual.js';
-export { replay, parseCursor, formatCursor, ReplayError, type ReplayOptions, type ReplayResult } from './replay.js';
+export { replay, ReplayError, type ReplayOptions, type ReplayResult } from './replay.js';

@@ -8,6 +8,7 @@
 import type { Database } from '../../db/client.js';
 import { replayDeliveries } from '../sql/replayDeliveries.js';
 import { wakeDispatchers } from '../sql/wakeDispatchers.js';
+import { formatCursor, parseCursor } from '../cursor.js';
 
 export interface ReplayOptions {
   trigger: string;
@@ -35,15 +36,12 @@ export class ReplayError extends Error {
   override name = 'ReplayError';
 }
 
-const CURSOR = /^(\d+):(\d+)$/;
-
-export function parseCursor(cursor: string): { xid: string; seq: number } {
-  const m = CURSOR.exec(cursor);
-  if (!m) throw new ReplayError(`invalid cursor "${cursor}": expected "<xid>:<seq>"`);
-  return { xid: m[1]!, seq: Number(m[2]) };
+/** A replay bound, in the form the SQL takes; ReplayError when it is not a cursor. */
+export function replayBound(cursor: string): { xid: string; seq: number } {
+  const c = parseCursor(cursor);
+  if (!c) throw new ReplayError(`invalid cursor "${cursor}": expected "<xid>:<seq>"`);
+  return { xid: String(c.xid), seq: Number(c.seq) };
 }
-
-export const formatCursor = (c: { xid: string; seq: number }): string => `${c.xid}:${c.seq}`;
 
 export async function replay(database: Pick<Database, 'sql'>, opts: ReplayOptions): Promise<ReplayResult> {
   const limit = opts.limit ?? 10_000;
@@ -55,8 +53,8 @@ export async function replay(database: Pick<Database, 'sql'>, opts: ReplayOption
     types: opts.types,
     from: opts.from,
     to: opts.to,
-    after: opts.afterCursor ? parseCursor(opts.afterCursor) : undefined,
-    before: opts.beforeCursor ? parseCursor(opts.beforeCursor) : undefined,
+    after: opts.afterCursor ? replayBound(opts.afterCursor) : undefined,
+    before: opts.beforeCursor ? replayBound(opts.beforeCursor) : undefined,
     limit,
   });
   if (result.created) await wakeDispatchers(database.sql);

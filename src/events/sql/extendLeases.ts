@@ -1,18 +1,16 @@
 /**
- * Heartbeat: extends the leases this dispatcher still holds. Returns the ids
- * it no longer holds (expired and reclaimed), which the caller reports.
+ * Heartbeat: extends the leases this dispatcher still holds (one that
+ * expired but was not yet reclaimed is revived). Returns how many.
  */
 import type { Queryable } from './queryable.js';
 
-export async function extendLeases(sql: Queryable, dispatcherId: string, ids: string[], leaseMs: number): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const kept = await sql<{ id: string }[]>`
+export async function extendLeases(sql: Queryable, dispatcherId: string, ids: string[], leaseMs: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const kept = await sql`
     update deliveries
     set locked_until = now() + ${leaseMs} * interval '1 millisecond'
     where id = any(${ids}::uuid[])
       and locked_by = ${dispatcherId}
-      and status = 'running'
-    returning id`;
-  const held = new Set(kept.map((r) => r.id));
-  return ids.filter((id) => !held.has(id));
+      and status = 'running'`;
+  return kept.count;
 }

@@ -7,6 +7,7 @@
 import { loadTriggers } from '../sql/loadTriggers.js';
 import type { Queryable } from '../sql/queryable.js';
 import { retryPolicy, type InProcessHandler, type RetryPolicy, type TriggerDefinition } from '../triggerDefinition.js';
+import { routingColumns } from './routing.js';
 
 export interface ActiveTrigger {
   name: string;
@@ -17,6 +18,8 @@ export interface ActiveTrigger {
 export class TriggerRegistry {
   private triggers = new Map<string, ActiveTrigger>();
   private servable: string[] = [];
+  /** Rows whose definition is not valid (written by hand or by another version): never claimed. */
+  invalid: Array<{ name: string; reason: string }> = [];
 
   constructor(
     private readonly sql: Queryable,
@@ -24,13 +27,22 @@ export class TriggerRegistry {
   ) {}
 
   async refresh(): Promise<void> {
-    const rows = await loadTriggers(this.sql);
     const next = new Map<string, ActiveTrigger>();
-    for (const row of rows) next.set(row.name, { name: row.name, definition: row.definition, policy: retryPolicy(row.definition) });
+    const invalid: Array<{ name: string; reason: string }> = [];
+    for (const row of await loadTriggers(this.sql)) {
+      try {
+        routingColumns(row.definition);
+      } catch (err) {
+        invalid.push({ name: row.name, reason: err instanceof Error ? err.message : String(err) });
+        continue;
+      }
+      next.set(row.name, { name: row.name, definition: row.definition, policy: retryPolicy(row.definition) });
+    }
     this.triggers = next;
-    this.servable = rows
-      .filter((r) => r.definition.target.kind !== 'inProcess' || Object.hasOwn(this.handlers, r.definition.target.handler))
-      .map((r) => r.name);
+    this.invalid = invalid;
+    this.servable = [...next.values()]
+      .filter((t) => t.definition.target.kind !== 'inProcess' || Object.hasOwn(this.handlers, t.definition.target.handler))
+      .map((t) => t.name);
   }
 
   get(name: string): ActiveTrigger | undefined {

@@ -8,3 +8,7 @@ import './payment.js';
 import './placeOrder.js';
 import './orderMutations.js';
 import './paymentMutations.js';
+import './admin.js';
+import './eventSubscriptions.js';
+import './orderSubscriptions.js';
+import './orderFeedSubscriptions.js';

@@ -1,0 +1,51 @@
+/**
+ * The fanout benchmark's processes and what they tell each other. Every
+ * process stamps times with the same clock (epoch milliseconds with
+ * sub-millisecond precision; all on one machine), so a change's commit (or
+ * the baseline's send) and its arrival at a client can be joined by key,
+ * `<orderId>:<version>` (or the baseline's message key).
+ */
+
+/** Epoch milliseconds, sub-millisecond precision, comparable across processes on one machine. */
+export const now = (): number => performance.timeOrigin + performance.now();
+
+/** When each change (key) was committed / sent: [key, time]. */
+export type Stamps = Array<[string, number]>;
+/** When each change (key) reached clients: [key, times], one time per client that received it. */
+export type Arrivals = Array<[string, Float64Array]>;
+
+export type SubscriberSpec =
+  | { kind: 'order'; customerId: string; orderId: string }
+  | { kind: 'restaurant'; restaurantId: string }
+  | { kind: 'plain' };
+
+export type SubscribersIn =
+  | { type: 'connect'; url: string; secret: string; subscribers: SubscriberSpec[]; parallel: number }
+  | { type: 'record'; on: boolean }
+  | { type: 'collect' }
+  | { type: 'close' };
+export type SubscribersOut =
+  | { type: 'connected'; connected: number; failed: number; firstFailure?: string; ms: number; messageBytes: number }
+  | { type: 'recording' }
+  | { type: 'collected'; arrivals: Arrivals; messages: number; errors: number; firstError?: string; clientCores: number }
+  | { type: 'closed' };
+
+export type WriterIn = {
+  type: 'run';
+  databaseUrl: string;
+  orders: Array<{ id: string; customerId: string; restaurantId: string }>;
+  perSecond: number;
+  ms: number;
+  connections: number;
+};
+export type WriterOut = { type: 'started'; at: number } | { type: 'done'; commits: Stamps; failed: number; firstFailure?: string; lateMs: number };
+
+export type PlainServerIn =
+  | { type: 'rss' }
+  | { type: 'send'; mode: 'one' | 'all'; perSecond: number; ms: number; bytes: number }
+  | { type: 'stop' };
+export type PlainServerOut =
+  | { type: 'listening'; port: number }
+  | { type: 'rss'; rss: number; connections: number }
+  | { type: 'started'; at: number }
+  | { type: 'sent'; sends: Stamps; lateMs: number };

@@ -1,0 +1,31 @@
+/**
+ * Per trigger: deliveries pending (queue depth, retries waiting included),
+ * running (leased) and dead (the dead-letter queue), in one statement.
+ * Every trigger gets a row, zeros included, so a drained queue reads 0
+ * rather than vanishing. Each count scans only its own partial index
+ * (deliveries_claimable_idx, _leases_idx, _dead_idx), never the delivered rows.
+ */
+import type { Queryable } from './queryable.js';
+
+export interface TriggerDeliveryCounts {
+  trigger: string;
+  pending: number;
+  running: number;
+  dead: number;
+}
+
+export async function countDeliveries(sql: Queryable): Promise<TriggerDeliveryCounts[]> {
+  return sql<TriggerDeliveryCounts[]>`
+    select t.name as trigger,
+           coalesce(p.n, 0)::int as pending,
+           coalesce(r.n, 0)::int as running,
+           coalesce(d.n, 0)::int as dead
+    from event_triggers as t
+    left join (select trigger_name, count(*) as n from deliveries where status = 'pending' group by trigger_name) as p
+      on p.trigger_name = t.name
+    left join (select trigger_name, count(*) as n from deliveries where status = 'running' group by trigger_name) as r
+      on r.trigger_name = t.name
+    left join (select trigger_name, count(*) as n from deliveries where status = 'dead' group by trigger_name) as d
+      on d.trigger_name = t.name
+    order by t.name`;
+}

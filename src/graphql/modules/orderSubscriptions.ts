@@ -1,0 +1,74 @@
+/**
+ * `order(id, afterVersion)`: one order's live state. The current state at
+ * once (only if newer than `afterVersion`, for a client resuming after a
+ * reconnect), then every change, read through the same access rule as the
+ * `order` query: NOT_FOUND or FORBIDDEN up front, and FORBIDDEN (ending the
+ * subscription) should a change take the order out of the viewer's reach.
+ *
+ * A slow client skips intermediate states but always gets the newest: at
+ * most one state is pending per subscriber, whatever the rate of change.
+ */
+import type { Order } from '../../db/schema/domain.js';
+import { unwrapDelivery, type Delivery } from '../../realtime/delivery.js';
+import { LiveState } from '../../realtime/liveState.js';
+import { subscribers } from '../../realtime/metrics.js';
+import { aggregateTopic } from '../../realtime/topics.js';
+import { builder } from '../builder.js';
+import type { Context } from '../context.js';
+import { forbidden } from '../errors.js';
+import { liveOrderSpec } from './liveOrders.js';
+import { OrderRef } from './order.js';
+import { canViewOrder, loadOrderFor } from './orderAccess.js';
+import { uuid } from './validators.js';
+
+async function watchOrder(ctx: Context, id: string, afterVersion: number | null): Promise<LiveState<Delivery<Order>>> {
+  const { realtime } = ctx;
+  await realtime.start();
+  let sent = afterVersion ?? Number.NEGATIVE_INFINITY;
+  let leave = () => {};
+  let untrack = () => {};
+  subscribers.inc({ kind: 'order' });
+  const channel = new LiveState<Delivery<Order>>(
+    () => {
+      leave();
+      untrack();
+      subscribers.dec({ kind: 'order' });
+    },
+    1,
+    () => {},
+  );
+  const offer = (order: Order, causedAt?: Date) => {
+    if (!canViewOrder(ctx.viewer, order)) return channel.finish({ error: forbidden(`Order ${id} is not yours`) });
+    // The initial read and the feed race; only a newer state goes out.
+    if (order.version <= sent) return;
+    sent = order.version;
+    channel.offer(id, { value: order, causedAt });
+  };
+  // Join before the initial read, so a change committed in between is not missed.
+  leave = realtime.feeds.join(aggregateTopic('order', id), liveOrderSpec(realtime), (order, cause) => offer(order, cause.createdAt));
+  untrack = realtime.track(channel);
+  try {
+    offer(await loadOrderFor(ctx, id));
+  } catch (err) {
+    await channel.return();
+    throw err;
+  }
+  return channel;
+}
+
+builder.subscriptionField('order', (t) =>
+  t.field({
+    type: OrderRef,
+    description:
+      'An order you may see: its current state at once (only if newer than `afterVersion`), then every change. A slow client may skip intermediate states, never the latest.',
+    args: {
+      id: t.arg.id({ validate: uuid }),
+      afterVersion: t.arg.int({
+        required: false,
+        description: 'The last version the client has (after a reconnect): the current state is sent only if newer.',
+      }),
+    },
+    subscribe: (_root, { id, afterVersion }, ctx) => watchOrder(ctx, String(id), afterVersion ?? null),
+    resolve: (delivery: Delivery<Order>) => unwrapDelivery(delivery, 'order'),
+  }),
+);

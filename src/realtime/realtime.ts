@@ -1,0 +1,64 @@
+/**
+ * The process's realtime service, as the GraphQL context sees it: the hub
+ * (one LISTEN connection, in-memory topics), the shared live-state feeds on
+ * top of it, and the per-subscriber bound. One per API process.
+ */
+import type { Database } from '../db/client.js';
+import type { Logger } from '../log.js';
+import { createHub, type Hub, type HubOptions } from './hub.js';
+import { createFeedRegistry, type FeedRegistry } from './sharedFeed.js';
+
+export interface Realtime {
+  hub: Hub;
+  feeds: FeedRegistry;
+  database: Database;
+  log: Logger;
+  /** Per subscriber: events buffered by a stream, distinct states pending in a live feed. */
+  subscriberBuffer: number;
+  start(): Promise<void>;
+  /** Keep track of an open subscription, so close() can end it; returns the untrack function. */
+  track(subscription: Finishable): () => void;
+  /** Open subscriptions, and the items they hold for their clients (memory held for slow clients). */
+  stats(): { subscriptions: number; buffered: number };
+  /** End every open subscription (their transports complete them) and stop the hub. */
+  close(): Promise<void>;
+}
+
+export interface Finishable {
+  finish(): void;
+  /** Items waiting for the client right now. */
+  readonly buffered: number;
+}
+
+export interface RealtimeOptions {
+  subscriberBuffer: number;
+  hub?: Omit<HubOptions, 'sql' | 'log'>;
+}
+
+export function createRealtime(database: Database, log: Logger, opts: RealtimeOptions): Realtime {
+  const realtimeLog = log.child({ component: 'realtime' });
+  const hub = createHub({ sql: database.sql, log: realtimeLog, ...opts.hub });
+  const open = new Set<Finishable>();
+  return {
+    hub,
+    feeds: createFeedRegistry(hub, realtimeLog),
+    database,
+    log: realtimeLog,
+    subscriberBuffer: opts.subscriberBuffer,
+    start: () => hub.start(),
+    track(subscription) {
+      open.add(subscription);
+      return () => open.delete(subscription);
+    },
+    stats() {
+      let buffered = 0;
+      for (const subscription of open) buffered += subscription.buffered;
+      return { subscriptions: open.size, buffered };
+    },
+    async close() {
+      for (const subscription of [...open]) subscription.finish();
+      open.clear();
+      await hub.close();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The hub's tail read: the next events after a cursor whose transactions
+ * are all finished, in commit-safe (xid, seq) order. In the same snapshot it
+ * says whether committed events wait beyond the horizon, held back by an
+ * older transaction still running: the caller must look again soon even if
+ * no notification comes.
+ *
+ * The horizon is the snapshot's xmin, refined: transactions still running
+ * in OTHER databases of the cluster cannot write our event log, so they need
+ * not hold it back (a long CREATE DATABASE or batch job elsewhere would
+ * otherwise stall every subscriber here). A running xid counts as foreign
+ * only while pg_stat_activity shows its backend in another database; if it
+ * cannot be proven foreign (finished meanwhile, stats not visible to this
+ * role), it holds the horizon, which costs latency, never an event.
+ *
+ * One statement, so horizon, rows and "held" agree; the left join returns
+ * one row (with null event columns) when nothing is new.
+ */
+import type { Sql } from '../../db/client.js';
+import type { Cursor } from '../../events/cursor.js';
+import { toLogEvent, type EventRecord, type LogEvent } from './eventRow.js';
+
+type Row = { held: boolean } & ({ [K in keyof EventRecord]: EventRecord[K] } | { [K in keyof EventRecord]: null });
+
+export interface CommittedBatch {
+  events: LogEvent[];
+  /** Committed events exist beyond the horizon. */
+  held: boolean;
+}
+
+export async function readCommittedAfter(sql: Sql, after: Cursor, limit: number): Promise<CommittedBatch> {
+  const rows = await sql<Row[]>`
+    with snapshot as (
+      select pg_current_snapshot() as s
+    ),
+    foreign_xids as (
+      select a.backend_xid as xid
+      from pg_stat_activity a
+      where a.backend_xid is not null
+        and a.datid is distinct from (select oid from pg_database where datname = current_database())
+    ),
+    horizon as (
+      select coalesce(
+        (select min(x) from pg_snapshot_xip(s) x
+         where not exists (select 1 from foreign_xids f where f.xid = x::xid)),
+        pg_snapshot_xmax(s)
+      ) as xmin
+      from snapshot
+    ),
+    batch as (
+      select e.*
+      from events e, horizon h
+      where (e.xid, e.seq) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)
+        and e.xid < h.xmin
+      order by e.xid, e.seq
+      limit ${limit}
+    )
+    select
+      exists (select 1 from events e, horizon h where e.xid >= h.xmin) as held,
+      b.id, b.xid::text as xid, b.seq::text as seq, b.type, b.aggregate_type, b.aggregate_id,
+      b.payload, b.session, b.trace_context, (extract(epoch from b.created_at) * 1000)::float8 as created_ms
+    from horizon
+    left join batch b on true
+    order by b.xid, b.seq`;
+  const held = rows[0]?.held ?? false;
+  const events = rows.filter((r): r is Row & EventRecord => r.id !== null).map(toLogEvent);
+  return { events, held };
+}

@@ -1,0 +1,150 @@
+/**
+ * The web demo — a DEV CONVENIENCE, OFF IN PRODUCTION.
+ *
+ * Serves the static browser app in `web-demo/` at `/demo/` (and redirects
+ * `/` there), the graphql-ws browser client at `/demo/vendor/graphql-ws.js`,
+ * and `GET /demo/tokens`: short-lived JWTs for the seeded demo customers,
+ * restaurants, drivers and an admin, so one page can act every role without
+ * a login. Whoever reaches that route gets an admin token, so the demo is on
+ * only when `NODE_ENV !== 'production'` or `DEMO=true` (and `DEMO=false` turns
+ * it off anywhere); when off, every demo path is a plain 404 from the GraphQL
+ * server behind it, as if this module did not exist.
+ */
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config.js';
+import { demoCustomers, demoDrivers, demoRestaurants } from '../db/seed/demoData.js';
+import type { Role } from '../graphql/context.js';
+import type { Logger } from '../log.js';
+import { mintToken } from './auth.js';
+
+/** Handles a request and returns true, or returns false to let the next handler have it. */
+export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** Long enough for a demo session, short enough that a leaked one soon dies; the page refreshes them. */
+export const DEMO_TOKEN_TTL_SECONDS = 30 * 60;
+/** The admin the demo's event log acts as (admins have no row). */
+export const DEMO_ADMIN_ID = 'demo-admin';
+
+const ROOT = fileURLToPath(new URL('../../web-demo/', import.meta.url));
+const GRAPHQL_WS_UMD = path.join(path.dirname(createRequire(import.meta.url).resolve('graphql-ws/package.json')), 'umd/graphql-ws.min.js');
+/** Flat file names only: no slashes, no leading dot, so no path can leave ROOT. */
+const STATIC_FILE = /^\/demo\/([a-z0-9][\w-]*\.(html|js|css|svg))$/i;
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+};
+/** The page talks only to this origin: GraphQL over fetch and graphql-ws. */
+const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+export function demoEnabled(config: Pick<Config, 'NODE_ENV' | 'DEMO'>): boolean {
+  return config.DEMO ?? config.NODE_ENV !== 'production';
+}
+
+export interface DemoActor {
+  id: string;
+  name: string;
+  token: string;
+}
+
+export interface DemoTokens {
+  expiresAt: string;
+  admin: DemoActor;
+  customers: DemoActor[];
+  restaurants: DemoActor[];
+  drivers: DemoActor[];
+}
+
+/** Tokens for every seeded demo actor (ids from src/db/seed/demoData.ts). */
+export async function mintDemoTokens(secret: string, now = Date.now()): Promise<DemoTokens> {
+  const ttl = `${DEMO_TOKEN_TTL_SECONDS}s`;
+  // Seed rows type their id as optional (the database has a default), but every demo row sets one.
+  const actor = async (role: Role, row: { id?: string; name: string }): Promise<DemoActor> => ({
+    id: row.id!,
+    name: row.name,
+    token: await mintToken(secret, { role, sub: row.id! }, ttl),
+  });
+  return {
+    expiresAt: new Date(now + DEMO_TOKEN_TTL_SECONDS * 1000).toISOString(),
+    admin: await actor('admin', { id: DEMO_ADMIN_ID, name: 'Demo admin' }),
+    customers: await Promise.all(demoCustomers.map((c) => actor('customer', c))),
+    restaurants: await Promise.all(demoRestaurants.map((r) => actor('restaurant', r))),
+    drivers: await Promise.all(demoDrivers.map((d) => actor('driver', d))),
+  };
+}
+
+/** The demo's routes, or undefined when the demo is off (then nothing is mounted at all). */
+export function createDemoRoutes(config: Config, log: Logger): ExtraRoute | undefined {
+  if (!demoEnabled(config)) return undefined;
+  if (config.NODE_ENV === 'production') {
+    log.warn('DEMO=true in production: /demo/tokens hands out admin tokens to anyone who can reach this server');
+  }
+  const secret = config.AUTH_JWT_SECRET;
+
+  return (req, res) => {
+    const pathname = req.url?.split('?')[0] ?? '';
+    if (pathname !== '/' && pathname !== '/demo' && !pathname.startsWith('/demo/')) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed', { allow: 'GET, HEAD' });
+      return true;
+    }
+    if (pathname === '/' || pathname === '/demo') {
+      res.writeHead(302, { location: '/demo/' }).end();
+      return true;
+    }
+    if (pathname === '/demo/tokens') {
+      if (!secret) {
+        send(res, 503, 'text/plain; charset=utf-8', 'Demo tokens need AUTH_JWT_SECRET (a JWKS issuer mints its own)');
+        return true;
+      }
+      void mintDemoTokens(secret).then(
+        (tokens) => send(res, 200, 'application/json', JSON.stringify(tokens), { 'cache-control': 'no-store' }),
+        (err: unknown) => {
+          log.error({ err }, 'demo tokens failed');
+          send(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error');
+        },
+      );
+      return true;
+    }
+    if (pathname === '/demo/vendor/graphql-ws.js') {
+      void serveFile(res, GRAPHQL_WS_UMD, CONTENT_TYPES.js!, log);
+      return true;
+    }
+    const name = pathname === '/demo/' ? 'index.html' : STATIC_FILE.exec(pathname)?.[1];
+    if (!name) {
+      send(res, 404, 'text/plain; charset=utf-8', 'Not Found');
+      return true;
+    }
+    void serveFile(res, path.join(ROOT, name), CONTENT_TYPES[path.extname(name).slice(1).toLowerCase()]!, log);
+    return true;
+  };
+}
+
+async function serveFile(res: ServerResponse, file: string, contentType: string, log: Logger): Promise<void> {
+  let body: Buffer;
+  try {
+    // Read on every request: this is a dev tool, and an edited file shows on reload.
+    body = await readFile(file);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return send(res, 404, 'text/plain; charset=utf-8', 'Not Found');
+    log.error({ err }, 'demo file read failed');
+    return send(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error');
+  }
+  send(res, 200, contentType, body, contentType.startsWith('text/html') ? { 'content-security-policy': CSP } : {});
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}

@@ -1,0 +1,229 @@
+/**
+ * Order subscriptions driven by the real GraphQL mutations: the customer's
+ * `order(id)`, the restaurant's and the driver's feeds, over graphql-ws and
+ * SSE, with the same access rule as the `order` query.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { stateReads } from '../../src/realtime/metrics.js';
+import type { TestApi } from '../support/api.js';
+import type { TestDatabase } from '../support/db.js';
+import { useTestApi } from '../support/useTestApi.js';
+import { ids, ok, orderAt, placeNapoliOrder, Q, type OrderView, type Tokens } from '../support/orders.js';
+import { sseSubscribe, wsSession, type Feed, type WsSession } from '../support/subscriptions.js';
+import { waitFor } from '../support/wait.js';
+
+const ORDER = `subscription Order($id: ID!, $afterVersion: Int) {
+  order(id: $id, afterVersion: $afterVersion) { id status version statusReason driver { id } payments { status } }
+}`;
+const RESTAURANT_FEED = 'subscription($restaurantId: ID) { restaurantOrders(restaurantId: $restaurantId) { id status version } }';
+const DRIVER_FEED = 'subscription { driverJobs { id status version } }';
+
+type Live = { id: string; status: string; version: number };
+
+let db: TestDatabase;
+let api: TestApi;
+let tokens: Tokens;
+const sessions: WsSession[] = [];
+
+function session(token: string | null): WsSession {
+  const s = wsSession(api.url, token);
+  sessions.push(s);
+  return s;
+}
+
+const hubListeners = (n: number) => waitFor(() => api.api.realtime.hub.stats().listeners >= n, `${n} hub listeners`);
+const versionsOf = <K extends string>(feed: Feed<Record<K, Live>>, key: K) => feed.data.map((d) => d[key].version);
+const hasVersion = <K extends string>(feed: Feed<Record<K, Live>>, key: K, version: number) =>
+  feed.until((f) => f.data.some((d) => d[key].version === version), 10_000, `version ${version}`);
+
+async function stateReadCount(): Promise<number> {
+  return (await stateReads.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+useTestApi({ seed: true }, (env) => ({ db, api, tokens } = env));
+afterAll(async () => {
+  await Promise.all(sessions.map((s) => s.dispose()));
+});
+
+describe('order(id) through the whole lifecycle', () => {
+  it('the customer (WS and SSE), the restaurant feed and the driver feed see every state in order', async () => {
+    const order = await placeNapoliOrder(api, tokens.alice);
+    const orderId = order.id;
+    const aliceWs = session(tokens.alice).subscribe<{ order: Live }>(ORDER, { id: orderId });
+    const aliceSse = await sseSubscribe<{ order: Live }>(api.url, tokens.alice, ORDER, { id: orderId });
+    const napoli = session(tokens.napoli).subscribe<{ restaurantOrders: Live }>(RESTAURANT_FEED);
+    const dana = await sseSubscribe<{ driverJobs: Live }>(api.url, tokens.dana, DRIVER_FEED);
+    // The order's topic (shared by both of Alice's), the restaurant's and the driver's.
+    await hubListeners(3);
+    await hasVersion(aliceWs, 'order', 1);
+    await hasVersion(aliceSse, 'order', 1);
+
+    const versions = [order.version];
+    const statuses = [order.status];
+    const step = async (query: string, variables: Record<string, unknown>, who: keyof Tokens, field: string) => {
+      const data = ok(await api.gql<Record<string, OrderView & { order?: OrderView }>>(query, variables, tokens[who]));
+      const changed = data[field]!.order ?? data[field]!;
+      versions.push(changed.version);
+      statuses.push(changed.status);
+      // Live state may skip a state a client is too slow for; wait, so this test sees every one.
+      await hasVersion(aliceWs, 'order', changed.version);
+      await hasVersion(aliceSse, 'order', changed.version);
+      await hasVersion(napoli, 'restaurantOrders', changed.version);
+    };
+    await step(Q.validate, { orderId, valid: true }, 'service', 'recordOrderValidation');
+    const payment = ok(await api.gql<{ payOrder: { id: string; order: OrderView } }>(Q.pay, { orderId }, tokens.alice)).payOrder;
+    versions.push(payment.order.version);
+    statuses.push(payment.order.status);
+    await hasVersion(aliceWs, 'order', payment.order.version);
+    await hasVersion(napoli, 'restaurantOrders', payment.order.version);
+    await step(Q.payResult, { paymentId: payment.id, succeeded: true, providerRef: 'ch_1' }, 'service', 'recordPaymentResult');
+    await step(Q.approve, { orderId }, 'napoli', 'approveOrder');
+    await step(Q.assign, { orderId, driverId: ids.dana }, 'service', 'assignDriver');
+    await hasVersion(dana, 'driverJobs', versions[versions.length - 1]!);
+    await step(Q.pickUp, { orderId }, 'dana', 'pickUpOrder');
+    await hasVersion(dana, 'driverJobs', versions[versions.length - 1]!);
+    await step(Q.deliver, { orderId }, 'dana', 'deliverOrder');
+    await hasVersion(dana, 'driverJobs', versions[versions.length - 1]!);
+
+    expect(statuses.filter((s, i) => s !== statuses[i - 1])).toEqual([
+      'placed', 'validated', 'paid', 'approved', 'driver_assigned', 'picked_up', 'delivered',
+    ]);
+    expect(versionsOf(aliceWs, 'order')).toEqual(versions);
+    expect(versionsOf(aliceSse, 'order')).toEqual(versions);
+    expect(aliceWs.data.map((d) => d.order.status)).toEqual(statuses);
+    // The feed started after the order was placed: it has every change since.
+    expect(versionsOf(napoli, 'restaurantOrders')).toEqual(versions.slice(1));
+    // The driver sees the order from its assignment on.
+    expect(dana.data.map((d) => d.driverJobs.status)).toEqual(['driver_assigned', 'picked_up', 'delivered']);
+    for (const feed of [aliceWs, aliceSse, napoli, dana]) expect(feed.results.some((r) => r.errors)).toBe(false);
+    aliceWs.unsubscribe();
+    aliceSse.close();
+    napoli.unsubscribe();
+    dana.close();
+    await waitFor(() => api.api.realtime.hub.stats().listeners === 0, 'every subscriber gone');
+  });
+});
+
+describe('order(id) authorization', () => {
+  it("refuses Bob Alice's order with FORBIDDEN over WebSocket and SSE, and sends him nothing", async () => {
+    const order = await placeNapoliOrder(api, tokens.alice);
+    const overWs = session(tokens.bob).subscribe<{ order: Live }>(ORDER, { id: order.id });
+    const overSse = await sseSubscribe<{ order: Live }>(api.url, tokens.bob, ORDER, { id: order.id });
+    await overWs.untilCompleted();
+    await overSse.untilCompleted();
+    for (const feed of [overWs, overSse]) {
+      expect(feed.results).toHaveLength(1);
+      expect(feed.results[0]?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(feed.data).toEqual([]);
+    }
+    // A change afterwards reaches no one: nothing was left subscribed.
+    ok(await api.gql(Q.validate, { orderId: order.id, valid: true }, tokens.service));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(overWs.results).toHaveLength(1);
+    expect(api.api.realtime.stats().subscriptions).toBe(0);
+  });
+
+  it('lets the restaurant, the service and the admin watch it; says NOT_FOUND and BAD_USER_INPUT for bad ids', async () => {
+    const order = await placeNapoliOrder(api, tokens.alice);
+    for (const who of ['napoli', 'service', 'admin'] as const) {
+      const feed = session(tokens[who]).subscribe<{ order: Live }>(ORDER, { id: order.id });
+      await feed.untilCount(1);
+      expect(feed.data[0]?.order.id).toBe(order.id);
+      feed.unsubscribe();
+    }
+    const sakura = session(tokens.sakura).subscribe<{ order: Live }>(ORDER, { id: order.id });
+    const missing = session(tokens.admin).subscribe<{ order: Live }>(ORDER, { id: '00000000-0000-4000-8000-00000000dead' });
+    const malformed = session(tokens.admin).subscribe<{ order: Live }>(ORDER, { id: 'nope' });
+    for (const feed of [sakura, missing, malformed]) await feed.untilCompleted();
+    expect(sakura.results[0]?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(missing.results[0]?.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(malformed.results[0]?.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('rejects a connection without a token', async () => {
+    const ws = session(null);
+    ws.subscribe(ORDER, { id: ids.alice });
+    expect((await ws.closed).code).toBe(4401);
+    const sse = await sseSubscribe(api.url, null, ORDER, { id: ids.alice });
+    expect(sse.status).toBe(401);
+  });
+
+  it('ends with FORBIDDEN when a change takes the order out of the viewer’s reach', async () => {
+    const order = await orderAt(api, tokens, 'driver_assigned');
+    const dana = session(tokens.dana).subscribe<{ order: Live }>(ORDER, { id: order.id });
+    await dana.untilCount(1);
+    // An operator reassigns the order to Eli (no mutation does this; the rule must hold anyway).
+    await db.sql.begin(async (tx) => {
+      const [row] = await tx<{ version: number }[]>`
+        update orders set driver_id = ${ids.eli}, version = version + 1 where id = ${order.id} returning version`;
+      await tx`insert into events (type, aggregate_type, aggregate_id, payload)
+        values ('order.driver_assigned', 'order', ${order.id},
+                ${tx.json({ orderId: order.id, status: 'driver_assigned', version: row!.version, restaurantId: ids.napoli, driverId: ids.eli })})`;
+    });
+    await dana.untilCompleted();
+    expect(dana.results).toHaveLength(2);
+    expect(dana.results[1]?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(dana.results[1]?.data ?? null).toBeNull();
+  });
+});
+
+describe('order(id, afterVersion): resuming after a reconnect', () => {
+  it('sends the current state at once only when it is newer than the client’s version', async () => {
+    const order = await orderAt(api, tokens, 'validated');
+    const upToDate = session(tokens.alice).subscribe<{ order: Live }>(ORDER, { id: order.id, afterVersion: order.version });
+    const behind = session(tokens.alice).subscribe<{ order: Live }>(ORDER, { id: order.id, afterVersion: order.version - 1 });
+    await behind.untilCount(1);
+    expect(behind.data[0]?.order.version).toBe(order.version);
+    await hubListeners(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(upToDate.results).toEqual([]);
+
+    const payment = ok(await api.gql<{ payOrder: { order: OrderView } }>(Q.pay, { orderId: order.id }, tokens.alice)).payOrder;
+    await upToDate.untilCount(1);
+    expect(upToDate.data.map((d) => d.order.version)).toEqual([payment.order.version]);
+    upToDate.unsubscribe();
+    behind.unsubscribe();
+  });
+});
+
+describe('shared reads', () => {
+  it('many subscribers of one order (and its restaurant feed) cost one read per change', async () => {
+    const order = await placeNapoliOrder(api, tokens.alice);
+    const ws = session(tokens.alice);
+    const watchers = Array.from({ length: 40 }, () => ws.subscribe<{ order: Live }>(ORDER, { id: order.id }));
+    const admin = session(tokens.admin);
+    const feeds = Array.from({ length: 10 }, () => admin.subscribe<{ restaurantOrders: Live }>(RESTAURANT_FEED, { restaurantId: ids.napoli }));
+    for (const w of watchers) await w.untilCount(1);
+    await waitFor(() => api.api.realtime.stats().subscriptions === 50, '50 subscriptions');
+
+    const before = await stateReadCount();
+    const validated = ok(await api.gql<{ recordOrderValidation: OrderView }>(Q.validate, { orderId: order.id, valid: true }, tokens.service))
+      .recordOrderValidation;
+    for (const w of watchers) await hasVersion(w, 'order', validated.version);
+    for (const f of feeds) await hasVersion(f, 'restaurantOrders', validated.version);
+    expect((await stateReadCount()) - before).toBe(1);
+    for (const s of [...watchers, ...feeds]) s.unsubscribe();
+  });
+});
+
+describe('feeds', () => {
+  it("a restaurant's feed carries only its own orders; others may not subscribe to it", async () => {
+    const sakura = session(tokens.sakura).subscribe<{ restaurantOrders: Live }>(RESTAURANT_FEED);
+    const napoli = session(tokens.napoli).subscribe<{ restaurantOrders: Live }>(RESTAURANT_FEED);
+    const spoof = session(tokens.sakura).subscribe<{ restaurantOrders: Live }>(RESTAURANT_FEED, { restaurantId: ids.napoli });
+    const customer = session(tokens.alice).subscribe<{ restaurantOrders: Live }>(RESTAURANT_FEED);
+    const unnamed = session(tokens.service).subscribe<{ restaurantOrders: Live }>(RESTAURANT_FEED);
+    for (const feed of [spoof, customer, unnamed]) await feed.untilCompleted();
+    expect(spoof.results[0]?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(customer.results[0]?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(unnamed.results[0]?.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+
+    await hubListeners(2);
+    const order = await placeNapoliOrder(api, tokens.bob);
+    await napoli.until((f) => f.data.some((d) => d.restaurantOrders.id === order.id));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sakura.results).toEqual([]);
+    sakura.unsubscribe();
+    napoli.unsubscribe();
+  });
+});
