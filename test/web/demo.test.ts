@@ -22,7 +22,7 @@ import { mintToken } from '../../src/server/auth.js';
 import { TEST_SECRET } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 import { ids } from '../support/orders.js';
-import { runCommand, type CommandProcess } from '../support/processes.js';
+import { startAllInOne, type CommandProcess } from '../support/processes.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -41,19 +41,7 @@ describe.skipIf(!hasBrowser)('web demo in Chromium, against `start` (all-in-one)
 
   beforeAll(async () => {
     db = await freshDatabase();
-    proc = runCommand(['start'], {
-      DATABASE_URL: urlFor(db.name),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      AUTH_JWT_SECRET: TEST_SECRET,
-      WEBHOOK_SECRET: `whsec_${Buffer.from('web-demo-test-webhook-secret-32b').toString('base64')}`,
-      ALL_IN_ONE: 'true',
-      SEED_DEMO_DATA: 'true',
-    });
-    apiUrl = String((await proc.waitForLog((l) => l.msg === 'api listening', 30_000)).url).replace(/\/graphql$/, '');
-    await proc.waitForLog((l) => String(l.msg).startsWith('all-in-one'));
+    ({ proc, baseUrl: apiUrl } = await startAllInOne(urlFor(db.name)));
     proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(apiUrl).port) });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
