@@ -79,7 +79,8 @@ async function apiMetric(url: string, name: string, labels = ''): Promise<number
 async function waitForGauge(ctx: BenchContext, url: string, kind: string, count: number): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const n = await apiMetric(url, 'threefactor_realtime_subscribers', `{kind="${kind}"}`);
+    // Every WebSocket subscriber of a live field attaches to a (possibly shared) execution.
+    const n = await apiMetric(url, 'threefactor_realtime_shared_subscribers', `{kind="${kind}"}`);
     if (n >= count) return;
     if (Date.now() > deadline) throw new Error(`only ${n} of ${count} ${kind} subscriptions registered`);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -145,7 +146,7 @@ async function measure(
   what: string,
   subscribers: Subscribers,
   fanout: number,
-  drive: () => Promise<{ started: number; stamps: Stamps; lateMs: number; failed: number }>,
+  drive: () => Promise<{ started: number; stamps: Stamps; lateMs: number; failed: number; serverCores?: number }>,
   api?: ApiProcess,
 ): Promise<SideResult> {
   const samples: number[] = [];
@@ -160,7 +161,7 @@ async function measure(
     const profile = api && ctx.profileDir && r === 1;
     if (profile) await api.startProfile();
     const driven = await drive();
-    const apiCores = api && apiFrom ? await api.cores(apiFrom) : Number.NaN;
+    const apiCores = api && apiFrom ? await api.cores(apiFrom) : (driven.serverCores ?? Number.NaN);
     if (profile) ctx.progress(`profile: ${await api.stopProfile(`${ctx.profileDir}/${what.replace(/\W+/g, '-')}.cpuprofile`)}`);
     const machineCores = machineCoresBusy(machineFrom, await machineSample(), (await import('node:os')).cpus().length);
     // Let the last arrivals land before collecting.
@@ -184,7 +185,7 @@ async function measure(
       p50Ms: round(s.p50),
       p99Ms: round(s.p99),
       maxMs: round(s.max),
-      apiCores: round(apiCores, 3),
+      serverCores: round(apiCores, 3),
       machineCores: round(machineCores, 3),
       clientCores: round(collected.clientCores, 3),
       backgroundCoresBefore: round(quiet.backgroundCores, 3),
@@ -192,7 +193,7 @@ async function measure(
       driverFailures: driven.failed,
       clientErrors: collected.errors,
     });
-    ctx.progress(`${what} round ${r}: ${joined.changes} changes, ${joined.samplesMs.length} deliveries, p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, missing ${joined.missing}, API ${apiCores.toFixed(2)} cores, clients ${collected.clientCores.toFixed(2)} cores, machine ${machineCores.toFixed(2)} cores`);
+    ctx.progress(`${what} round ${r}: ${joined.changes} changes, ${joined.samplesMs.length} deliveries, p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, missing ${joined.missing}, server ${apiCores.toFixed(2)} cores, clients ${collected.clientCores.toFixed(2)} cores, machine ${machineCores.toFixed(2)} cores`);
     if (collected.errors) ctx.progress(`${what}: client errors: ${collected.firstError}`);
   }
   return { latency: summarize(samples), joined: totals, rounds };
@@ -219,7 +220,7 @@ function plainDrive(ctx: BenchContext, server: Child<PlainServerOut, PlainServer
     server.send({ type: 'send', mode, perSecond, ms: ctx.warmupMs + ctx.durationMs, bytes });
     const { at } = await server.next('started');
     const sent = await server.next('sent');
-    return { started: at, stamps: sent.sends, lateMs: sent.lateMs, failed: 0 };
+    return { started: at, stamps: sent.sends, lateMs: sent.lateMs, failed: 0, serverCores: sent.cores };
   };
 }
 

@@ -6,7 +6,8 @@
  * keeps only the newest value per key, a stream keeps a bounded queue.
  *
  * `finish(final)` drops whatever is buffered, yields `final` and ends;
- * `return()` (the client went away) ends at once. Either way `onClose` runs
+ * `end()` lets what is buffered go out, then ends; `return()` (the client
+ * went away) ends at once. Either way `onClose` runs
  * exactly once, which is where subscribers leave their topics.
  */
 export abstract class Channel<T> implements AsyncIterableIterator<T> {
@@ -43,6 +44,19 @@ export abstract class Channel<T> implements AsyncIterableIterator<T> {
     this.final = final;
     this.finishing = true;
     this.close();
+    if (this.waiter) {
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      waiter(this.afterFinish());
+    }
+  }
+
+  /** Take no more items; what is buffered still goes out, then the iterator ends. */
+  end(): void {
+    if (!this.isOpen) return;
+    this.finishing = true;
+    this.close();
+    // A waiting consumer means nothing is buffered: it is done now.
     if (this.waiter) {
       const waiter = this.waiter;
       this.waiter = undefined;

@@ -9,7 +9,14 @@ import { registry } from '../server/metrics.js';
 
 export const subscribers = new Gauge({
   name: 'threefactor_realtime_subscribers',
-  help: 'Active GraphQL subscriptions fed by the realtime hub, by kind',
+  help: 'GraphQL subscription executions fed by the realtime hub, by kind (identical WebSocket subscriptions share one)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const sharedSubscribers = new Gauge({
+  name: 'threefactor_realtime_shared_subscribers',
+  help: 'WebSocket subscribers attached to shared executions of identical live subscriptions, by field',
   labelNames: ['kind'] as const,
   registers: [registry],
 });

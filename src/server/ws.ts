@@ -7,7 +7,10 @@
  * - every operation gets its own context from `buildContext` (the token is
  *   verified again, so an expired token cannot start new operations), and
  *   runs through yoga's envelop: the same schema, scopes, armor limits,
- *   error masking and operation log as HTTP.
+ *   error masking and operation log as HTTP;
+ * - identical live subscriptions (same document, variables and viewer) share
+ *   one execution (./sharedSubscriptions.ts), so a change to a feed watched
+ *   by a thousand clients of one restaurant is executed once, not 1,000 times.
  * While draining, upgrades are refused; on drain every socket is closed with
  * 1001 (going away), so clients reconnect elsewhere and resume.
  */
@@ -20,6 +23,7 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../log.js';
 import { bearer } from './auth.js';
 import type { Readiness } from './health.js';
+import { createSharedSubscriptions, shareRuleOf, type ShareRule } from './sharedSubscriptions.js';
 import { buildContext, type Yoga, type YogaDeps } from './yoga.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -31,6 +35,8 @@ export interface WebSocketTransport {
   /** Close every socket (1001) and stop accepting. */
   close(): Promise<void>;
   readonly connections: number;
+  /** Shared executions of identical live subscriptions, and the subscribers attached to them. */
+  sharing(): { groups: number; subscribers: number };
 }
 
 type Enveloped = ReturnType<Yoga['getEnveloped']>;
@@ -69,6 +75,9 @@ export function attachWebSocket(opts: {
 
   // The enveloped execute/subscribe of each operation, found again from its args.
   const envelopes = new WeakMap<ExecutionArgs, Enveloped>();
+  // Identical live subscriptions (same document, variables and viewer) share one execution.
+  const sharing = createSharedSubscriptions(deps.realtime);
+  const shares = new WeakMap<ExecutionArgs, { key: string; rule: ShareRule }>();
 
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
@@ -119,10 +128,19 @@ export function attachWebSocket(opts: {
           contextValue: await enveloped.contextFactory(),
         };
         envelopes.set(args, enveloped);
+        const rule = shareRuleOf(enveloped.schema, document, payload.operationName);
+        if (rule) {
+          const key = JSON.stringify([context.viewer.role, context.viewer.sub, payload.operationName ?? null, payload.query, payload.variables ?? null]);
+          shares.set(args, { key, rule });
+        }
         return args;
       },
       execute: (args) => envelopes.get(args)!.execute(args),
-      subscribe: (args) => envelopes.get(args)!.subscribe(args),
+      subscribe: (args) => {
+        const share = shares.get(args);
+        const run = () => envelopes.get(args)!.subscribe(args);
+        return share ? sharing.subscribe(share.key, share.rule, run) : run();
+      },
       onClose(_ctx, code) {
         log.debug({ code }, 'websocket closed');
       },
@@ -135,6 +153,7 @@ export function attachWebSocket(opts: {
     get connections() {
       return wss.clients.size;
     },
+    sharing: () => sharing.stats(),
     close() {
       closing ??= Promise.resolve(server.dispose());
       return closing;

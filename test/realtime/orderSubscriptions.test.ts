@@ -9,7 +9,7 @@ import type { TestApi } from '../support/api.js';
 import type { TestDatabase } from '../support/db.js';
 import { useTestApi } from '../support/useTestApi.js';
 import { ids, ok, orderAt, placeNapoliOrder, Q, type OrderView, type Tokens } from '../support/orders.js';
-import { sseSubscribe, wsSession, type Feed, type WsSession } from '../support/subscriptions.js';
+import { clientSubscriptions, sseSubscribe, wsSession, type Feed, type WsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
 
 const ORDER = `subscription Order($id: ID!, $afterVersion: Int) {
@@ -194,7 +194,9 @@ describe('shared reads', () => {
     const admin = session(tokens.admin);
     const feeds = Array.from({ length: 10 }, () => admin.subscribe<{ restaurantOrders: Live }>(RESTAURANT_FEED, { restaurantId: ids.napoli }));
     for (const w of watchers) await w.untilCount(1);
-    await waitFor(() => api.api.realtime.stats().subscriptions === 50, '50 subscriptions');
+    await waitFor(() => clientSubscriptions(api.api) === 50, '50 subscriptions');
+    // Identical ones share an execution: Alice's 40 one, the admin's 10 another.
+    expect(api.api.ws.sharing()).toEqual({ groups: 2, subscribers: 50 });
 
     const before = await stateReadCount();
     const validated = ok(await api.gql<{ recordOrderValidation: OrderView }>(Q.validate, { orderId: order.id, valid: true }, tokens.service))

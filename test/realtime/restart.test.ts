@@ -10,7 +10,7 @@ import { startTestApi, type TestApi } from '../support/api.js';
 import { dedicatedPostgres, type DedicatedPostgres } from '../support/dedicatedPostgres.js';
 import { testEvent, writeEvents } from '../support/eventLog.js';
 import { ok, placeNapoliOrder, Q, tokensFor, type OrderView, type Tokens } from '../support/orders.js';
-import { sseSubscribe, wsSession, type WsSession } from '../support/subscriptions.js';
+import { clientSubscriptions, sseSubscribe, wsSession, type WsSession } from '../support/subscriptions.js';
 import { eventually, waitFor } from '../support/wait.js';
 
 const EVENTS = 'subscription { events(filter: { aggregateId: "restart" }) { cursor payload } }';
@@ -44,7 +44,7 @@ describe('PostgreSQL restarts under running subscriptions', () => {
     const eventsSse = await sseSubscribe<{ events: { payload: { n: number } } }>(api.url, tokens.admin, EVENTS);
     const orderWs = ws.subscribe<{ order: { status: string; version: number } }>(ORDER, { id: order.id });
     const orderSse = await sseSubscribe<{ order: { status: string; version: number } }>(api.url, tokens.alice, ORDER, { id: order.id });
-    await waitFor(() => api.api.realtime.stats().subscriptions === 4, 'four subscriptions');
+    await waitFor(() => clientSubscriptions(api.api) === 4, 'four subscriptions');
     await orderWs.untilCount(1);
     await orderSse.untilCount(1);
 

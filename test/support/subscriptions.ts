@@ -188,3 +188,11 @@ function parseSseBlock(block: string): { event?: string; data?: string } {
   }
   return out;
 }
+
+/**
+ * Subscriptions clients hold on an API: every tracked subscription, minus the
+ * one shared execution behind each group of identical WebSocket subscriptions.
+ */
+export function clientSubscriptions(api: { realtime: { stats(): { subscriptions: number } }; ws: { sharing(): { groups: number } } }): number {
+  return api.realtime.stats().subscriptions - api.ws.sharing().groups;
+}

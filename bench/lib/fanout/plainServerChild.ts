@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { onParent, toParent } from '../child.js';
+import { coresUsed, cpuSample } from '../cpu.js';
 import { now, type PlainServerIn, type PlainServerOut, type Stamps } from './protocol.js';
 
 const send = (m: PlainServerOut) => toParent<PlainServerOut>(m);
@@ -31,6 +32,7 @@ onParent<PlainServerIn>(async (message) => {
   if (message.type === 'rss') send({ type: 'rss', rss: process.memoryUsage().rss, connections: sockets.length });
   if (message.type === 'send') {
     const sends: Stamps = [];
+    const cpuFrom = cpuSample();
     const start = now();
     send({ type: 'started', at: start });
     let issued = 0;
@@ -47,7 +49,7 @@ onParent<PlainServerIn>(async (message) => {
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    send({ type: 'sent', sends, lateMs });
+    send({ type: 'sent', sends, lateMs, cores: coresUsed(cpuFrom, cpuSample()) });
   }
   if (message.type === 'stop') {
     for (const socket of sockets) socket.terminate();

@@ -48,4 +48,4 @@ export type PlainServerOut =
   | { type: 'listening'; port: number }
   | { type: 'rss'; rss: number; connections: number }
   | { type: 'started'; at: number }
-  | { type: 'sent'; sends: Stamps; lateMs: number };
+  | { type: 'sent'; sends: Stamps; lateMs: number; cores: number };

@@ -26,6 +26,7 @@ import { liveOrderSpec } from './liveOrders.js';
 import { OrderRef } from './order.js';
 import { canViewOrder } from './orderAccess.js';
 import { uuid } from './validators.js';
+import type { ShareExtension } from '../../realtime/shareMode.js';
 
 async function watchFeed(ctx: Context, kind: SubscriptionKind, topic: string): Promise<LiveState<Delivery<Order>>> {
   const { realtime } = ctx;
@@ -69,6 +70,8 @@ builder.subscriptionFields((t) => ({
     description: "A restaurant's orders as they change (restaurant: its own; service/admin: pass restaurantId).",
     authScopes: { role: ['restaurant', 'service', 'admin'] },
     args: { restaurantId: t.arg.id({ required: false, validate: uuid.optional() }) },
+    // Identical WebSocket subscriptions (same viewer and arguments) share one execution.
+    extensions: { realtimeShare: 'changes' } satisfies ShareExtension,
     subscribe: (_root, args, ctx) =>
       watchFeed(ctx, 'restaurantOrders', restaurantTopic(feedSubject(ctx, 'restaurant', args.restaurantId, 'restaurantId'))),
     resolve: (delivery: Delivery<Order>) => unwrapDelivery(delivery, 'restaurantOrders'),
@@ -78,6 +81,7 @@ builder.subscriptionFields((t) => ({
     description: 'Orders assigned to a driver as they change (driver: their own; service/admin: pass driverId).',
     authScopes: { role: ['driver', 'service', 'admin'] },
     args: { driverId: t.arg.id({ required: false, validate: uuid.optional() }) },
+    extensions: { realtimeShare: 'changes' } satisfies ShareExtension,
     subscribe: (_root, args, ctx) => watchFeed(ctx, 'driverJobs', driverTopic(feedSubject(ctx, 'driver', args.driverId, 'driverId'))),
     resolve: (delivery: Delivery<Order>) => unwrapDelivery(delivery, 'driverJobs'),
   }),

@@ -20,6 +20,7 @@ import { liveOrderSpec } from './liveOrders.js';
 import { OrderRef } from './order.js';
 import { canViewOrder, loadOrderFor } from './orderAccess.js';
 import { uuid } from './validators.js';
+import type { ShareExtension } from '../../realtime/shareMode.js';
 
 async function watchOrder(ctx: Context, id: string, afterVersion: number | null): Promise<LiveState<Delivery<Order>>> {
   const { realtime } = ctx;
@@ -68,6 +69,8 @@ builder.subscriptionField('order', (t) =>
         description: 'The last version the client has (after a reconnect): the current state is sent only if newer.',
       }),
     },
+    // Identical WebSocket subscriptions (same viewer and arguments) share one execution; a joiner gets the newest state.
+    extensions: { realtimeShare: 'latest' } satisfies ShareExtension,
     subscribe: (_root, { id, afterVersion }, ctx) => watchOrder(ctx, String(id), afterVersion ?? null),
     resolve: (delivery: Delivery<Order>) => unwrapDelivery(delivery, 'order'),
   }),

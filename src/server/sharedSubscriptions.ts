@@ -1,0 +1,172 @@
+/**
+ * Multiplexing of identical live subscriptions on the WebSocket transport:
+ * subscriptions with the same document, variables and viewer (role and sub)
+ * produce the same results, so one execution serves them all. The first
+ * subscriber's operation runs as usual (authorization, scopes, masking); its
+ * results are handed to every subscriber of the group, each with its own
+ * live-state buffer (newest result per order for a slow client), so a change
+ * costs one GraphQL execution instead of one per subscriber.
+ *
+ * Only fields that declare it share (`extensions.realtimeShare` on the
+ * subscription field): live state whose result depends on nothing but the
+ * arguments and the viewer. `latest` groups replay the newest result to a
+ * subscriber that joins (the current state, as its own first read would
+ * give); `changes` groups (feeds) send a joiner only what changes from then
+ * on. Streams (`events`) never share: each has its own cursor.
+ *
+ * A failure to start (FORBIDDEN, NOT_FOUND) is returned to everyone waiting
+ * for that start and never kept: the next subscriber tries again. When the
+ * shared execution ends (an error that ends it, or the server draining),
+ * every subscriber gets what is buffered, then completes. The last
+ * subscriber to leave ends the shared execution.
+ */
+import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { Realtime } from '../realtime/realtime.js';
+import { LiveState } from '../realtime/liveState.js';
+import type { ShareMode } from '../realtime/shareMode.js';
+import { sharedSubscribers } from '../realtime/metrics.js';
+import { clientError } from '../graphql/errors.js';
+
+export interface ShareRule {
+  mode: ShareMode;
+  /** The root field, for metrics. */
+  field: string;
+}
+
+/** The share rule of an operation: a subscription with one root field that declares one. */
+export function shareRuleOf(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): ShareRule | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (operation?.operation !== 'subscription') return undefined;
+  const selections = operation.selectionSet.selections;
+  if (selections.length !== 1 || selections[0]!.kind !== 'Field') return undefined;
+  const field = selections[0]!.name.value;
+  const mode = schema.getSubscriptionType()?.getFields()[field]?.extensions?.realtimeShare;
+  return mode === 'latest' || mode === 'changes' ? { mode, field } : undefined;
+}
+
+type Started = AsyncIterable<ExecutionResult> | ExecutionResult;
+
+interface Group {
+  rule: ShareRule;
+  /** Resolves to the failure result when the operation did not start (nothing shared then). */
+  ready: Promise<ExecutionResult | undefined>;
+  upstream?: AsyncIterator<ExecutionResult>;
+  subscribers: Set<LiveState<ExecutionResult>>;
+  latest?: ExecutionResult;
+  pumping: boolean;
+  ended: boolean;
+}
+
+export interface SharedSubscriptions {
+  /** Join the group of `key`, starting its execution with `start` if there is none. */
+  subscribe(key: string, rule: ShareRule, start: () => Promise<Started> | Started): Promise<Started>;
+  stats(): { groups: number; subscribers: number };
+}
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
+  typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
+
+/** The order (or other object) a result is about, so a slow subscriber keeps the newest per object. */
+function resultKey(result: ExecutionResult): string {
+  const data = result.data as Record<string, unknown> | null | undefined;
+  const root = data ? Object.values(data)[0] : undefined;
+  const id = root && typeof root === 'object' ? (root as { id?: unknown }).id : undefined;
+  return result.errors ? '\0errors' : typeof id === 'string' ? id : '';
+}
+
+export function createSharedSubscriptions(realtime: Realtime): SharedSubscriptions {
+  const groups = new Map<string, Group>();
+  let subscriberCount = 0;
+
+  async function pump(key: string, group: Group): Promise<void> {
+    try {
+      for (;;) {
+        const next = await group.upstream!.next();
+        if (next.done) break;
+        group.latest = next.value;
+        const resultAt = resultKey(next.value);
+        for (const subscriber of group.subscribers) subscriber.offer(resultAt, next.value);
+      }
+    } catch (err) {
+      // The envelop pipeline already masked what it saw; anything else is not for clients.
+      const error = err instanceof GraphQLError ? err : new GraphQLError('Unexpected error.');
+      for (const subscriber of group.subscribers) subscriber.offer('\0errors', { errors: [error] });
+    } finally {
+      group.ended = true;
+      if (groups.get(key) === group) groups.delete(key);
+      for (const subscriber of [...group.subscribers]) subscriber.end();
+    }
+  }
+
+  function leave(key: string, group: Group, subscriber: LiveState<ExecutionResult>): void {
+    if (!group.subscribers.delete(subscriber)) return;
+    subscriberCount--;
+    sharedSubscribers.dec({ kind: group.rule.field });
+    if (group.subscribers.size === 0 && !group.ended) {
+      group.ended = true;
+      if (groups.get(key) === group) groups.delete(key);
+      void group.upstream?.return?.();
+    }
+  }
+
+  async function subscribe(key: string, rule: ShareRule, start: () => Promise<Started> | Started): Promise<Started> {
+    let group = groups.get(key);
+    if (!group) {
+      const created: Group = { rule, subscribers: new Set(), pumping: false, ended: false, ready: Promise.resolve(undefined) };
+      created.ready = (async () => {
+        try {
+          const started = await start();
+          if (isAsyncIterable(started)) {
+            created.upstream = started[Symbol.asyncIterator]();
+            return undefined;
+          }
+          return started;
+        } catch (err) {
+          // Not for keeping: the next subscriber starts afresh.
+          if (groups.get(key) === created) groups.delete(key);
+          throw err;
+        }
+      })();
+      group = created;
+      groups.set(key, group);
+    }
+    const failure = await group.ready;
+    if (failure) {
+      if (groups.get(key) === group) groups.delete(key);
+      return failure;
+    }
+    // It ended while this subscriber waited: start a group of its own.
+    if (group.ended) return subscribe(key, rule, start);
+
+    const joined = group;
+    const bound = realtime.subscriberBuffer;
+    let untrack = () => {};
+    const subscriber: LiveState<ExecutionResult> = new LiveState<ExecutionResult>(
+      () => {
+        untrack();
+        leave(key, joined, subscriber);
+      },
+      bound,
+      () =>
+        subscriber.finish({
+          errors: [clientError('SLOW_CONSUMER', `Subscriber fell behind on more than ${bound} results; subscribe again`)],
+        }),
+    );
+    joined.subscribers.add(subscriber);
+    subscriberCount++;
+    sharedSubscribers.inc({ kind: rule.field });
+    untrack = realtime.track(subscriber);
+    if (rule.mode === 'latest' && joined.latest) subscriber.offer(resultKey(joined.latest), joined.latest);
+    // The first subscriber is attached before the first result is read: nothing is lost to it.
+    if (!joined.pumping) {
+      joined.pumping = true;
+      void pump(key, joined);
+    }
+    return subscriber;
+  }
+
+  return {
+    subscribe,
+    stats: () => ({ groups: groups.size, subscribers: subscriberCount }),
+  };
+}
