@@ -170,6 +170,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
         postgresCores,
         apiCores,
         loadGeneratorCores: result.clientCores,
+        backgroundCoresDuring: machineCores - postgresCores - apiCores - result.clientCores,
         postgresCpuMsPerTx: perTx(postgresCores, tps),
         apiCpuMsPerTx: perTx(apiCores, tps),
         loadGeneratorCpuMsPerTx: perTx(result.clientCores, tps),
@@ -186,6 +187,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     if (result.failed) throw new Error(`${result.failed} pgbench transactions failed`);
     const machineCores = machineCoresBusy(machineFrom, machineTo, cores);
     const postgresCores = (pgTo - pgFrom) / wallUs;
+    const pgbenchCores = result.clientCpuUs / wallUs;
     return {
       tps: result.tps,
       work: warmup.transactions + result.transactions,
@@ -193,9 +195,10 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
       detail: {
         machineCores,
         postgresCores,
+        pgbenchCores,
+        backgroundCoresDuring: machineCores - postgresCores - pgbenchCores,
         postgresCpuMsPerTx: perTx(postgresCores, result.tps),
-        // pgbench's own CPU is not separately visible: it is (most of) what the machine spent besides PostgreSQL.
-        otherCpuMsPerTx: perTx(machineCores - postgresCores, result.tps),
+        pgbenchCpuMsPerTx: perTx(pgbenchCores, result.tps),
       },
     };
   };
@@ -241,11 +244,23 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     }
   }
 
-  const pooled = (side: 'ours' | 'pgbench') => summarize(Float64Array.from(rounds.flatMap((r) => Array.from(r[side].samplesMs))));
+  // Other work on this shared machine can start in the middle of a side. A round is clean when neither
+  // side saw more than the quiet bar of foreign CPU; the figures come from clean rounds when there are any.
+  const clean = (side: Side) => !(side.detail.backgroundCoresDuring! > ctx.quietCores);
+  const cleanRounds = rounds.filter((r) => clean(r.ours) && clean(r.pgbench));
+  const used = cleanRounds.length ? cleanRounds : rounds;
+  const pooled = (side: 'ours' | 'pgbench') => summarize(Float64Array.from(used.flatMap((r) => Array.from(r[side].samplesMs))));
   const oursLat = pooled('ours');
   const pgLat = pooled('pgbench');
-  const oursTps = median(rounds.map((r) => r.ours.tps));
-  const pgTps = median(rounds.map((r) => r.pgbench.tps));
+  const oursTps = median(used.map((r) => r.ours.tps));
+  const pgTps = median(used.map((r) => r.pgbench.tps));
+  ctx.note(
+    'rounds used',
+    cleanRounds.length
+      ? `${used.map((r) => rounds.indexOf(r) + 1).join(', ')} of ${rounds.length}: the rounds where neither side saw more than ${ctx.quietCores} cores of other work`
+      : `all ${rounds.length}: no round was free of other work on the machine (see backgroundCoresDuring); treat these figures as noisy`,
+  );
+  if (!cleanRounds.length) ctx.progress('warning: every round shared the machine with other work; the figures are noisy');
 
   ctx.note('configuration', {
     concurrency: CONCURRENCY,
@@ -268,7 +283,10 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     const lat = summarize(extended.samplesMs);
     ctx.note('pgbench -M extended (round 1 only, not a metric)', { tps: round(extended.tps), p50: round(lat.p50), p99: round(lat.p99) });
   }
-  ctx.note('how to read', 'tps: median of rounds; latency: nearest-rank over every sample of every round, ms; ratio = ours / pgbench (>1 is slower for latency)');
+  ctx.note(
+    'how to read',
+    'tps: median of the rounds used; latency: nearest-rank over every sample of those rounds, ms; ratio = ours / pgbench (>1 is slower for latency); cores: CPU used during the measured window (2 = the whole machine); *CpuMsPerTx: CPU each party spent per order',
+  );
 
   return [
     metric('placeOrder tps (median of rounds)', oursTps, 'tx/s', { name: 'pgbench place-order tps', value: pgTps }),
