@@ -148,6 +148,10 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     wakeRequested = true;
     claiming ??= claimLoop().finally(() => {
       claiming = null;
+      // A wake-up that arrived after the loop's last check (a handler
+      // finishing while the loop was returning) must not be lost: it is
+      // often the one that would refill the slots.
+      if (wakeRequested) wake();
     });
   }
 
@@ -186,6 +190,8 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
         claimFailures += 1;
         if (claimFailures === 1 || claimFailures % 20 === 0) log.warn({ err: errorMessage(err), failures: claimFailures }, 'claim failed; will retry');
         wakeIn(Math.min(pollMs - 1, 100 * 2 ** Math.min(claimFailures, 5)));
+        // Back off: wake-ups during the failed claim wait for the timer.
+        wakeRequested = false;
         return;
       }
       moreLikely = claimed.length === limit;
