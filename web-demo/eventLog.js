@@ -1,26 +1,27 @@
 // The live event log (admin view of the `events` subscription): every event
 // as it is committed, with its type, time, the order it belongs to, the actor
 // (session) whose write caused it and the order state it carries. Events that
-// a trigger delivers to a handler are marked with that handler, so the chain
-// mutation → event → handler → write-back → event reads top to bottom.
+// a trigger delivers (per the server's own trigger definitions) are marked
+// with that trigger's handler, so the chain mutation → event → handler →
+// write-back → event reads top to bottom.
 import { fill, flashError, formatTime, h, shortId, statusBadge } from './dom.js';
 import { liveClient } from './graphql.js';
 import { EVENTS_LIVE } from './operations.js';
 
 const MAX_ROWS = 200;
 
-/** What the demo's triggers deliver each event type to (mirrors the trigger definitions). */
-export const HANDLER_FOR = {
-  'order.placed': 'validate-order',
-  'payment.requested': 'charge-payment',
-  'order.approved': 'assign-driver',
-};
+/** The enabled event triggers' names that an event type is delivered to (`order.*` matches a prefix). */
+function routing(triggers) {
+  const matches = (pattern, type) => (pattern.endsWith('*') ? type.startsWith(pattern.slice(0, -1)) : pattern === type);
+  return (type) => triggers.filter((t) => t.kind === 'event' && t.enabled && t.eventTypes.some((p) => matches(p, type))).map((t) => t.name);
+}
 
 /**
  * @param body the <tbody> to fill
- * @param opts { names: Map<id, name>, setLive }
+ * @param opts { names: Map<id, name>, triggers: [{ name, kind, eventTypes, enabled }], setLive }
  */
-export function mountEventLog(body, { names, setLive }) {
+export function mountEventLog(body, { names, triggers, setLive }) {
+  const deliveredTo = routing(triggers);
   // The stream is resumable: after a dropped socket or a SLOW_CONSUMER cut,
   // subscribe again after the last cursor seen, so no event goes missing.
   let lastCursor = null;
@@ -44,7 +45,7 @@ export function mountEventLog(body, { names, setLive }) {
     seen.add(event.id);
     empty.remove();
     const payload = event.payload ?? {};
-    const handler = HANDLER_FOR[event.type];
+    const handlers = deliveredTo(event.type);
     const row = h(
       'tr',
       { class: 'fresh', dataset: { eventType: event.type, eventId: event.id, aggregateId: event.aggregateId } },
@@ -53,7 +54,7 @@ export function mountEventLog(body, { names, setLive }) {
       h('td', {}, `${event.aggregateType} ${shortId(event.aggregateId)}`),
       h('td', {}, actorOf(event.session)),
       h('td', {}, payload.status ? statusBadge(payload.status) : '', payload.version ? h('span', { class: 'muted' }, ` v${payload.version}`) : ''),
-      h('td', { class: 'handler' }, handler ? `→ ${handler} handler` : ''),
+      h('td', { class: 'handler' }, handlers.map((name) => `→ ${name}`).join(' ')),
     );
     body.prepend(row);
     setTimeout(() => row.classList.remove('fresh'), 1500);

@@ -13,6 +13,11 @@ export const RESTAURANTS = `query Restaurants {
   restaurants { id name cuisine menu { id name description priceCents available } }
 }`;
 
+/** Which triggers deliver which event types (admin): the event log's "delivered to" column. */
+export const EVENT_TRIGGERS = `query EventTriggers {
+  eventTriggers { name kind eventTypes enabled }
+}`;
+
 export const MY_LATEST_ORDER = `query MyLatestOrder {
   myOrders(first: 1) { edges { node { ${ORDER_FIELDS} } } }
 }`;

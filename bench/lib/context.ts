@@ -47,6 +47,8 @@ export interface BenchContext {
    * something else ran is not comparable.
    */
   quiet(): Promise<Quiet>;
+  /** What `quiet()` calls idle, in cores (BENCH_QUIET_CORES): also the bar for "something else ran during a side". */
+  quietCores: number;
   /** Run `fn` when the scenario ends (last registered runs first). */
   defer(fn: () => Promise<void>): void;
 }
@@ -95,10 +97,11 @@ export async function createContext(scenario: string, databaseUrl: string, log: 
     progress: (message) => process.stderr.write(`[${scenario} ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${message}\n`),
     note: (key, value) => void (notes[key] = value),
     defer: (fn) => void deferred.push(fn),
+    quietCores: positiveNumber('BENCH_QUIET_CORES', 0.3),
     async quiet() {
       let said = false;
       const quiet = await waitForQuiet({
-        maxCores: positiveNumber('BENCH_QUIET_CORES', 0.3),
+        maxCores: ctx.quietCores,
         timeoutMs: positiveNumber('BENCH_QUIET_WAIT_S', 120) * 1000,
         onWait: (cores) => {
           if (!said) ctx.progress(`waiting for the machine to be quiet (${cores.toFixed(2)} cores busy elsewhere) …`);

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { processCpuUs } from './serverCpu.js';
 import { summarize, type LatencySummary } from './stats.js';
 
 export interface PgbenchOptions {
@@ -28,6 +29,8 @@ export interface PgbenchOptions {
 
 export interface PgbenchResult {
   tps: number;
+  /** CPU time of the pgbench process itself, µs (Linux; sampled every 100 ms, so slightly low); NaN elsewhere. */
+  clientCpuUs: number;
   transactions: number;
   failed: number;
   latencyMs: LatencySummary;
@@ -61,8 +64,15 @@ export async function runPgbench(opts: PgbenchOptions): Promise<PgbenchResult> {
     ...Object.entries(opts.define ?? {}).map(([k, v]) => `--define=${k}=${v}`),
     ...(opts.noLog ? [] : ['--log', `--log-prefix=${prefix}`]),
   ];
+  let clientCpuUs = Number.NaN;
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const proc = spawn(PGBENCH, args, { env: pgEnv(opts.url), stdio: ['ignore', 'pipe', 'pipe'] });
+    const poll = setInterval(() => {
+      void processCpuUs(proc.pid).then((us) => {
+        if (Number.isFinite(us)) clientCpuUs = us;
+      });
+    }, 100);
+    proc.on('close', () => clearInterval(poll));
     let out = '';
     let err = '';
     proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -81,7 +91,7 @@ export async function runPgbench(opts: PgbenchOptions): Promise<PgbenchResult> {
   const transactions = num(/^number of transactions actually processed: (\d+)/m);
   const failedMatch = stdout.match(/^number of failed transactions: (\d+)/m);
   const samplesMs = opts.noLog ? new Float64Array(0) : await readLogs(prefix);
-  return { tps, transactions, failed: failedMatch ? Number(failedMatch[1]) : 0, latencyMs: summarize(samplesMs), samplesMs };
+  return { tps, clientCpuUs, transactions, failed: failedMatch ? Number(failedMatch[1]) : 0, latencyMs: summarize(samplesMs), samplesMs };
 }
 
 /** Per-transaction logs: "client_id transaction_no time_us script_no epoch epoch_us" per line. */

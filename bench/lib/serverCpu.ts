@@ -3,6 +3,7 @@
  * and reaped children's time plus every live child's, so backends that come
  * and go during a window (pgbench's connections) are all counted. Lets a
  * scenario say how much database CPU each transaction cost on each side.
+ * Also the CPU time of any one process (e.g. pgbench, a child we spawned).
  */
 import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -27,6 +28,12 @@ async function statFields(pid: number | string): Promise<string[] | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** utime + stime of a live process (Linux /proc), µs; NaN when it cannot be read. */
+export async function processCpuUs(pid: number | undefined): Promise<number> {
+  const f = pid ? await statFields(pid) : undefined;
+  return f ? ((Number(f[11]) + Number(f[12])) / clockTicks()) * 1e6 : Number.NaN;
 }
 
 export async function serverCpu(sql: Sql): Promise<ServerCpu> {

@@ -17,11 +17,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Webhook } from 'standardwebhooks';
 import type { Database } from '../db/client.js';
+import type { DeliverySource } from '../db/schema/delivery.js';
 import type { Logger } from '../log.js';
 import { attemptDelivery } from './delivery/attempt.js';
 import { decideOutcome } from './delivery/outcome.js';
+import { webhookSigner } from './delivery/signer.js';
 import { Completer, errorMessage, sleep, type CompletedAttempt } from './dispatcher/completer.js';
 import { claimDeliveries, type ClaimedDelivery } from './sql/claimDeliveries.js';
 import { extendLeases } from './sql/extendLeases.js';
@@ -37,7 +38,19 @@ export type DeliveryOutcomeKind = 'delivered' | 'retry' | 'dead' | 'released';
 
 /** Attach metrics here; called once per attempt outcome (and per release). */
 export interface DispatcherHooks {
-  onOutcome?(trigger: string, outcome: DeliveryOutcomeKind, latencyMs: number): void;
+  /** `latencyMs` is the attempt's duration; `detail` (absent for releases) lets metrics compute commit-to-handler latency. */
+  onOutcome?(trigger: string, outcome: DeliveryOutcomeKind, latencyMs: number, detail?: OutcomeDetail): void;
+}
+
+export interface OutcomeDetail {
+  /** 1-based number of the attempt that produced this outcome. */
+  attempt: number;
+  /** The event's created_at. */
+  eventCreatedAt: string | Date;
+  /** When the attempt started (handler called / request sent). */
+  startedAt: Date;
+  /** How the delivery came to be; replays and manual runs of old events are not latency. */
+  source: DeliverySource;
 }
 
 export interface DispatcherOptions {
@@ -98,7 +111,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
   const leaseMs = opts.leaseMs ?? DISPATCHER_DEFAULTS.leaseMs;
   const handlers = opts.inProcessHandlers ?? {};
   const lowWater = Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 2));
-  const attemptContext = { signer: new Webhook(opts.webhookSecret), env: opts.env ?? process.env, handlers };
+  const attemptContext = { signer: webhookSigner(opts.webhookSecret), env: opts.env ?? process.env, handlers };
 
   if (opts.triggers) await syncTriggers(sql, opts.triggers, log);
   const registry = new TriggerRegistry(sql, handlers);
@@ -135,6 +148,10 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     wakeRequested = true;
     claiming ??= claimLoop().finally(() => {
       claiming = null;
+      // A wake-up that arrived after the loop's last check (a handler
+      // finishing while the loop was returning) must not be lost: it is
+      // often the one that would refill the slots.
+      if (wakeRequested) wake();
     });
   }
 
@@ -173,6 +190,8 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
         claimFailures += 1;
         if (claimFailures === 1 || claimFailures % 20 === 0) log.warn({ err: errorMessage(err), failures: claimFailures }, 'claim failed; will retry');
         wakeIn(Math.min(pollMs - 1, 100 * 2 ** Math.min(claimFailures, 5)));
+        // Back off: wake-ups during the failed claim wait for the timer.
+        wakeRequested = false;
         return;
       }
       moreLikely = claimed.length === limit;
@@ -200,7 +219,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
         const ms = performance.now() - t0;
         const done = decideOutcome(trigger.policy, d, result, startedAt, ms);
         completer.add(done);
-        report(d, done, ms);
+        report(d, done, ms, startedAt);
         if (moreLikely) wake();
       },
       (err: unknown) => {
@@ -217,7 +236,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     return { outcome: { id: d.id, claims: d.claims, status: 'pending', counted: false, delayMs: 0, httpStatus: null, error: null } };
   }
 
-  function report(d: ClaimedDelivery, done: CompletedAttempt, ms: number): void {
+  function report(d: ClaimedDelivery, done: CompletedAttempt, ms: number, startedAt: Date): void {
     const a = done.attempt!;
     const fields = {
       trigger: d.triggerName,
@@ -235,7 +254,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     if (a.outcome === 'delivered') log.info(fields, 'delivery attempt');
     else if (a.outcome === 'retry') log.warn(fields, 'delivery attempt failed; will retry');
     else log.error(fields, 'delivery dead after its last attempt');
-    opts.hooks?.onOutcome?.(d.triggerName, a.outcome, ms);
+    opts.hooks?.onOutcome?.(d.triggerName, a.outcome, ms, { attempt: a.attempt, eventCreatedAt: d.event.createdAt, startedAt, source: d.source });
   }
 
   /**

@@ -26,7 +26,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Logger } from '../log.js';
 import { registry } from '../server/metrics.js';
-import type { DeliveryOutcomeKind, DispatcherHooks } from './dispatcher.js';
+import type { DeliveryOutcomeKind, DispatcherHooks, OutcomeDetail } from './dispatcher.js';
 import { countDeliveries, type TriggerDeliveryCounts } from './sql/countDeliveries.js';
 import type { Queryable } from './sql/queryable.js';
 
@@ -35,16 +35,6 @@ import type { Queryable } from './sql/queryable.js';
  * The dispatcher passes it as a fourth argument; until it does, only the
  * counters and the attempt-duration histogram are recorded.
  */
-export interface OutcomeDetail {
-  /** 1-based number of the attempt that produced this outcome. */
-  attempt: number;
-  /** The event's created_at (ISO 8601 or Date). */
-  eventCreatedAt: string | Date;
-  /** When the attempt started (handler called / request sent). */
-  startedAt: Date;
-  /** How the delivery came to be; replays and manual runs of old events are not latency. */
-  source?: 'event' | 'manual' | 'replay';
-}
 
 const queueDepth = new Gauge({
   name: 'threefactor_delivery_queue_depth',
@@ -117,7 +107,7 @@ export function recordOutcome(trigger: string, outcome: DeliveryOutcomeKind, dur
   attemptSeconds.observe({ trigger }, durationMs / 1000);
   // Later attempts wait for their backoff, and replayed or manual deliveries
   // of old events were never "late": neither measures the pipeline.
-  if (detail && detail.attempt === 1 && (detail.source ?? 'event') === 'event') {
+  if (detail && detail.attempt === 1 && detail.source === 'event') {
     const created = typeof detail.eventCreatedAt === 'string' ? Date.parse(detail.eventCreatedAt) : detail.eventCreatedAt.getTime();
     if (Number.isFinite(created)) latencySeconds.observe({ trigger }, Math.max(0, detail.startedAt.getTime() - created) / 1000);
   }

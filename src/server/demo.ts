@@ -63,10 +63,12 @@ export interface DemoTokens {
 /** Tokens for every seeded demo actor (ids from src/db/seed/demoData.ts). */
 export async function mintDemoTokens(secret: string, now = Date.now()): Promise<DemoTokens> {
   const ttl = `${DEMO_TOKEN_TTL_SECONDS}s`;
-  const actor = async (role: Role, row: { id?: string; name: string }): Promise<DemoActor> => {
-    const id = row.id ?? DEMO_ADMIN_ID;
-    return { id, name: row.name, token: await mintToken(secret, { role, sub: id }, ttl) };
-  };
+  // Seed rows type their id as optional (the database has a default), but every demo row sets one.
+  const actor = async (role: Role, row: { id?: string; name: string }): Promise<DemoActor> => ({
+    id: row.id!,
+    name: row.name,
+    token: await mintToken(secret, { role, sub: row.id! }, ttl),
+  });
   return {
     expiresAt: new Date(now + DEMO_TOKEN_TTL_SECONDS * 1000).toISOString(),
     admin: await actor('admin', { id: DEMO_ADMIN_ID, name: 'Demo admin' }),

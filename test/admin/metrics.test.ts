@@ -87,6 +87,9 @@ describe('/metrics', () => {
     expect(m.get(key('threefactor_delivery_attempt_seconds_count', { trigger: 'm-ok' }))).toBe(3);
     expect(m.get(key('threefactor_delivery_attempt_seconds_count', { trigger: 'm-dead' }))).toBe(6);
     expect(m.get(key('threefactor_delivery_attempt_seconds_bucket', { trigger: 'm-ok', le: '+Inf' }))).toBe(3);
+    // Commit-to-handler latency, from the dispatcher's own report: first attempts of routed deliveries.
+    expect(m.get(key('threefactor_delivery_latency_seconds_count', { trigger: 'm-ok' }))).toBe(3);
+    expect(m.get(key('threefactor_delivery_latency_seconds_count', { trigger: 'm-dead' }))).toBe(3);
     // Nothing reached the paused trigger's handler.
     expect(m.get(key('threefactor_deliveries_total', { trigger: 'm-paused', outcome: 'delivered' }))).toBeUndefined();
   });
@@ -138,10 +141,10 @@ describe('latency histogram', () => {
   it('observes event created_at → first attempt start, for routed deliveries only', async () => {
     const created = new Date('2030-01-01T00:00:00.000Z');
     const at = (ms: number) => new Date(created.getTime() + ms);
-    recordOutcome('lat', 'delivered', 5, { attempt: 1, eventCreatedAt: created.toISOString(), startedAt: at(40) });
-    recordOutcome('lat', 'retry', 5, { attempt: 1, eventCreatedAt: created, startedAt: at(3_000) });
+    recordOutcome('lat', 'delivered', 5, { attempt: 1, eventCreatedAt: created.toISOString(), startedAt: at(40), source: 'event' });
+    recordOutcome('lat', 'retry', 5, { attempt: 1, eventCreatedAt: created, startedAt: at(3_000), source: 'event' });
     // A retry's wait is backoff, and a replay of an old event is not late: neither is latency.
-    recordOutcome('lat', 'delivered', 5, { attempt: 2, eventCreatedAt: created, startedAt: at(60_000) });
+    recordOutcome('lat', 'delivered', 5, { attempt: 2, eventCreatedAt: created, startedAt: at(60_000), source: 'event' });
     recordOutcome('lat', 'delivered', 5, { attempt: 1, eventCreatedAt: created, startedAt: at(86_400_000), source: 'replay' });
     // Without the detail only the counters and the attempt duration move.
     recordOutcome('lat', 'delivered', 5);

@@ -3,7 +3,9 @@ import { startDispatcher } from '../../src/events/dispatcher.js';
 import { runRetentionOnce, startRetention, type RetentionConfig } from '../../src/events/retention.js';
 import { setTriggerPaused } from '../../src/events/sql/setTriggerPaused.js';
 import type { InProcessHandler, TriggerDefinition } from '../../src/events/triggerDefinition.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
+import postgres from 'postgres';
+import { DEAD_START, listDeadDeliveries } from '../../src/events/sql/listDeadDeliveries.js';
+import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 import { emitEvents, TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
 import { waitFor } from '../support/receiver.js';
 
@@ -171,5 +173,22 @@ describe('retention', () => {
     await db.sql`update deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[3]!}`;
     await new Promise((r) => setTimeout(r, 200));
     expect(await db.sql`select 1 from deliveries where event_id = ${ev.newOk[3]!} and trigger_name = 'ret-later'`).toHaveLength(1);
+  });
+
+  it('runs on a plain postgres.js pool too (parameters typed as text, not left to the driver’s Date serializer)', async () => {
+    const plain = postgres(urlFor(db.name), { max: 2, onnotice: () => {} });
+    try {
+      await db.sql`update deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[4]!}`;
+      expect(await runRetentionOnce({ database: { sql: plain }, log: testLog(), config: { ...KEEP_ALL, RETENTION_DELIVERED_DAYS: 7, RETENTION_EVENTS_DAYS: 1000 } })).toMatchObject({
+        ran: true,
+        // This one, and the one the stopped service left behind.
+        delivered: 2,
+      });
+      const [now] = await plain<{ at: string }[]>`select to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at`;
+      const dead = await listDeadDeliveries(plain, { trigger: 'ret-ok', until: now!.at, after: DEAD_START, limit: 10 });
+      expect(dead.map((d) => d.id)).toHaveLength(1);
+    } finally {
+      await plain.end();
+    }
   });
 });

@@ -8,7 +8,7 @@ import { mintToken } from '../../src/server/auth.js';
 import { demoCustomers, demoDrivers, demoMenuItems, demoRestaurants } from '../../src/db/seed/demoData.js';
 import { TEST_SECRET } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
-import { runCommand, type CommandProcess } from '../support/processes.js';
+import { startAllInOne, type CommandProcess } from '../support/processes.js';
 
 let db: TestDatabase;
 let proc: CommandProcess;
@@ -16,18 +16,9 @@ let graphqlUrl: string;
 
 beforeAll(async () => {
   db = await freshDatabase();
-  proc = runCommand(['start'], {
-    DATABASE_URL: urlFor(db.name),
-    PORT: '0',
-    HOST: '127.0.0.1',
-    AUTH_JWT_SECRET: TEST_SECRET,
-    WEBHOOK_SECRET: `whsec_${Buffer.from('e2e-test-webhook-secret-32-bytes!').toString('base64')}`,
-    NODE_ENV: 'test',
-    ALL_IN_ONE: 'true',
-    SEED_DEMO_DATA: 'true',
-  });
-  graphqlUrl = String((await proc.waitForLog((l) => l.msg === 'api listening', 30_000)).url);
-  await proc.waitForLog((l) => String(l.msg).startsWith('all-in-one'));
+  let baseUrl: string;
+  ({ proc, baseUrl } = await startAllInOne(urlFor(db.name)));
+  graphqlUrl = `${baseUrl}/graphql`;
 });
 afterAll(async () => {
   proc.child.kill('SIGTERM');

@@ -3,18 +3,18 @@
  * running dispatcher: pause/resume, redeliver, manual invocation, replay;
  * plus the outcome hook metrics attach to.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { invokeManual, pauseTrigger, redeliver, replay, resumeTrigger } from '../../src/events/admin/index.js';
-import { startDispatcher, type DeliveryOutcomeKind, type Dispatcher } from '../../src/events/dispatcher.js';
+import type { DeliveryOutcomeKind } from '../../src/events/dispatcher.js';
 import type { HasuraEventPayload } from '../../src/events/payload.js';
 import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { emitEvents, TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
-import { startReceiver, waitFor, type Receiver } from '../support/receiver.js';
+import type { TestDatabase } from '../support/db.js';
+import { useDispatcher } from '../support/useDispatcher.js';
+import { emitEvents } from '../support/events.js';
+import { waitFor, type Receiver } from '../support/receiver.js';
 
 let db: TestDatabase;
 let receiver: Receiver;
-let dispatcher: Dispatcher;
 const outcomes: Array<[string, DeliveryOutcomeKind]> = [];
 
 const hook = (name: string, types: string[], extra: Partial<TriggerDefinition> = {}): TriggerDefinition => ({
@@ -26,13 +26,8 @@ const hook = (name: string, types: string[], extra: Partial<TriggerDefinition> =
 });
 const body = (r: { json: unknown }) => r.json as HasuraEventPayload;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  receiver = await startReceiver();
-  dispatcher = await startDispatcher({
-    database: db,
-    log: testLog(),
-    webhookSecret: TEST_WEBHOOK_SECRET,
+useDispatcher(
+  () => ({
     pollMs: 100,
     hooks: { onOutcome: (trigger, outcome) => outcomes.push([trigger, outcome]) },
     triggers: [
@@ -47,13 +42,9 @@ beforeAll(async () => {
       },
       { name: 'no_manual', match: { kind: 'table', schema: 'public', table: 'orders', update: { columns: '*' } }, target: { kind: 'webhook', url: `${receiver.url}/x` } },
     ],
-  });
-});
-afterAll(async () => {
-  await dispatcher.stop({ deadlineMs: 2_000 });
-  await receiver.close();
-  await db.drop();
-});
+  }),
+  (env) => ({ db, receiver } = env),
+);
 
 async function statuses(trigger: string): Promise<string[]> {
   const rows = await db.sql<{ status: string }[]>`select status from deliveries where trigger_name = ${trigger} order by created_at, id`;

@@ -3,8 +3,7 @@
  * events and deliveries in the same transaction; column filters; the
  * write-back loop guard; trigger sync idempotence.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDispatcher, type Dispatcher } from '../../src/events/dispatcher.js';
+import { describe, expect, it } from 'vitest';
 import type { HasuraEventPayload } from '../../src/events/payload.js';
 import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
 import { syncTriggers } from '../../src/events/triggers/sync.js';
@@ -16,13 +15,13 @@ import { createAuthenticator, mintToken } from '../../src/server/auth.js';
 import { createRealtime } from '../../src/realtime/realtime.js';
 import { buildContext } from '../../src/server/yoga.js';
 import { TEST_SECRET, testConfig } from '../support/api.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
-import { startReceiver, waitFor, type Receiver } from '../support/receiver.js';
+import type { TestDatabase } from '../support/db.js';
+import { useDispatcher } from '../support/useDispatcher.js';
+import { testLog } from '../support/events.js';
+import { waitFor, type Receiver } from '../support/receiver.js';
 
 let db: TestDatabase;
 let receiver: Receiver;
-let dispatcher: Dispatcher;
 
 const body = (r: { json: unknown }) => r.json as HasuraEventPayload;
 
@@ -43,14 +42,9 @@ const audit: TriggerDefinition = {
 
 const handled: HasuraEventPayload[] = [];
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  receiver = await startReceiver();
-  dispatcher = await startDispatcher({
-    database: db,
-    log: testLog(),
+useDispatcher(
+  () => ({
     triggers: [availability, audit],
-    webhookSecret: TEST_WEBHOOK_SECRET,
     pollMs: 200,
     env: { AUDIT_URL: `${receiver.url}/audit` },
     inProcessHandlers: {
@@ -66,13 +60,9 @@ beforeAll(async () => {
         }
       },
     },
-  });
-});
-afterAll(async () => {
-  await dispatcher.stop({ deadlineMs: 2_000 });
-  await receiver.close();
-  await db.drop();
-});
+  }),
+  (env) => ({ db, receiver } = env),
+);
 
 async function deliveriesOf(trigger: string, driverId: string) {
   return db.sql<{ op: string; status: string }[]>`

@@ -4,14 +4,13 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDispatcher, type Dispatcher } from '../../src/events/dispatcher.js';
+import { describe, expect, it } from 'vitest';
 import { HasuraMetadataError, loadHasuraMetadataFile, parseHasuraMetadata } from '../../src/events/hasuraMetadata.js';
 import type { HasuraEventPayload } from '../../src/events/payload.js';
 import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
-import { startReceiver, waitFor, type Receiver } from '../support/receiver.js';
+import type { TestDatabase } from '../support/db.js';
+import { useDispatcher } from '../support/useDispatcher.js';
+import { waitFor, type Receiver } from '../support/receiver.js';
 
 const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/hasura-triggers.json');
 
@@ -93,25 +92,15 @@ describe('Hasura metadata file', () => {
 describe('delivering triggers from a Hasura metadata file', () => {
   let db: TestDatabase;
   let receiver: Receiver;
-  let dispatcher: Dispatcher;
 
-  beforeAll(async () => {
-    db = await freshDatabase();
-    receiver = await startReceiver();
-    dispatcher = await startDispatcher({
-      database: db,
-      log: testLog(),
-      webhookSecret: TEST_WEBHOOK_SECRET,
+  useDispatcher(
+    async () => ({
       pollMs: 100,
       triggers: await loadHasuraMetadataFile(FIXTURE),
       env: { ORDER_WEBHOOK_URL: `${receiver.url}/orders`, ORDER_WEBHOOK_KEY: 'key-123', DRIVER_WEBHOOK_URL: `${receiver.url}/drivers` },
-    });
-  });
-  afterAll(async () => {
-    await dispatcher.stop({ deadlineMs: 2_000 });
-    await receiver.close();
-    await db.drop();
-  });
+    }),
+    (env) => ({ db, receiver } = env),
+  );
 
   it('sends Hasura’s exact body for a row insert, with the file’s headers', async () => {
     const [order] = await db.sql<{ id: string }[]>`

@@ -3,28 +3,22 @@
  * commit order, one at a time, even when some fail and retry; other keys
  * are not held up; a dead delivery unblocks its successors.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDispatcher, type Dispatcher } from '../../src/events/dispatcher.js';
+import { describe, expect, it } from 'vitest';
 import type { HasuraEventPayload } from '../../src/events/payload.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { emitEvents, emitMany, TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
-import { startReceiver, waitFor, type ReceivedRequest, type Receiver } from '../support/receiver.js';
+import type { TestDatabase } from '../support/db.js';
+import { useDispatcher } from '../support/useDispatcher.js';
+import { emitEvents, emitMany } from '../support/events.js';
+import { waitFor, type ReceivedRequest, type Receiver } from '../support/receiver.js';
 
 let db: TestDatabase;
 let receiver: Receiver;
-let dispatcher: Dispatcher;
 
 const data = (r: ReceivedRequest) => (r.json as unknown as HasuraEventPayload).event.data.new as { n?: number; step?: string; event_type: string };
 /** What the receiver answered, recorded per request. */
 const answered = new Map<ReceivedRequest, number>();
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  receiver = await startReceiver();
-  dispatcher = await startDispatcher({
-    database: db,
-    log: testLog(),
-    webhookSecret: TEST_WEBHOOK_SECRET,
+useDispatcher(
+  () => ({
     pollMs: 100,
     concurrency: 20,
     triggers: [
@@ -43,13 +37,9 @@ beforeAll(async () => {
         retry: { numRetries: 1, intervalSec: 0.05 },
       },
     ],
-  });
-});
-afterAll(async () => {
-  await dispatcher.stop({ deadlineMs: 2_000 });
-  await receiver.close();
-  await db.drop();
-});
+  }),
+  (env) => ({ db, receiver } = env),
+);
 
 describe('ordering by key', () => {
   it('delivers each key in commit order through failures and retries, while keys run in parallel', async () => {
@@ -89,9 +79,16 @@ describe('ordering by key', () => {
   });
 
   it('does not hold other keys behind a failing one; a dead delivery unblocks its successors', async () => {
-    receiver.respond((req) => {
+    // c1's first attempt is held open until d1 arrives (5 s at most): d1 can only
+    // arrive meanwhile if key d is not queued behind key c, whatever the timing.
+    let d1Arrived = () => {};
+    const d1Seen = new Promise<void>((resolve) => (d1Arrived = resolve));
+    receiver.respond(async (req) => {
       const d = data(req);
-      return { status: d.step === 'c1' ? 500 : 200 };
+      if (d.step === 'd1') d1Arrived();
+      if (d.step !== 'c1') return { status: 200 };
+      await Promise.race([d1Seen, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      return { status: 500 };
     });
     await emitEvents(db, [{ type: 'field.a', aggregateType: 'x', aggregateId: '1', payload: { customer: 'c', step: 'c1' } }]);
     await emitEvents(db, [{ type: 'field.a', aggregateType: 'x', aggregateId: '2', payload: { customer: 'c', step: 'c2' } }]);

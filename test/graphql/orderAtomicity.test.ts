@@ -3,25 +3,17 @@
  * input, refused items and a failure inside the transaction (a trigger that
  * raises while the event is inserted) leave no row and no event behind.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from '../support/api.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { ids, ok, orderAt, Q, refused, seeded, tokensFor, writeState, type OrderView, type Tokens } from '../support/orders.js';
+import { describe, expect, it } from 'vitest';
+import type { TestApi } from '../support/api.js';
+import type { TestDatabase } from '../support/db.js';
+import { useTestApi } from '../support/useTestApi.js';
+import { ids, ok, orderAt, Q, refused, writeState, type OrderView, type Tokens } from '../support/orders.js';
 
 let db: TestDatabase;
 let api: TestApi;
 let tokens: Tokens;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  await seeded(db);
-  api = await startTestApi(db);
-  tokens = await tokensFor(api);
-});
-afterAll(async () => {
-  await api?.close();
-  await db?.drop();
-});
+useTestApi({ seed: true }, (env) => ({ db, api, tokens } = env));
 
 const input = (over: Record<string, unknown> = {}) => ({
   restaurantId: ids.napoli,

@@ -3,25 +3,17 @@
  * checks inside (a customer's own orders, a restaurant's own, a driver's
  * assigned ones). Every refusal is FORBIDDEN and writes nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from '../support/api.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { ids, ok, orderAt, Q, refused, seeded, tokensFor, writeState, type OrderView, type Tokens } from '../support/orders.js';
+import { describe, expect, it } from 'vitest';
+import type { TestApi } from '../support/api.js';
+import type { TestDatabase } from '../support/db.js';
+import { useTestApi } from '../support/useTestApi.js';
+import { ids, ok, orderAt, Q, refused, writeState, type OrderView, type Tokens } from '../support/orders.js';
 
 let db: TestDatabase;
 let api: TestApi;
 let tokens: Tokens;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  await seeded(db);
-  api = await startTestApi(db);
-  tokens = await tokensFor(api);
-});
-afterAll(async () => {
-  await api?.close();
-  await db?.drop();
-});
+useTestApi({ seed: true }, (env) => ({ db, api, tokens } = env));
 
 /** The operation as `who` must fail with `code`, and the database must be exactly as before. */
 async function expectRefused(who: keyof Tokens, query: string, variables: Record<string, unknown>, code = 'FORBIDDEN'): Promise<string> {

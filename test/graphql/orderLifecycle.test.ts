@@ -3,25 +3,17 @@
  * architecture names, each leaving exactly one new event in the log with the
  * new state, the actor's session and the request's trace context.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from '../support/api.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { eventsOf, ids, ok, placeNapoliOrder, Q, seeded, tokensFor, writeState, type OrderView, type Tokens } from '../support/orders.js';
+import { describe, expect, it } from 'vitest';
+import type { TestApi } from '../support/api.js';
+import type { TestDatabase } from '../support/db.js';
+import { useTestApi } from '../support/useTestApi.js';
+import { eventsOf, ids, ok, placeNapoliOrder, Q, writeState, type OrderView, type Tokens } from '../support/orders.js';
 
 let db: TestDatabase;
 let api: TestApi;
 let tokens: Tokens;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  await seeded(db);
-  api = await startTestApi(db);
-  tokens = await tokensFor(api);
-});
-afterAll(async () => {
-  await api?.close();
-  await db?.drop();
-});
+useTestApi({ seed: true }, (env) => ({ db, api, tokens } = env));
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const traceparent = (n: number) => `00-${TRACE_ID}-${n.toString(16).padStart(16, '0')}-01`;

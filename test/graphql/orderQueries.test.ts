@@ -4,10 +4,11 @@
  * orders, and related objects loaded in batches rather than per order.
  */
 import { drizzle } from 'drizzle-orm/postgres-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from '../support/api.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { ids, ok, orderAt, placeNapoliOrder, Q, refused, seeded, tokensFor, type Tokens } from '../support/orders.js';
+import { describe, expect, it } from 'vitest';
+import type { TestApi } from '../support/api.js';
+import type { TestDatabase } from '../support/db.js';
+import { useTestApi } from '../support/useTestApi.js';
+import { ids, ok, orderAt, placeNapoliOrder, Q, refused, type Tokens } from '../support/orders.js';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -15,17 +16,10 @@ let tokens: Tokens;
 /** SQL statements the API has sent, counted by a drizzle logger on the API's own client. */
 let statements = 0;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  await seeded(db);
-  const counted = drizzle({ client: db.sql, logger: { logQuery: () => void statements++ } });
-  api = await startTestApi({ ...db, db: counted });
-  tokens = await tokensFor(api);
-});
-afterAll(async () => {
-  await api?.close();
-  await db?.drop();
-});
+useTestApi(
+  { seed: true, serve: (fresh) => ({ ...fresh, db: drizzle({ client: fresh.sql, logger: { logQuery: () => void statements++ } }) }) },
+  (env) => ({ db, api, tokens } = env),
+);
 
 interface Page {
   edges: Array<{ cursor: string; node: { id: string; customer: { id: string } } }>;

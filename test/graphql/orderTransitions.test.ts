@@ -4,27 +4,19 @@
  * again (CONFLICT), and of concurrent identical steps exactly one wins.
  * Every refusal leaves the database exactly as it was.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ORDER_STATUSES } from '../../src/db/schema/domain.js';
 import { canTransition, illegalTransitionMessage, TRANSITIONS, type Step } from '../../src/graphql/modules/orderLifecycle.js';
-import { startTestApi, type TestApi } from '../support/api.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { eventsOf, ids, ok, orderAt, Q, refused, seeded, tokensFor, writeState, type Tokens } from '../support/orders.js';
+import type { TestApi } from '../support/api.js';
+import type { TestDatabase } from '../support/db.js';
+import { useTestApi } from '../support/useTestApi.js';
+import { eventsOf, ids, ok, orderAt, Q, refused, writeState, type Tokens } from '../support/orders.js';
 
 let db: TestDatabase;
 let api: TestApi;
 let tokens: Tokens;
 
-beforeAll(async () => {
-  db = await freshDatabase({ max: 20 });
-  await seeded(db);
-  api = await startTestApi(db);
-  tokens = await tokensFor(api);
-});
-afterAll(async () => {
-  await api?.close();
-  await db?.drop();
-});
+useTestApi({ seed: true, max: 20 }, (env) => ({ db, api, tokens } = env));
 
 async function expectRefused(who: keyof Tokens, query: string, variables: Record<string, unknown>, code: string) {
   const before = await writeState(db);

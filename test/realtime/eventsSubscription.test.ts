@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startTestApi, type TestApi } from '../support/api.js';
+import type { TestDatabase } from '../support/db.js';
+import type { TestApi } from '../support/api.js';
+import { useTestApi } from '../support/useTestApi.js';
 import { testEvent, writeEvents } from '../support/eventLog.js';
 import { sseSubscribe, wsSession, type WsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
@@ -27,15 +28,12 @@ function session(token: string | null): WsSession {
 /** Subscriptions join the hub asynchronously: wait until `n` listeners are registered. */
 const listeners = (n: number) => waitFor(() => api.api.realtime.hub.stats().listeners >= n, 'hub listeners');
 
+useTestApi({}, (env) => ({ db, api } = env));
 beforeAll(async () => {
-  db = await freshDatabase();
-  api = await startTestApi(db);
   admin = await api.token('admin', 'admin-1');
 });
 afterAll(async () => {
   await Promise.all(sessions.map((s) => s.dispose()));
-  await api.close();
-  await db.drop();
 });
 
 describe('events subscription over graphql-ws', () => {

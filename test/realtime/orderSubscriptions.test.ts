@@ -3,11 +3,12 @@
  * `order(id)`, the restaurant's and the driver's feeds, over graphql-ws and
  * SSE, with the same access rule as the `order` query.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { stateReads } from '../../src/realtime/metrics.js';
-import { startTestApi, type TestApi } from '../support/api.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { ids, ok, orderAt, placeNapoliOrder, Q, seeded, tokensFor, type OrderView, type Tokens } from '../support/orders.js';
+import type { TestApi } from '../support/api.js';
+import type { TestDatabase } from '../support/db.js';
+import { useTestApi } from '../support/useTestApi.js';
+import { ids, ok, orderAt, placeNapoliOrder, Q, type OrderView, type Tokens } from '../support/orders.js';
 import { clientSubscriptions, sseSubscribe, wsSession, type Feed, type WsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
 
@@ -39,16 +40,9 @@ async function stateReadCount(): Promise<number> {
   return (await stateReads.get()).values.reduce((sum, v) => sum + v.value, 0);
 }
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  await seeded(db);
-  api = await startTestApi(db);
-  tokens = await tokensFor(api);
-});
+useTestApi({ seed: true }, (env) => ({ db, api, tokens } = env));
 afterAll(async () => {
   await Promise.all(sessions.map((s) => s.dispose()));
-  await api?.close();
-  await db?.drop();
 });
 
 describe('order(id) through the whole lifecycle', () => {

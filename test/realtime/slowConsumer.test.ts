@@ -5,11 +5,12 @@
  * from, and resuming from it delivers the rest exactly once.
  */
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { slowConsumers } from '../../src/realtime/metrics.js';
-import { startTestApi, type TestApi } from '../support/api.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { placeNapoliOrder, seeded, tokensFor, type Tokens } from '../support/orders.js';
+import type { TestApi } from '../support/api.js';
+import type { TestDatabase } from '../support/db.js';
+import { useTestApi } from '../support/useTestApi.js';
+import { placeNapoliOrder, type Tokens } from '../support/orders.js';
 import { wsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
 
@@ -21,16 +22,7 @@ let db: TestDatabase;
 let api: TestApi;
 let tokens: Tokens;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  await seeded(db);
-  api = await startTestApi(db, { SUBSCRIPTION_BUFFER: String(BOUND) });
-  tokens = await tokensFor(api);
-});
-afterAll(async () => {
-  await api?.close();
-  await db?.drop();
-});
+useTestApi({ seed: true, overrides: { SUBSCRIPTION_BUFFER: String(BOUND) } }, (env) => ({ db, api, tokens } = env));
 
 interface Message {
   id?: string;

@@ -1,7 +1,8 @@
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { describe, expect, it } from 'vitest';
+import type { TestDatabase } from '../support/db.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { useTestApi } from '../support/useTestApi.js';
 import { testEvent, writeEvents } from '../support/eventLog.js';
 import { sseSubscribe, wsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
@@ -11,14 +12,7 @@ const EVENTS = 'subscription { events { cursor type payload } }';
 let db: TestDatabase;
 let api: TestApi;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  api = await startTestApi(db);
-});
-afterAll(async () => {
-  await api.close();
-  await db.drop();
-});
+useTestApi({}, (env) => ({ db, api } = env));
 
 describe('graphql-ws authentication', () => {
   it('closes a connection without a token with 4401 and says why', async () => {

@@ -3,21 +3,13 @@
  * real server. Every MUST holds; SHOULD/MAY findings are listed, not failed.
  */
 import { auditServer, type AuditFail } from 'graphql-http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from '../support/api.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { describe, expect, it } from 'vitest';
+import type { TestApi } from '../support/api.js';
+import { useTestApi } from '../support/useTestApi.js';
 
-let db: TestDatabase;
 let api: TestApi;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  api = await startTestApi(db);
-});
-afterAll(async () => {
-  await api?.close();
-  await db?.drop();
-});
+useTestApi({}, (env) => ({ api } = env));
 
 describe('graphql-http server audit', () => {
   it('passes every MUST audit (authenticated as a customer)', async () => {

@@ -1,19 +1,11 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startTestApi, TEST_SECRET, type TestApi } from '../support/api.js';
+import { describe, expect, it } from 'vitest';
+import { TEST_SECRET, type TestApi } from '../support/api.js';
+import { useTestApi } from '../support/useTestApi.js';
 
-let db: TestDatabase;
 let api: TestApi;
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  api = await startTestApi(db);
-});
-afterAll(async () => {
-  await api.close();
-  await db.drop();
-});
+useTestApi({}, (env) => ({ api } = env));
 
 const QUERY = '{ restaurants { id } }';
 

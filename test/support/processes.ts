@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_SECRET } from './api.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -35,6 +36,7 @@ export function runCommand(args: string[], env: Record<string, string | undefine
     const lines = buffered.split('\n');
     buffered = lines.pop()!;
     for (const line of lines) {
+      if (!line.trim()) continue;
       try {
         logs.push(JSON.parse(line) as Record<string, unknown>);
       } catch {
@@ -64,12 +66,12 @@ export function runCommand(args: string[], env: Record<string, string | undefine
             resolve(found);
           } else if (child.exitCode !== null || child.signalCode !== null) {
             cleanup();
-            reject(new Error(`process exited before the expected log line; stderr: ${err.slice(-500)}`));
+            reject(new Error(`process exited before the expected log line; stderr: ${err.slice(-2000)}`));
           }
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out waiting for log line; last lines: ${JSON.stringify(logs.slice(-5))}`));
+          reject(new Error(`no matching log line within ${timeoutMs} ms; last lines: ${JSON.stringify(logs.slice(-5))}; stderr: ${err.slice(-2000)}`));
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);
@@ -80,4 +82,22 @@ export function runCommand(args: string[], env: Record<string, string | undefine
       });
     },
   };
+}
+
+/** `start` in all-in-one mode (API, dispatcher, in-process handlers, seeded) on a test database; resolves once it all runs. */
+export async function startAllInOne(databaseUrl: string): Promise<{ proc: CommandProcess; baseUrl: string }> {
+  const proc = runCommand(['start'], {
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    AUTH_JWT_SECRET: TEST_SECRET,
+    WEBHOOK_SECRET: `whsec_${Buffer.from('all-in-one-test-webhook-secret!!').toString('base64')}`,
+    ALL_IN_ONE: 'true',
+    SEED_DEMO_DATA: 'true',
+  });
+  const listening = await proc.waitForLog((l) => l.msg === 'api listening', 30_000);
+  await proc.waitForLog((l) => String(l.msg).startsWith('all-in-one'));
+  return { proc, baseUrl: String(listening.url).replace(/\/graphql$/, '') };
 }

@@ -6,17 +6,17 @@
  *
  * Throws only when the dispatcher aborts the attempt (drain at shutdown).
  */
-import type { Webhook } from 'standardwebhooks';
 import type { ClaimedDelivery } from '../sql/claimDeliveries.js';
 import type { ActiveTrigger } from '../triggers/registry.js';
 import type { InProcessHandler } from '../triggerDefinition.js';
 import { webhookBody } from './body.js';
 import { deliveryHeaders } from './headers.js';
 import { runInProcess } from './inProcess.js';
+import type { WebhookSigner } from './signer.js';
 import { postWebhook, type HttpResult } from './webhook.js';
 
 export interface AttemptContext {
-  signer: Webhook;
+  signer: WebhookSigner;
   env: Readonly<Record<string, string | undefined>>;
   handlers: Readonly<Record<string, InProcessHandler>>;
 }

@@ -5,11 +5,11 @@
  * back on its write-back, see the loop guard in drizzle/…_delivery_routing),
  * and the trigger's own headers, which cannot override any of these.
  */
-import type { Webhook } from 'standardwebhooks';
 import { continueTrace } from '../../server/trace.js';
+import type { WebhookSigner } from './signer.js';
 
 export interface DeliveryHeaderInput {
-  signer: Webhook;
+  signer: WebhookSigner;
   eventId: string;
   deliveryId: string;
   triggerName: string;

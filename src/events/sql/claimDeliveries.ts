@@ -11,6 +11,7 @@
  * snapshot's xmin, so no earlier (xid, seq) of the same key can still commit
  * after it has been sent.
  */
+import type { DeliverySource } from '../../db/schema/delivery.js';
 import type { Queryable } from './queryable.js';
 
 export interface ClaimedEvent {
@@ -34,6 +35,8 @@ export interface ClaimedDelivery {
   /** Lease generation: completion must present it. */
   claims: number;
   orderingKey: string | null;
+  /** How it came to be: routed from a new event, a manual invocation or a replay. */
+  source: DeliverySource;
   event: ClaimedEvent;
 }
 
@@ -44,6 +47,7 @@ interface Row {
   max_attempts: number;
   claims: number;
   ordering_key: string | null;
+  source: DeliverySource;
   event_id: string;
   type: string;
   aggregate_type: string;
@@ -96,7 +100,7 @@ export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<C
         updated_at = now()
     from picked, events as e
     where d.id = picked.id and e.id = d.event_id
-    returning d.id, d.trigger_name, d.attempts, d.max_attempts, d.claims, d.ordering_key,
+    returning d.id, d.trigger_name, d.attempts, d.max_attempts, d.claims, d.ordering_key, d.source,
               e.id as event_id, e.type, e.aggregate_type, e.aggregate_id, e.payload, e.session, e.trace_context,
               to_json(e.created_at) #>> '{}' as created_at`;
   return rows.map((r) => ({
@@ -106,6 +110,7 @@ export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<C
     maxAttempts: r.max_attempts,
     claims: r.claims,
     orderingKey: r.ordering_key,
+    source: r.source,
     event: {
       id: r.event_id,
       type: r.type,

@@ -29,7 +29,7 @@ export async function deleteDeliveredDeliveries(
       select id, created_at
       from deliveries
       where trigger_name = ${p.trigger}
-        and created_at >= ${p.from}::timestamptz
+        and created_at >= ${p.from}::text::timestamptz
         and created_at < now() - ${p.days}::float8 * interval '1 day'
         and status = 'delivered'
         and completed_at < now() - ${p.days}::float8 * interval '1 day'

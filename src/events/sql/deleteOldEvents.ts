@@ -33,7 +33,7 @@ export async function deleteOldEvents(
     with win as (
       select id, xid, seq, created_at
       from events
-      where (xid, seq) > (${p.afterXid}::xid8, ${p.afterSeq}::bigint)
+      where (xid, seq) > (${p.afterXid}::text::xid8, ${p.afterSeq}::text::bigint)
       order by xid, seq
       limit ${p.limit}
     ),

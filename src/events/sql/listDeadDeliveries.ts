@@ -24,8 +24,8 @@ export async function listDeadDeliveries(
     from deliveries
     where trigger_name = ${p.trigger}
       and status = 'dead'
-      and updated_at <= ${p.until}::timestamptz
-      and (updated_at, id) > (${p.after.at}::timestamptz, ${p.after.id}::uuid)
+      and updated_at <= ${p.until}::text::timestamptz
+      and (updated_at, id) > (${p.after.at}::text::timestamptz, ${p.after.id}::uuid)
     order by updated_at, id
     limit ${p.limit}`;
 }

@@ -74,38 +74,30 @@ builder.queryFields((t) => ({
     },
     OrderConnection,
   ),
-  restaurantOrders: t.connection(
-    {
-      type: OrderRef,
-      description: "The restaurant's own orders, newest first, optionally of one status.",
-      authScopes: { role: 'restaurant' },
-      args: { status: t.arg({ type: OrderStatusEnum, required: false }) },
-      resolve: (_root, args, ctx) =>
-        resolveCursorConnection({ args, toCursor: orderCursor, ...PAGE }, (page: ResolveCursorConnectionArgs) =>
-          pageOrders(
-            ctx.database.db,
-            and(orderScope(ctx.viewer), args.status ? eq(orders.status, args.status) : undefined),
-            page,
-          ),
-        ),
-    },
-    OrderConnection,
-  ),
-  driverJobs: t.connection(
-    {
-      type: OrderRef,
-      description: 'Orders assigned to the driver, newest first, optionally of one status.',
-      authScopes: { role: 'driver' },
-      args: { status: t.arg({ type: OrderStatusEnum, required: false }) },
-      resolve: (_root, args, ctx) =>
-        resolveCursorConnection({ args, toCursor: orderCursor, ...PAGE }, (page: ResolveCursorConnectionArgs) =>
-          pageOrders(
-            ctx.database.db,
-            and(orderScope(ctx.viewer), args.status ? eq(orders.status, args.status) : undefined),
-            page,
-          ),
-        ),
-    },
-    OrderConnection,
-  ),
 }));
+
+builder.queryFields((t) => {
+  /** The viewer's own orders (orderScope), optionally of one status. */
+  const ownOrdersByStatus = (role: 'restaurant' | 'driver', description: string) =>
+    t.connection(
+      {
+        type: OrderRef,
+        description,
+        authScopes: { role },
+        args: { status: t.arg({ type: OrderStatusEnum, required: false }) },
+        resolve: (_root, args, ctx) =>
+          resolveCursorConnection({ args, toCursor: orderCursor, ...PAGE }, (page: ResolveCursorConnectionArgs) =>
+            pageOrders(
+              ctx.database.db,
+              and(orderScope(ctx.viewer), args.status ? eq(orders.status, args.status) : undefined),
+              page,
+            ),
+          ),
+      },
+      OrderConnection,
+    );
+  return {
+    restaurantOrders: ownOrdersByStatus('restaurant', "The restaurant's own orders, newest first, optionally of one status."),
+    driverJobs: ownOrdersByStatus('driver', 'Orders assigned to the driver, newest first, optionally of one status.'),
+  };
+});

@@ -1,14 +1,11 @@
 /**
- * One page of orders, newest first, by a keyset on (created_at, id): stable
- * while orders are being placed, and no OFFSET scan. The cursor carries
- * created_at at PostgreSQL's microsecond precision (a JS Date would round to
- * milliseconds and skip or repeat rows) and the id as the tie-breaker.
+ * One page of orders, newest first, by the (created_at, id) keyset in
+ * timeKeyset.ts, limited to the viewer's scope.
  */
-import { and, desc, asc, getColumns, sql, type SQL } from 'drizzle-orm';
-import { z } from 'zod';
+import { and, getColumns, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { orders, type Order } from '../../db/schema/domain.js';
-import { badInput } from '../errors.js';
+import { cursorAt, timeCursor, timeKeysetOrder, timeKeysetWhere } from './timeKeyset.js';
 
 export interface OrderPageArgs {
   before?: string;
@@ -21,41 +18,13 @@ export interface OrderPageArgs {
 
 export type PagedOrder = Order & { cursorAt: string };
 
-const Cursor = z.tuple([z.iso.datetime({ precision: 6 }), z.uuid()]);
-
-export function orderCursor(order: PagedOrder): string {
-  return Buffer.from(JSON.stringify([order.cursorAt, order.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const result = Cursor.safeParse(parsed);
-  if (!result.success) throw badInput(`Invalid cursor ${JSON.stringify(cursor.slice(0, 100))}`);
-  return result.data;
-}
+export const orderCursor: (order: PagedOrder) => string = timeCursor;
 
 export async function pageOrders(db: Db, scope: SQL | undefined, page: OrderPageArgs): Promise<PagedOrder[]> {
-  const after = page.after ? decodeCursor(page.after) : undefined;
-  const before = page.before ? decodeCursor(page.before) : undefined;
-  const key = sql`(${orders.createdAt}, ${orders.id})`;
   return db
-    .select({
-      ...getColumns(orders),
-      cursorAt: sql<string>`to_char(${orders.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-    })
+    .select({ ...getColumns(orders), cursorAt: cursorAt(orders) })
     .from(orders)
-    .where(
-      and(
-        scope,
-        after && sql`${key} < (${after[0]}::timestamptz, ${after[1]}::uuid)`,
-        before && sql`${key} > (${before[0]}::timestamptz, ${before[1]}::uuid)`,
-      ),
-    )
-    .orderBy(...(page.inverted ? [asc(orders.createdAt), asc(orders.id)] : [desc(orders.createdAt), desc(orders.id)]))
+    .where(and(scope, timeKeysetWhere(orders, page)))
+    .orderBy(...timeKeysetOrder(orders, page.inverted))
     .limit(page.limit);
 }

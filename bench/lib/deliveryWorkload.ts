@@ -1,0 +1,109 @@
+/**
+ * The `delivery` scenario's workload and the protocol of its queue children
+ * (bench/lib/dispatcherChild.ts, bench/lib/graphileChild.ts): the event both
+ * queues carry, the triggers and tasks that consume it, and the messages a
+ * child exchanges with the scenario. Both children speak the same protocol,
+ * so the scenario drives either side with the same code.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ClaimedEvent } from '../../src/events/sql/claimDeliveries.js';
+import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
+
+/** What is being delivered: a no-op in the consumer's process, or a webhook POST to the receiver. */
+export type DeliveryJob = 'noop' | 'http';
+
+/** Event types (ours) and task identifiers (graphile-worker), one per job kind. */
+export const EVENT_TYPE: Record<DeliveryJob, string> = { noop: 'bench.noop', http: 'bench.http' };
+export const TASK: Record<DeliveryJob, string> = { noop: 'bench_noop', http: 'bench_http' };
+export const TRIGGER: Record<DeliveryJob, string> = { noop: 'bench-noop', http: 'bench-http' };
+export const NOOP_HANDLER = 'benchNoop';
+
+/** Both triggers: the scenario syncs them before writing a backlog (routing needs them), the dispatcher at start. */
+export function benchTriggers(receiverUrl: string): TriggerDefinition[] {
+  return [
+    { name: TRIGGER.noop, match: { kind: 'event', types: [EVENT_TYPE.noop] }, target: { kind: 'inProcess', handler: NOOP_HANDLER } },
+    { name: TRIGGER.http, match: { kind: 'event', types: [EVENT_TYPE.http] }, target: { kind: 'webhook', url: receiverUrl } },
+  ];
+}
+
+/** An order.placed-sized payload (≈ 450 bytes of JSON), different for every event. */
+export function orderPayload(n: number): Record<string, unknown> {
+  return {
+    orderId: randomUUID(),
+    status: 'placed',
+    version: 1,
+    customerId: randomUUID(),
+    restaurantId: randomUUID(),
+    driverId: null,
+    totalCents: 1000 + (n % 5000),
+    deliveryAddress: `${n} Benchmark Row`,
+    items: [
+      { menuItemId: randomUUID(), quantity: 1 + (n % 3), unitPriceCents: 1250 },
+      { menuItemId: randomUUID(), quantity: 1, unitPriceCents: 800 },
+    ],
+  };
+}
+
+export const SESSION = { 'x-hasura-role': 'customer', 'x-hasura-user-id': '00000000-0000-4000-8000-000000000001' };
+export const TRACE = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+
+/**
+ * A graphile-worker job carries what our claim reads from the event row, so
+ * both queues move the same bytes and the baseline's HTTP task can build the
+ * same webhook body.
+ */
+export type JobPayload = ClaimedEvent;
+
+export function jobPayload(job: DeliveryJob, n: number): JobPayload {
+  return {
+    id: randomUUID(),
+    type: EVENT_TYPE[job],
+    aggregateType: 'order',
+    aggregateId: randomUUID(),
+    payload: orderPayload(n),
+    session: SESSION,
+    traceContext: TRACE,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Scenario → queue child. */
+export type QueueChildIn =
+  /** Start the consumer, wait until `expected` jobs are done and recorded, stop it. */
+  | { type: 'drain'; job: DeliveryJob; expected: number; receiverUrl: string; /** Write a CPU profile of the drain here. */ profile?: string }
+  /** Start the consumer in latency mode: every no-op job reports its start time. */
+  | { type: 'serve'; receiverUrl: string }
+  | { type: 'halt' };
+
+/** Queue child → scenario. */
+export type QueueChildOut =
+  | { type: 'ready' }
+  | {
+      type: 'drained';
+      /** Start of the consumer to the last completion recorded in the database. */
+      ms: number;
+      /** Jobs that succeeded (handler or HTTP 2xx). */
+      succeeded: number;
+      /** Failed attempts (should be none). */
+      failed: number;
+      /** The child's CPU over the drain, in cores. */
+      cores: number;
+      /** When the last job finished, ms after the start (the rest is the completion write). */
+      lastJobMs: number;
+    }
+  | { type: 'serving' }
+  /** A no-op job started (latency mode): process.hrtime.bigint(), comparable across processes on this machine. */
+  | { type: 'handled'; atNs: bigint }
+  | { type: 'halted' };
+
+/** How often a draining child polls for unfinished work once every job has run (the end of a drain is recorded within this). */
+export const DRAIN_POLL_MS = 2;
+
+/** Polls `unfinished` until it returns 0. */
+export async function untilNoneUnfinished(unfinished: () => Promise<number>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await unfinished()) > 0) {
+    if (Date.now() > deadline) throw new Error(`work still unfinished after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Child process entry: our dispatcher (`startDispatcher`, production
+ * defaults, its own postgres.js pool of DATABASE_POOL_MAX) as one side of the
+ * `delivery` scenario. Started and stopped per measurement on the parent's
+ * request (bench/lib/deliveryWorkload.ts has the protocol); logs go to the
+ * file the parent gave, at LOG_LEVEL (info, as in production: one line per
+ * attempt).
+ */
+import { connect } from '../../src/db/client.js';
+import { startDispatcher, type Dispatcher } from '../../src/events/dispatcher.js';
+import { createLogger } from '../../src/log.js';
+import { onParent, toParent } from './child.js';
+import { coresUsed, cpuSample } from './cpu.js';
+import { profiled } from './profiler.js';
+import { benchTriggers, NOOP_HANDLER, untilNoneUnfinished, type QueueChildIn, type QueueChildOut } from './deliveryWorkload.js';
+
+const send = (m: QueueChildOut) => toParent<QueueChildOut>(m);
+const url = process.env.DATABASE_URL;
+const webhookSecret = process.env.WEBHOOK_SECRET;
+if (!url || !webhookSecret) throw new Error('the dispatcher child needs DATABASE_URL and WEBHOOK_SECRET');
+
+const log = createLogger(process.env.LOG_LEVEL ?? 'info').child({ process: 'bench-dispatcher' });
+const database = connect(url, { max: Number(process.env.DATABASE_POOL_MAX ?? 10), log, applicationName: 'threefactor-bench-dispatcher' });
+await database.sql`select 1`;
+
+/** Latency mode reports each no-op's start; drain mode only counts. */
+let reportStarts = false;
+let dispatcher: Dispatcher | undefined;
+
+const start = (receiverUrl: string, onDelivered: () => void, onFailed: () => void) =>
+  startDispatcher({
+    database,
+    log,
+    triggers: benchTriggers(receiverUrl),
+    inProcessHandlers: {
+      [NOOP_HANDLER]: async () => {
+        if (reportStarts) send({ type: 'handled', atNs: process.hrtime.bigint() });
+      },
+    },
+    webhookSecret,
+    hooks: {
+      onOutcome: (_trigger, outcome) => (outcome === 'delivered' ? onDelivered() : onFailed()),
+    },
+  });
+
+const unfinished = async () => {
+  const [row] = await database.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status in ('pending', 'running')`;
+  return row!.n;
+};
+
+onParent<QueueChildIn>(async (message) => {
+  if (message.type === 'drain') {
+    const drained = await profiled(message.profile, async () => {
+      reportStarts = false;
+      let succeeded = 0;
+      let failed = 0;
+      let lastJob = 0;
+      let allDone!: () => void;
+      const done = new Promise<void>((resolve) => (allDone = resolve));
+      const cpu0 = cpuSample();
+      const t0 = performance.now();
+      dispatcher = await start(
+        message.receiverUrl,
+        () => {
+          lastJob = performance.now();
+          if (++succeeded === message.expected) allDone();
+        },
+        () => void failed++,
+      );
+      await done;
+      await untilNoneUnfinished(unfinished, 60_000);
+      const ms = performance.now() - t0;
+      const cores = coresUsed(cpu0, cpuSample());
+      await dispatcher.stop();
+      dispatcher = undefined;
+      return { type: 'drained' as const, ms, succeeded, failed, cores, lastJobMs: lastJob - t0 };
+    });
+    send(drained);
+  }
+  if (message.type === 'serve') {
+    reportStarts = true;
+    dispatcher = await start(message.receiverUrl, () => {}, () => {});
+    send({ type: 'serving' });
+  }
+  if (message.type === 'halt') {
+    await dispatcher?.stop();
+    dispatcher = undefined;
+    send({ type: 'halted' });
+  }
+});
+send({ type: 'ready' });

@@ -1,0 +1,316 @@
+/**
+ * `delivery`: the dispatcher against graphile-worker 0.16.6 doing the same
+ * work on the same database in the same run. Each side runs in its own child
+ * process (bench/lib/dispatcherChild.ts, bench/lib/graphileChild.ts), and
+ * only one side runs at a time. ratio = ours / graphile-worker.
+ *
+ * 1. Throughput: a backlog of events (ours: bulk INSERT into `events`, the
+ *    routing trigger creates the deliveries; graphile-worker: `add_jobs` in
+ *    bulk) written while no consumer runs, then drained to a no-op. Timed
+ *    from the consumer's start to the last completion recorded in the
+ *    database (the child polls for unfinished rows once every job has run).
+ * 2. Latency: one event committed at a time (ours: `withEventTransaction`;
+ *    graphile-worker: `add_job`), from the commit's acknowledgement to the
+ *    handler's first line, process.hrtime (CLOCK_MONOTONIC, one clock for
+ *    every process on the machine).
+ * 3. Webhooks: a backlog drained by POSTs to a keep-alive no-op receiver in
+ *    a third process; graphile-worker's task makes the same attempt with our
+ *    code (same body, signature, headers, fetch), at the same concurrency.
+ *
+ * Sides alternate which goes first in each round; before each side the
+ * tables of both queues are emptied and vacuumed, and the machine must be
+ * quiet. Each side's work is audited (every job done once, nothing failed).
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runMigrations as graphileMigrations } from 'graphile-worker';
+import { connect } from '../../src/db/client.js';
+import { DISPATCHER_DEFAULTS } from '../../src/events/dispatcher.js';
+import { withEventTransaction } from '../../src/events/transaction.js';
+import { syncTriggers } from '../../src/events/triggers/sync.js';
+import { forkTs, type Child } from '../lib/child.js';
+import type { BenchContext } from '../lib/context.js';
+import {
+  benchTriggers,
+  EVENT_TYPE,
+  jobPayload,
+  orderPayload,
+  SESSION,
+  TASK,
+  TRACE,
+  type DeliveryJob,
+  type QueueChildIn,
+  type QueueChildOut,
+} from '../lib/deliveryWorkload.js';
+import type { ReceiverIn, ReceiverOut } from '../lib/receiverChild.js';
+import { serverCpu } from '../lib/serverCpu.js';
+import { metric, type Metric } from '../lib/report.js';
+import { median, round, summarize } from '../lib/stats.js';
+
+export const description = 'dispatcher vs graphile-worker: drain 50k no-op events, commit→handler latency, webhooks to a keep-alive receiver';
+
+const LIB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../lib');
+const positive = (name: string, fallback: number) => {
+  const n = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
+  return n;
+};
+const BACKLOG = positive('BENCH_DELIVERY_BACKLOG', 50_000);
+const HTTP_BACKLOG = positive('BENCH_DELIVERY_HTTP_BACKLOG', 20_000);
+const LATENCY_SAMPLES = positive('BENCH_DELIVERY_LATENCY_SAMPLES', 1_000);
+const LATENCY_WARMUP = 50;
+const WARMUP_BACKLOG = 5_000;
+const CHUNK = 5_000;
+
+/**
+ * graphile-worker's recommended throughput settings for 0.16.6: its
+ * performance page runs concurrentJobs 24 with a pool of 25. (Its local
+ * queue and batched completion arrived in 0.17; 0.16.6 fetches and completes
+ * one job per query, with prepared statements, which are on by default.)
+ * Webhooks use the dispatcher's concurrency, so both keep as many requests
+ * in flight. pollInterval matches the dispatcher's backstop poll; both wake
+ * on LISTEN/NOTIFY.
+ */
+const GRAPHILE = { concurrency: 24, httpConcurrency: DISPATCHER_DEFAULTS.concurrency, pollInterval: DISPATCHER_DEFAULTS.pollMs };
+
+type Side = 'ours' | 'graphile';
+const SIDE_NAME: Record<Side, string> = { ours: 'dispatcher', graphile: 'graphile-worker' };
+
+interface Drain {
+  eventsPerS: number;
+  ms: number;
+  lastJobMs: number;
+  consumerCores: number;
+  postgresCores: number;
+  receiverCores?: number;
+}
+
+export default async function run(ctx: BenchContext): Promise<Metric[]> {
+  const database = connect(ctx.databaseUrl, { max: 2, applicationName: 'threefactor-bench' });
+  ctx.defer(() => database.close());
+  const { sql, db } = database;
+  await graphileMigrations({ connectionString: ctx.databaseUrl });
+  const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+
+  const receiver = forkTs<ReceiverOut, ReceiverIn>(path.join(LIB, 'receiverChild.ts'), { name: 'webhook receiver' });
+  ctx.defer(async () => receiver.kill());
+  const receiverUrl = (await receiver.next('ready')).url;
+  // Routing needs the triggers before the first backlog is written; the dispatcher syncs the same definitions again (a no-op).
+  await syncTriggers(sql, benchTriggers(receiverUrl));
+
+  const env = {
+    DATABASE_URL: ctx.databaseUrl,
+    WEBHOOK_SECRET: webhookSecret,
+    LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'info',
+    GW_CONCURRENCY: String(GRAPHILE.concurrency),
+    GW_HTTP_CONCURRENCY: String(GRAPHILE.httpConcurrency),
+    GW_POLL_MS: String(GRAPHILE.pollInterval),
+  };
+  const children: Record<Side, Child<QueueChildOut, QueueChildIn>> = {
+    ours: forkTs(path.join(LIB, 'dispatcherChild.ts'), { name: 'dispatcher', env, outputFile: path.join(ctx.tmpDir, 'dispatcher.log') }),
+    graphile: forkTs(path.join(LIB, 'graphileChild.ts'), { name: 'graphile-worker', env, outputFile: path.join(ctx.tmpDir, 'graphile-worker.log') }),
+  };
+  for (const child of Object.values(children)) {
+    ctx.defer(async () => child.kill());
+    await child.next('ready');
+  }
+  const pgCpu = await serverCpu(sql);
+
+  const reset = async () => {
+    await sql`truncate events cascade`;
+    await sql`truncate graphile_worker._private_jobs`;
+    await sql`vacuum analyze events, deliveries, delivery_attempts, graphile_worker._private_jobs`;
+  };
+  /** Settle the backlog on disk before a measured window: statistics, visibility map, and no checkpoint halfway through. */
+  const settle = async () => {
+    await sql`vacuum analyze events, deliveries, graphile_worker._private_jobs`;
+    await sql`checkpoint`.catch(() => {});
+  };
+
+  const writeBacklog = async (side: Side, job: DeliveryJob, count: number) => {
+    for (let from = 0; from < count; from += CHUNK) {
+      const n = Math.min(CHUNK, count - from);
+      if (side === 'ours') {
+        const rows = Array.from({ length: n }, (_, i) => ({
+          type: EVENT_TYPE[job],
+          aggregate_type: 'order',
+          aggregate_id: `bench-${from + i}`,
+          payload: orderPayload(from + i),
+        }));
+        await sql`
+          insert into events (type, aggregate_type, aggregate_id, payload, session, trace_context)
+          select e.type, e.aggregate_type, e.aggregate_id, e.payload, ${JSON.stringify(SESSION)}::jsonb, ${JSON.stringify(TRACE)}::jsonb
+          from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as e(type text, aggregate_type text, aggregate_id text, payload jsonb)`;
+      } else {
+        const specs = Array.from({ length: n }, (_, i) => ({ identifier: TASK[job], payload: jobPayload(job, from + i) }));
+        await sql`
+          select count(*) from graphile_worker.add_jobs(array(
+            select row(j.identifier, j.payload, null, null, null, null, null, null)::graphile_worker.job_spec
+            from json_to_recordset(${JSON.stringify(specs)}::text::json) as j(identifier text, payload json)))`;
+      }
+    }
+    if (side === 'ours') {
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'pending'`;
+      if (row!.n !== count) throw new Error(`routing made ${row!.n} deliveries for ${count} events`);
+    }
+  };
+
+  /** Every job done exactly once and recorded; for webhooks, every POST received. */
+  const audit = async (side: Side, job: DeliveryJob, count: number, drained: Extract<QueueChildOut, { type: 'drained' }>) => {
+    if (drained.failed || drained.succeeded !== count) throw new Error(`${SIDE_NAME[side]}: ${drained.succeeded} succeeded, ${drained.failed} failed of ${count}`);
+    if (side === 'ours') {
+      const [row] = await sql<{ delivered: number; attempts: number }[]>`
+        select (select count(*)::int from deliveries where status = 'delivered') as delivered,
+               (select count(*)::int from delivery_attempts where outcome = 'delivered') as attempts`;
+      if (row!.delivered !== count || row!.attempts !== count) throw new Error(`dispatcher recorded ${JSON.stringify(row)} for ${count} events`);
+    } else {
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from graphile_worker._private_jobs`;
+      if (row!.n !== 0) throw new Error(`graphile-worker left ${row!.n} jobs`);
+    }
+    if (job === 'http') {
+      receiver.send({ type: 'count' });
+      const { received, cores } = await receiver.next('count');
+      if (received !== count) throw new Error(`${SIDE_NAME[side]}: the receiver got ${received} POSTs for ${count} events`);
+      return cores;
+    }
+    return undefined;
+  };
+
+  const drain = async (side: Side, job: DeliveryJob, count: number, profile?: string): Promise<Drain> => {
+    await reset();
+    await writeBacklog(side, job, count);
+    await settle();
+    const { backgroundCores } = await ctx.quiet();
+    receiver.send({ type: 'reset' });
+    const pg0 = await pgCpu.sample();
+    const child = children[side];
+    child.send({ type: 'drain', job, expected: count, receiverUrl, ...(profile ? { profile } : {}) });
+    const drained = await child.next('drained');
+    const pg1 = await pgCpu.sample();
+    const receiverCores = await audit(side, job, count, drained);
+    const result: Drain = {
+      eventsPerS: (count * 1000) / drained.ms,
+      ms: drained.ms,
+      lastJobMs: drained.lastJobMs,
+      consumerCores: drained.cores,
+      postgresCores: (pg1 - pg0) / (drained.ms * 1000),
+      ...(receiverCores === undefined ? {} : { receiverCores }),
+    };
+    ctx.progress(`  ${SIDE_NAME[side]} ${job}: ${count} in ${(drained.ms / 1000).toFixed(2)} s = ${result.eventsPerS.toFixed(0)}/s (background before: ${backgroundCores.toFixed(2)} cores) ${JSON.stringify(roundAll(result))}`);
+    return result;
+  };
+
+  const latency = async (side: Side): Promise<{ commitToStart: Float64Array; writeToStart: Float64Array }> => {
+    await reset();
+    await ctx.quiet();
+    const child = children[side];
+    child.send({ type: 'serve', receiverUrl });
+    await child.next('serving');
+    const commitToStart = new Float64Array(LATENCY_SAMPLES);
+    const writeToStart = new Float64Array(LATENCY_SAMPLES);
+    for (let i = -LATENCY_WARMUP; i < LATENCY_SAMPLES; i++) {
+      const t0 = process.hrtime.bigint();
+      if (side === 'ours') {
+        await withEventTransaction(db, { session: SESSION, traceContext: TRACE, eventIds: [] }, ({ emit }) =>
+          emit({ type: EVENT_TYPE.noop, aggregateType: 'order', aggregateId: `latency-${i}`, payload: orderPayload(i) }),
+        );
+      } else {
+        await sql`select (graphile_worker.add_job(${TASK.noop}, ${JSON.stringify(jobPayload('noop', i))}::json)).id`;
+      }
+      const t1 = process.hrtime.bigint();
+      const { atNs } = await withTimeout(child.next('handled'), 10_000, `${SIDE_NAME[side]} did not start a job within 10 s`);
+      if (i >= 0) {
+        commitToStart[i] = Number(atNs - t1) / 1e6;
+        writeToStart[i] = Number(atNs - t0) / 1e6;
+      }
+    }
+    child.send({ type: 'halt' });
+    await child.next('halted');
+    const s = summarize(commitToStart);
+    ctx.progress(`  ${SIDE_NAME[side]} latency: p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(2)} ms (commit → handler start)`);
+    return { commitToStart, writeToStart };
+  };
+
+  ctx.progress(`warming up both sides (${WARMUP_BACKLOG} no-op jobs each) …`);
+  for (const side of ['ours', 'graphile'] as const) await drain(side, 'noop', WARMUP_BACKLOG);
+
+  interface Round {
+    drain: Record<Side, Drain>;
+    http: Record<Side, Drain>;
+    latency: Record<Side, { commitToStart: Float64Array; writeToStart: Float64Array }>;
+  }
+  const rounds: Round[] = [];
+  for (let r = 0; r < ctx.rounds; r++) {
+    const order: Side[] = r % 2 === 0 ? ['ours', 'graphile'] : ['graphile', 'ours'];
+    const round = { drain: {}, http: {}, latency: {} } as Round;
+    ctx.progress(`round ${r + 1}/${ctx.rounds}: drain ${BACKLOG} no-op events (${order.map((s) => SIDE_NAME[s]).join(' then ')}) …`);
+    // BENCH_CPU_PROF: each side's consumer is profiled over its round-1 drains (the figures of that round are a little low).
+    const profile = (side: Side, job: DeliveryJob) => (ctx.profileDir && r === 0 ? path.join(ctx.profileDir, `${side}-${job}.cpuprofile`) : undefined);
+    for (const side of order) round.drain[side] = await drain(side, 'noop', BACKLOG, profile(side, 'noop'));
+    ctx.progress(`round ${r + 1}/${ctx.rounds}: ${LATENCY_SAMPLES} sequential commit → handler samples …`);
+    for (const side of order) round.latency[side] = await latency(side);
+    ctx.progress(`round ${r + 1}/${ctx.rounds}: ${HTTP_BACKLOG} webhooks …`);
+    for (const side of order) round.http[side] = await drain(side, 'http', HTTP_BACKLOG, profile(side, 'http'));
+    rounds.push(round);
+  }
+  await reset();
+
+  const throughput = (kind: 'drain' | 'http', side: Side) => median(rounds.map((r) => r[kind][side].eventsPerS));
+  const pooled = (side: Side, which: 'commitToStart' | 'writeToStart') =>
+    summarize(Float64Array.from(rounds.flatMap((r) => Array.from(r.latency[side][which]))));
+  const lat = { ours: pooled('ours', 'commitToStart'), graphile: pooled('graphile', 'commitToStart') };
+
+  ctx.note('configuration', {
+    dispatcher: { ...DISPATCHER_DEFAULTS, poolMax: 10, logLevel: env.LOG_LEVEL, handler: 'in-process no-op / webhook (fetch)' },
+    graphileWorker: {
+      version: '0.16.6',
+      concurrency: GRAPHILE.concurrency,
+      httpConcurrency: GRAPHILE.httpConcurrency,
+      maxPoolSize: 'concurrency + 1',
+      pollInterval: GRAPHILE.pollInterval,
+      preparedStatements: true,
+      localQueue: 'not in 0.16.6 (0.17+)',
+      logging: 'default (info line per job)',
+    },
+    backlog: BACKLOG,
+    httpBacklog: HTTP_BACKLOG,
+    latencySamplesPerRound: LATENCY_SAMPLES,
+    latencyWarmupPerRound: LATENCY_WARMUP,
+    rounds: ctx.rounds,
+    timing: 'drain: consumer start → last completion recorded in the database; latency: commit acknowledged → handler start (process.hrtime across processes)',
+  });
+  ctx.note(
+    'rounds',
+    rounds.map((r) => ({
+      drain: { ours: roundAll(r.drain.ours), graphile: roundAll(r.drain.graphile) },
+      http: { ours: roundAll(r.http.ours), graphile: roundAll(r.http.graphile) },
+      latency: {
+        ours: roundAll(summarize(r.latency.ours.commitToStart)),
+        graphile: roundAll(summarize(r.latency.graphile.commitToStart)),
+      },
+    })),
+  );
+  if (ctx.profileDir) ctx.note('profiled', `round 1 drains ran under the V8 profiler (BENCH_CPU_PROF), profiles in ${ctx.profileDir}`);
+  ctx.note('latency write start → handler start (ms, all rounds)', {
+    ours: roundAll(pooled('ours', 'writeToStart')),
+    graphile: roundAll(pooled('graphile', 'writeToStart')),
+  });
+  ctx.note('latency commit → handler start (ms, all rounds)', { ours: roundAll(lat.ours), graphile: roundAll(lat.graphile) });
+
+  return [
+    metric('drain no-op events/s', throughput('drain', 'ours'), 'events/s', { name: 'graphile-worker jobs/s', value: throughput('drain', 'graphile') }),
+    metric('commit→handler p50', lat.ours.p50, 'ms', { name: 'graphile-worker add_job→task p50', value: lat.graphile.p50 }),
+    metric('commit→handler p99', lat.ours.p99, 'ms', { name: 'graphile-worker add_job→task p99', value: lat.graphile.p99 }),
+    metric('webhooks events/s', throughput('http', 'ours'), 'events/s', { name: 'graphile-worker POST jobs/s', value: throughput('http', 'graphile') }),
+  ];
+}
+
+function roundAll<T extends object>(o: T): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v, 4) : v]));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
+}
