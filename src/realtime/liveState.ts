@@ -7,7 +7,12 @@ import { Channel } from './channel.js';
 import { slowConsumers } from './metrics.js';
 
 export class LiveState<T> extends Channel<T> {
-  private readonly pending = new Map<string, T>();
+  // The oldest pending value sits in a slot, the rest (a feed's other keys, rarely) in a Map made
+  // on demand: most subscribers hold one key at most, and an idle one should cost no Map.
+  private slotKey: string | undefined;
+  private slotValue: T | undefined;
+  /** Pending values newer than the slot's, in arrival order; only while the slot is taken. */
+  private more: Map<string, T> | undefined;
 
   constructor(
     onClose: () => void,
@@ -19,32 +24,44 @@ export class LiveState<T> extends Channel<T> {
   }
 
   get buffered(): number {
-    return this.pending.size;
+    return (this.slotKey === undefined ? 0 : 1) + (this.more?.size ?? 0);
   }
 
   /** Offer the newest value for a key, replacing any older one still pending. */
   offer(key: string, value: T): void {
     if (!this.isOpen) return;
-    if (this.pending.has(key)) {
+    if (this.slotKey === key || this.more?.has(key)) {
       // Replaced in place: the key keeps its turn (it has waited longest), with the newest value.
       slowConsumers.inc({ action: 'coalesced' });
-    } else if (this.pending.size >= this.maxKeys) {
+      if (this.slotKey === key) this.slotValue = value;
+      else this.more!.set(key, value);
+    } else if (this.buffered >= this.maxKeys) {
       slowConsumers.inc({ action: 'closed' });
       this.onOverflow();
       return;
+    } else if (this.slotKey === undefined && !this.more?.size) {
+      this.slotKey = key;
+      this.slotValue = value;
+    } else {
+      (this.more ??= new Map()).set(key, value);
     }
-    this.pending.set(key, value);
     this.wakeConsumer();
   }
 
   protected take(): T | undefined {
-    const first = this.pending.entries().next();
-    if (first.done) return undefined;
-    this.pending.delete(first.value[0]);
+    if (this.slotKey !== undefined) {
+      const value = this.slotValue;
+      this.slotKey = this.slotValue = undefined;
+      return value;
+    }
+    const first = this.more?.entries().next();
+    if (!first || first.done) return undefined;
+    this.more!.delete(first.value[0]);
     return first.value[1];
   }
 
   protected clear(): void {
-    this.pending.clear();
+    this.slotKey = this.slotValue = undefined;
+    this.more = undefined;
   }
 }

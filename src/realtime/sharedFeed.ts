@@ -40,104 +40,115 @@ export interface FeedRegistry {
 /** Versions remembered per feed; beyond this the oldest keys are forgotten (their next value is simply sent). */
 const MAX_TRACKED_KEYS = 10_000;
 
-interface Feed {
-  subscribers: Set<FeedSubscriber<unknown>>;
-  stop(): void;
+/**
+ * One topic's feed. A class with its bookkeeping allocated on first use: a
+ * process holds one feed per watched order, so an idle feed must cost little
+ * (a few hundred bytes, not a closure scope and four collections).
+ */
+class Feed<T> {
+  readonly subscribers = new Set<FeedSubscriber<unknown>>();
+  /** Last version sent per key (absent: nothing sent yet, or a final state). */
+  private versions?: Map<string, number>;
+  /** Keys with a read in flight. */
+  private reading?: Set<string>;
+  /** Keys changed again while being read (or whose read failed): the newest event that did it. */
+  private dirty?: Map<string, LogEvent>;
+  private retryMs = 50;
+  private retryTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly leaveHub: () => void;
+
+  constructor(
+    hub: Hub,
+    private readonly topic: string,
+    private readonly spec: FeedSpec<T>,
+    private readonly log: Logger,
+  ) {
+    this.leaveHub = hub.subscribe(topic, (event) => this.read(spec.keyOf(event), event));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.leaveHub();
+  }
+
+  private publish(key: string, value: T, cause: LogEvent): void {
+    const version = this.spec.versionOf(value);
+    const last = this.versions?.get(key);
+    if (last !== undefined && version <= last) return;
+    this.versions?.delete(key);
+    // A final state is still sent; its key just need not be remembered.
+    if (!this.spec.isFinal?.(value)) {
+      const versions = (this.versions ??= new Map());
+      versions.set(key, version);
+      if (versions.size > MAX_TRACKED_KEYS) versions.delete(versions.keys().next().value!);
+    }
+    for (const subscriber of this.subscribers) {
+      try {
+        subscriber(value, cause);
+      } catch (err) {
+        this.log.error({ err, topic: this.topic }, 'realtime feed: subscriber failed');
+      }
+    }
+  }
+
+  private read(key: string, event: LogEvent): void {
+    if (this.stopped) return;
+    const reading = (this.reading ??= new Set());
+    if (reading.has(key)) {
+      (this.dirty ??= new Map()).set(key, event);
+      return;
+    }
+    reading.add(key);
+    this.spec.load(key, event).then(
+      (value) => {
+        reading.delete(key);
+        this.retryMs = 50;
+        if (value !== undefined) this.publish(key, value, event);
+        const next = this.dirty?.get(key);
+        if (next) {
+          this.dirty!.delete(key);
+          this.read(key, next);
+        }
+      },
+      (err: unknown) => {
+        reading.delete(key);
+        // Keep the newest event for this key and try again later.
+        const dirty = (this.dirty ??= new Map());
+        if (!dirty.has(key)) dirty.set(key, event);
+        this.log.warn({ err, topic: this.topic }, 'realtime feed: reading state failed; retrying');
+        this.retryLater();
+      },
+    );
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const pending = [...(this.dirty ?? [])];
+      this.dirty?.clear();
+      for (const [key, event] of pending) this.read(key, event);
+    }, this.retryMs);
+    this.retryTimer.unref();
+    this.retryMs = Math.min(this.retryMs * 2, 5_000);
+  }
 }
 
 export function createFeedRegistry(hub: Hub, log: Logger): FeedRegistry {
-  const feeds = new Map<string, Feed>();
+  const feeds = new Map<string, Feed<unknown>>();
   let subscriberCount = 0;
-
-  function openFeed<T>(topic: string, spec: FeedSpec<T>): Feed {
-    const subscribers = new Set<FeedSubscriber<unknown>>();
-    const versions = new Map<string, number>();
-    const reading = new Set<string>();
-    const dirty = new Map<string, LogEvent>();
-    let retryMs = 50;
-    let retryTimer: NodeJS.Timeout | undefined;
-    let stopped = false;
-
-    function publish(key: string, value: T, cause: LogEvent): void {
-      const version = spec.versionOf(value);
-      const last = versions.get(key);
-      if (last !== undefined && version <= last) return;
-      versions.delete(key);
-      if (spec.isFinal?.(value)) {
-        // Still send it; just stop remembering the key.
-      } else {
-        versions.set(key, version);
-        if (versions.size > MAX_TRACKED_KEYS) versions.delete(versions.keys().next().value!);
-      }
-      for (const subscriber of subscribers) {
-        try {
-          subscriber(value, cause);
-        } catch (err) {
-          log.error({ err, topic }, 'realtime feed: subscriber failed');
-        }
-      }
-    }
-
-    function read(key: string, event: LogEvent): void {
-      if (stopped) return;
-      if (reading.has(key)) {
-        dirty.set(key, event);
-        return;
-      }
-      reading.add(key);
-      spec.load(key, event).then(
-        (value) => {
-          reading.delete(key);
-          retryMs = 50;
-          if (value !== undefined) publish(key, value, event);
-          const next = dirty.get(key);
-          if (next) {
-            dirty.delete(key);
-            read(key, next);
-          }
-        },
-        (err: unknown) => {
-          reading.delete(key);
-          // Keep the newest event for this key and try again later.
-          if (!dirty.has(key)) dirty.set(key, event);
-          log.warn({ err, topic }, 'realtime feed: reading state failed; retrying');
-          retryLater();
-        },
-      );
-    }
-
-    function retryLater(): void {
-      if (retryTimer || stopped) return;
-      retryTimer = setTimeout(() => {
-        retryTimer = undefined;
-        const pending = [...dirty];
-        dirty.clear();
-        for (const [key, event] of pending) read(key, event);
-      }, retryMs);
-      retryTimer.unref();
-      retryMs = Math.min(retryMs * 2, 5_000);
-    }
-
-    const leaveHub = hub.subscribe(topic, (event) => read(spec.keyOf(event), event));
-    return {
-      subscribers,
-      stop() {
-        stopped = true;
-        if (retryTimer) clearTimeout(retryTimer);
-        leaveHub();
-      },
-    };
-  }
 
   return {
     join<T>(topic: string, spec: FeedSpec<T>, subscriber: FeedSubscriber<T>) {
       let feed = feeds.get(topic);
       if (!feed) {
-        feed = openFeed(topic, spec);
+        // The feed of a topic is always opened with that topic's spec, so its values are T.
+        feed = new Feed(hub, topic, spec as FeedSpec<unknown>, log);
         feeds.set(topic, feed);
       }
       const subs = feed.subscribers;
-      // The feed of a topic is always opened with that topic's spec, so its values are T.
       const entry = subscriber as FeedSubscriber<unknown>;
       subs.add(entry);
       subscriberCount++;
