@@ -16,7 +16,7 @@ export const subscribers = new Gauge({
 
 export const sharedSubscribers = new Gauge({
   name: 'threefactor_realtime_shared_subscribers',
-  help: 'WebSocket subscribers attached to shared executions of identical live subscriptions, by field',
+  help: 'WebSocket subscribers of shareable live fields (solo or in a shared execution), by field',
   labelNames: ['kind'] as const,
   registers: [registry],
 });

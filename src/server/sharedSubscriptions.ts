@@ -1,11 +1,18 @@
 /**
  * Multiplexing of identical live subscriptions on the WebSocket transport:
  * subscriptions with the same document, variables and viewer (role and sub)
- * produce the same results, so one execution serves them all. The first
- * subscriber's operation runs as usual (authorization, scopes, masking); its
- * results are handed to every subscriber of the group, each with its own
- * live-state buffer (newest result per order for a slow client), so a change
- * costs one GraphQL execution instead of one per subscriber.
+ * produce the same results, so one execution can serve them all. A group's
+ * operation runs as usual (authorization, scopes, masking); its results are
+ * handed to every subscriber of the group, each with its own live-state
+ * buffer (newest result per order for a slow client), so a change costs one
+ * GraphQL execution instead of one per subscriber.
+ *
+ * Sharing starts with the second identical subscription. The first runs on
+ * its own ("solo"), only remembered by key: most live subscriptions (a
+ * customer watching an order) never get a twin, and a group's machinery
+ * (pump, buffers, bookkeeping: about 3 KB) would double what an idle
+ * subscriber costs. A twin starts the group, later ones join it; so N
+ * identical subscriptions cost two executions, the solo's and the group's.
  *
  * Only fields that declare it share (`extensions.realtimeShare` on the
  * subscription field): live state whose result depends on nothing but the
@@ -58,9 +65,65 @@ interface Group {
 }
 
 export interface SharedSubscriptions {
-  /** Join the group of `key`, starting its execution with `start` if there is none. */
+  /** Run solo if `key` is new, else join (or start) the group of `key`; `start` runs the operation. */
   subscribe(key: string, rule: ShareRule, start: () => Promise<Started> | Started): Promise<Started>;
-  stats(): { groups: number; subscribers: number };
+  /** Groups, the subscribers attached to them, and the subscriptions running solo. */
+  stats(): { groups: number; subscribers: number; solo: number };
+}
+
+/**
+ * The first subscription of a key, running unshared: a pass-through iterator
+ * that forgets its key when it ends (done, failed or returned), so the next
+ * identical subscription runs solo again instead of looking for a twin.
+ */
+class Solo implements AsyncIterableIterator<ExecutionResult> {
+  inner?: AsyncIterator<ExecutionResult>;
+  private released = false;
+
+  constructor(
+    private readonly entries: Map<string, Group | Solo>,
+    private readonly counts: { solo: number },
+    private readonly key: string,
+    private readonly field: string,
+  ) {
+    entries.set(key, this);
+    counts.solo++;
+    sharedSubscribers.inc({ kind: field });
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.counts.solo--;
+    sharedSubscribers.dec({ kind: this.field });
+    // A twin may have started a group under this key since: that entry is not ours.
+    if (this.entries.get(this.key) === this) this.entries.delete(this.key);
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    try {
+      const result = await this.inner!.next();
+      if (result.done) this.release();
+      return result;
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    this.release();
+    return this.inner!.return?.() ?? Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(err?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.release();
+    return this.inner!.throw?.(err) ?? Promise.reject(err);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
 
 const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
@@ -75,7 +138,8 @@ function resultKey(result: ExecutionResult): string {
 }
 
 export function createSharedSubscriptions(realtime: Realtime): SharedSubscriptions {
-  const groups = new Map<string, Group>();
+  const entries = new Map<string, Group | Solo>();
+  const counts = { solo: 0 };
   let subscriberCount = 0;
 
   async function pump(key: string, group: Group): Promise<void> {
@@ -93,8 +157,29 @@ export function createSharedSubscriptions(realtime: Realtime): SharedSubscriptio
       for (const subscriber of group.subscribers) subscriber.offer('\0errors', { errors: [error] });
     } finally {
       group.ended = true;
-      if (groups.get(key) === group) groups.delete(key);
+      endGroup(key, group);
       for (const subscriber of [...group.subscribers]) subscriber.end();
+    }
+  }
+
+  function endGroup(key: string, group: Group): void {
+    if (entries.get(key) === group) entries.delete(key);
+  }
+
+  async function runSolo(key: string, rule: ShareRule, start: () => Promise<Started> | Started): Promise<Started> {
+    // Registered before the start is awaited, so a twin arriving meanwhile starts the group.
+    const solo = new Solo(entries, counts, key, rule.field);
+    try {
+      const started = await start();
+      if (!isAsyncIterable(started)) {
+        solo.release();
+        return started;
+      }
+      solo.inner = started[Symbol.asyncIterator]();
+      return solo;
+    } catch (err) {
+      solo.release();
+      throw err;
     }
   }
 
@@ -104,13 +189,15 @@ export function createSharedSubscriptions(realtime: Realtime): SharedSubscriptio
     sharedSubscribers.dec({ kind: group.rule.field });
     if (group.subscribers.size === 0 && !group.ended) {
       group.ended = true;
-      if (groups.get(key) === group) groups.delete(key);
+      endGroup(key, group);
       void group.upstream?.return?.();
     }
   }
 
   async function subscribe(key: string, rule: ShareRule, start: () => Promise<Started> | Started): Promise<Started> {
-    let group = groups.get(key);
+    const entry = entries.get(key);
+    if (!entry) return runSolo(key, rule, start);
+    let group = entry instanceof Solo ? undefined : entry;
     if (!group) {
       const created: Group = { rule, subscribers: new Set(), pumping: false, ended: false, ready: Promise.resolve(undefined) };
       created.ready = (async () => {
@@ -123,19 +210,19 @@ export function createSharedSubscriptions(realtime: Realtime): SharedSubscriptio
           return started;
         } catch (err) {
           // Not for keeping: the next subscriber starts afresh.
-          if (groups.get(key) === created) groups.delete(key);
+          endGroup(key, created);
           throw err;
         }
       })();
       group = created;
-      groups.set(key, group);
+      entries.set(key, group);
     }
     const failure = await group.ready;
     if (failure) {
-      if (groups.get(key) === group) groups.delete(key);
+      endGroup(key, group);
       return failure;
     }
-    // It ended while this subscriber waited: start a group of its own.
+    // It ended while this subscriber waited: start afresh.
     if (group.ended) return subscribe(key, rule, start);
 
     const joined = group;
@@ -157,7 +244,7 @@ export function createSharedSubscriptions(realtime: Realtime): SharedSubscriptio
     sharedSubscribers.inc({ kind: rule.field });
     untrack = realtime.track(subscriber);
     if (rule.mode === 'latest' && joined.latest) subscriber.offer(resultKey(joined.latest), joined.latest);
-    // The first subscriber is attached before the first result is read: nothing is lost to it.
+    // The group's first subscriber is attached before the first result is read: nothing is lost to it.
     if (!joined.pumping) {
       joined.pumping = true;
       void pump(key, joined);
@@ -167,6 +254,10 @@ export function createSharedSubscriptions(realtime: Realtime): SharedSubscriptio
 
   return {
     subscribe,
-    stats: () => ({ groups: groups.size, subscribers: subscriberCount }),
+    stats() {
+      let groups = 0;
+      for (const entry of entries.values()) if (!(entry instanceof Solo)) groups++;
+      return { groups, subscribers: subscriberCount, solo: counts.solo };
+    },
   };
 }

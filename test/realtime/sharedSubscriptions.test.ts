@@ -1,7 +1,8 @@
 /**
  * Identical live subscriptions over WebSocket (same document, variables and
- * viewer) share one execution; different viewers never do; failures to
- * start are not kept; the end of the shared execution reaches everyone.
+ * viewer) share an execution from the second one on (the first runs solo);
+ * different viewers never do; failures to start are not kept; the end of the
+ * shared execution reaches everyone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateReads, subscribers as executions } from '../../src/realtime/metrics.js';
@@ -42,12 +43,12 @@ afterAll(async () => {
 });
 
 describe('shared executions of identical subscriptions', () => {
-  it('twenty clients of one restaurant feed share one execution, and each gets every change', async () => {
+  it('twenty clients of one restaurant feed cost two executions (the first solo, then one shared), and each gets every change', async () => {
     const executionsBefore = await gauge('restaurantOrders');
     const feeds = Array.from({ length: 20 }, () => session(tokens.napoli).subscribe<{ restaurantOrders: Live }>(FEED));
-    await waitFor(() => api.api.ws.sharing().subscribers === 20, 'twenty attached');
-    expect(api.api.ws.sharing().groups).toBe(1);
-    expect((await gauge('restaurantOrders')) - executionsBefore).toBe(1);
+    await waitFor(() => api.api.ws.sharing().subscribers === 19, 'nineteen attached');
+    expect(api.api.ws.sharing()).toEqual({ groups: 1, subscribers: 19, solo: 1 });
+    expect((await gauge('restaurantOrders')) - executionsBefore).toBe(2);
 
     const readsBefore = await reads();
     const order = await placeNapoliOrder(api, tokens.alice);
@@ -56,22 +57,37 @@ describe('shared executions of identical subscriptions', () => {
     for (const feed of feeds) expect(feed.data).toEqual([{ restaurantOrders: { id: order.id, status: 'placed', version: 1 } }]);
 
     for (const feed of feeds) feed.unsubscribe();
-    await waitFor(() => api.api.ws.sharing().groups === 0, 'the shared execution ended with its last subscriber');
+    await waitFor(() => api.api.ws.sharing().groups === 0 && api.api.ws.sharing().solo === 0, 'the shared execution ended with its last subscriber');
     await waitFor(() => api.api.realtime.hub.stats().listeners === 0, 'the feed left the hub');
   });
 
+  it('runs a lone subscription solo, and a new one solo again once it is gone', async () => {
+    const order = await placeNapoliOrder(api, tokens.alice);
+    const first = session(tokens.alice).subscribe<{ order: Live }>(ORDER, { id: order.id });
+    await first.untilCount(1);
+    expect(api.api.ws.sharing()).toEqual({ groups: 0, subscribers: 0, solo: 1 });
+    first.unsubscribe();
+    await waitFor(() => api.api.ws.sharing().solo === 0, 'the solo forgotten');
+    const again = session(tokens.alice).subscribe<{ order: Live }>(ORDER, { id: order.id });
+    await again.untilCount(1);
+    expect(api.api.ws.sharing()).toEqual({ groups: 0, subscribers: 0, solo: 1 });
+    again.unsubscribe();
+    await waitFor(() => api.api.ws.sharing().solo === 0, 'the solo forgotten');
+  });
+
   it('never shares between viewers: a restaurant and an admin watching the same feed run apart', async () => {
-    const asRestaurant = session(tokens.napoli).subscribe<{ restaurantOrders: Live }>(FEED);
-    const asAdmin = session(tokens.admin).subscribe<{ restaurantOrders: Live }>(FEED, { restaurantId: ids.napoli });
-    const otherRestaurant = session(tokens.sakura).subscribe<{ restaurantOrders: Live }>(FEED);
+    // Two identical subscriptions per viewer: each viewer's pair is one solo and one group.
+    const asRestaurant = [0, 1].map(() => session(tokens.napoli).subscribe<{ restaurantOrders: Live }>(FEED));
+    const asAdmin = [0, 1].map(() => session(tokens.admin).subscribe<{ restaurantOrders: Live }>(FEED, { restaurantId: ids.napoli }));
+    const otherRestaurant = [0, 1].map(() => session(tokens.sakura).subscribe<{ restaurantOrders: Live }>(FEED));
     await waitFor(() => api.api.ws.sharing().groups === 3, 'three groups');
+    expect(api.api.ws.sharing()).toEqual({ groups: 3, subscribers: 3, solo: 3 });
     const order = await placeNapoliOrder(api, tokens.bob);
-    await asRestaurant.until((f) => f.data.some((d) => d.restaurantOrders.id === order.id));
-    await asAdmin.until((f) => f.data.some((d) => d.restaurantOrders.id === order.id));
+    for (const f of [...asRestaurant, ...asAdmin]) await f.until((x) => x.data.some((d) => d.restaurantOrders.id === order.id));
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(otherRestaurant.results).toEqual([]);
-    for (const f of [asRestaurant, asAdmin, otherRestaurant]) f.unsubscribe();
-    await waitFor(() => api.api.ws.sharing().groups === 0, 'groups ended');
+    for (const f of otherRestaurant) expect(f.results).toEqual([]);
+    for (const f of [...asRestaurant, ...asAdmin, ...otherRestaurant]) f.unsubscribe();
+    await waitFor(() => api.api.ws.sharing().groups === 0 && api.api.ws.sharing().solo === 0, 'groups ended');
   });
 
   it('gives a client joining a shared order(id) the current state at once, then the changes', async () => {
@@ -82,18 +98,20 @@ describe('shared executions of identical subscriptions', () => {
       .recordOrderValidation;
     await first.until((f) => f.data.some((d) => d.order.version === validated.version));
 
+    // The second starts the group (its own first read), the third joins it and gets the group's newest result.
+    const second = session(tokens.alice).subscribe<{ order: Live }>(ORDER, { id: order.id });
+    await second.untilCount(1);
     const late = session(tokens.alice).subscribe<{ order: Live }>(ORDER, { id: order.id });
     await late.untilCount(1);
-    expect(late.data[0]?.order).toEqual({ id: order.id, status: 'validated', version: validated.version });
-    expect(api.api.ws.sharing()).toEqual({ groups: 1, subscribers: 2 });
+    for (const feed of [second, late]) expect(feed.data[0]?.order).toEqual({ id: order.id, status: 'validated', version: validated.version });
+    expect(api.api.ws.sharing()).toEqual({ groups: 1, subscribers: 2, solo: 1 });
 
     const paid = ok(await api.gql<{ payOrder: { order: OrderView } }>(Q.pay, { orderId: order.id }, tokens.alice)).payOrder.order;
-    for (const feed of [first, late]) await feed.until((f) => f.data.at(-1)?.order.version === paid.version);
+    for (const feed of [first, second, late]) await feed.until((f) => f.data.at(-1)?.order.version === paid.version);
     expect(first.data.map((d) => d.order.version)).toEqual([1, validated.version, paid.version]);
-    expect(late.data.map((d) => d.order.version)).toEqual([validated.version, paid.version]);
-    first.unsubscribe();
-    late.unsubscribe();
-    await waitFor(() => api.api.ws.sharing().groups === 0, 'group ended');
+    for (const feed of [second, late]) expect(feed.data.map((d) => d.order.version)).toEqual([validated.version, paid.version]);
+    for (const feed of [first, second, late]) feed.unsubscribe();
+    await waitFor(() => api.api.ws.sharing().groups === 0 && api.api.ws.sharing().solo === 0, 'group ended');
   });
 
   it('keeps no failure: two refused subscribers both get FORBIDDEN, and nothing stays shared', async () => {
@@ -106,7 +124,7 @@ describe('shared executions of identical subscriptions', () => {
       expect(feed.results).toHaveLength(1);
       expect(feed.results[0]?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
-    expect(api.api.ws.sharing()).toEqual({ groups: 0, subscribers: 0 });
+    expect(api.api.ws.sharing()).toEqual({ groups: 0, subscribers: 0, solo: 0 });
   });
 
   it('ends every subscriber of a shared execution with FORBIDDEN when the order leaves the viewer’s reach', async () => {
@@ -125,6 +143,6 @@ describe('shared executions of identical subscriptions', () => {
       await w.untilCompleted();
       expect(w.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
-    await waitFor(() => api.api.ws.sharing().groups === 0, 'group ended');
+    await waitFor(() => api.api.ws.sharing().groups === 0 && api.api.ws.sharing().solo === 0, 'group ended');
   });
 });

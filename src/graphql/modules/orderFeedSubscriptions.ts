@@ -70,7 +70,7 @@ builder.subscriptionFields((t) => ({
     description: "A restaurant's orders as they change (restaurant: its own; service/admin: pass restaurantId).",
     authScopes: { role: ['restaurant', 'service', 'admin'] },
     args: { restaurantId: t.arg.id({ required: false, validate: uuid.optional() }) },
-    // Identical WebSocket subscriptions (same viewer and arguments) share one execution.
+    // Identical WebSocket subscriptions (same viewer and arguments) share an execution (from the second on).
     extensions: { realtimeShare: 'changes' } satisfies ShareExtension,
     subscribe: (_root, args, ctx) =>
       watchFeed(ctx, 'restaurantOrders', restaurantTopic(feedSubject(ctx, 'restaurant', args.restaurantId, 'restaurantId'))),

@@ -22,34 +22,47 @@ import { canViewOrder, loadOrderFor } from './orderAccess.js';
 import { uuid } from './validators.js';
 import type { ShareExtension } from '../../realtime/shareMode.js';
 
+interface Watch {
+  ctx: Context;
+  id: string;
+  /** The newest version sent (or the client's `afterVersion`). */
+  sent: number;
+  channel: LiveState<Delivery<Order>>;
+}
+
+/**
+ * A state for the watcher: ended with FORBIDDEN if the order left the viewer's reach, else sent
+ * if newer than what was sent (the initial read and the feed race). A module function, not a
+ * closure per subscriber: under tsx every named closure carries a 256-byte property dictionary.
+ */
+function offer(watch: Watch, order: Order, causedAt?: Date): void {
+  if (!canViewOrder(watch.ctx.viewer, order)) return watch.channel.finish({ error: forbidden(`Order ${watch.id} is not yours`) });
+  if (order.version <= watch.sent) return;
+  watch.sent = order.version;
+  watch.channel.offer(watch.id, { value: order, causedAt });
+}
+
 async function watchOrder(ctx: Context, id: string, afterVersion: number | null): Promise<LiveState<Delivery<Order>>> {
   const { realtime } = ctx;
   await realtime.start();
-  let sent = afterVersion ?? Number.NEGATIVE_INFINITY;
-  let leave = () => {};
-  let untrack = () => {};
+  let leave: (() => void) | undefined;
+  let untrack: (() => void) | undefined;
   subscribers.inc({ kind: 'order' });
   const channel = new LiveState<Delivery<Order>>(
     () => {
-      leave();
-      untrack();
+      leave?.();
+      untrack?.();
       subscribers.dec({ kind: 'order' });
     },
     1,
     () => {},
   );
-  const offer = (order: Order, causedAt?: Date) => {
-    if (!canViewOrder(ctx.viewer, order)) return channel.finish({ error: forbidden(`Order ${id} is not yours`) });
-    // The initial read and the feed race; only a newer state goes out.
-    if (order.version <= sent) return;
-    sent = order.version;
-    channel.offer(id, { value: order, causedAt });
-  };
+  const watch: Watch = { ctx, id, sent: afterVersion ?? Number.NEGATIVE_INFINITY, channel };
   // Join before the initial read, so a change committed in between is not missed.
-  leave = realtime.feeds.join(aggregateTopic('order', id), liveOrderSpec(realtime), (order, cause) => offer(order, cause.createdAt));
+  leave = realtime.feeds.join(aggregateTopic('order', id), liveOrderSpec(realtime), (order, cause) => offer(watch, order, cause.createdAt));
   untrack = realtime.track(channel);
   try {
-    offer(await loadOrderFor(ctx, id));
+    offer(watch, await loadOrderFor(ctx, id));
   } catch (err) {
     await channel.return();
     throw err;
@@ -69,7 +82,7 @@ builder.subscriptionField('order', (t) =>
         description: 'The last version the client has (after a reconnect): the current state is sent only if newer.',
       }),
     },
-    // Identical WebSocket subscriptions (same viewer and arguments) share one execution; a joiner gets the newest state.
+    // Identical WebSocket subscriptions (same viewer and arguments) share an execution (from the second on); a joiner gets the newest state.
     extensions: { realtimeShare: 'latest' } satisfies ShareExtension,
     subscribe: (_root, { id, afterVersion }, ctx) => watchOrder(ctx, String(id), afterVersion ?? null),
     resolve: (delivery: Delivery<Order>) => unwrapDelivery(delivery, 'order'),
