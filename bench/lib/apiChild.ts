@@ -2,7 +2,8 @@
  * Child process entry: the real API (createApi on one postgres.js pool, as
  * `start` wires it) on a loopback port, configured only by its environment.
  * It reports its URL, answers CPU-usage probes, profiles a window on
- * request (V8 inspector), and drains on request.
+ * request (V8 inspector), collects garbage on request (before memory
+ * readings), and drains on request.
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -12,6 +13,7 @@ import { createLogger } from '../../src/log.js';
 import { createApi } from '../../src/server/api.js';
 import { onParent, toParent } from './child.js';
 import { cpuSample } from './cpu.js';
+import { collectGarbage } from './gc.js';
 import type { ApiChildIn, ApiChildOut } from './apiProcess.js';
 
 const send = (m: ApiChildOut) => toParent<ApiChildOut>(m);
@@ -41,6 +43,10 @@ onParent<ApiChildIn>(async (message) => {
     profiler = undefined;
     await writeFile(message.file, JSON.stringify(profile));
     send({ type: 'profileWritten', file: message.file });
+  }
+  if (message.type === 'collectGarbage') {
+    await collectGarbage();
+    send({ type: 'collected' });
   }
   if (message.type === 'stop') {
     await api.drain(2_000);

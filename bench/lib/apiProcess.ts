@@ -13,8 +13,9 @@ export type ApiChildOut =
   | { type: 'cpu'; sample: CpuSample }
   | { type: 'profileStarted' }
   | { type: 'profileWritten'; file: string }
+  | { type: 'collected' }
   | { type: 'stopped' };
-export type ApiChildIn = { type: 'cpu' } | { type: 'profileStart' } | { type: 'profileStop'; file: string } | { type: 'stop' };
+export type ApiChildIn = { type: 'cpu' } | { type: 'profileStart' } | { type: 'profileStop'; file: string } | { type: 'collectGarbage' } | { type: 'stop' };
 
 export interface ApiProcessOptions {
   databaseUrl: string;
@@ -37,6 +38,8 @@ export interface ApiProcess {
   startProfile(): Promise<void>;
   /** Stop it and write the profile (.cpuprofile, for DevTools or bench/profile.ts). */
   stopProfile(file: string): Promise<string>;
+  /** A full GC in the API, so the next memory reading counts what it retains. */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
   kill(): void;
 }
@@ -83,6 +86,10 @@ export async function startApiProcess(opts: ApiProcessOptions): Promise<ApiProce
     async stopProfile(file) {
       child.send({ type: 'profileStop', file });
       return (await child.next('profileWritten')).file;
+    },
+    async collectGarbage() {
+      child.send({ type: 'collectGarbage' });
+      await child.next('collected');
     },
     async stop() {
       child.send({ type: 'stop' });

@@ -51,6 +51,8 @@ const FEED_RATE = 50;
 const CONNECT_PARALLEL = 100;
 const WRITER_CONNECTIONS = 32;
 const SETTLE_MS = 3_000;
+/** After a forced GC, before reading RSS: the sweeper frees pages concurrently. */
+const GC_SETTLE_MS = 1_000;
 
 const dir = new URL('../lib/fanout/', import.meta.url).pathname;
 const RESTAURANT = demoRestaurants[0]!.id!;
@@ -241,8 +243,13 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   });
 
   // ---- threefactor: own-order
+  // Memory: RSS per idle subscriber, each reading taken after a full GC (through the inspector)
+  // so it counts what the subscribers retain, not garbage left from connecting them; the raw
+  // reading SETTLE_MS after the last subscription is kept in the notes beside it.
   const api = await ctx.startApi();
   await sleep(SETTLE_MS);
+  await api.collectGarbage();
+  await sleep(GC_SETTLE_MS);
   const rssBefore = await apiMetric(api.url, 'threefactor_process_resident_memory_bytes');
   const heapBefore = await apiMetric(api.url, 'threefactor_nodejs_heap_size_used_bytes');
   const own = await connectSubscribers(
@@ -253,10 +260,16 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   );
   await waitForGauge(ctx, api.url, 'order', OWN_SUBSCRIBERS);
   await sleep(SETTLE_MS);
+  const rssRaw = await apiMetric(api.url, 'threefactor_process_resident_memory_bytes');
+  await api.collectGarbage();
+  await sleep(GC_SETTLE_MS);
   const rssAfter = await apiMetric(api.url, 'threefactor_process_resident_memory_bytes');
   const heapAfter = await apiMetric(api.url, 'threefactor_nodejs_heap_size_used_bytes');
   const rssPerSubscriber = (rssAfter - rssBefore) / OWN_SUBSCRIBERS;
-  ctx.progress(`API RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB: ${kb(rssPerSubscriber).toFixed(1)} KB per idle subscriber`);
+  ctx.progress(
+    `API RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB after GC: ${kb(rssPerSubscriber).toFixed(1)} KB per idle subscriber ` +
+      `(${kb((rssRaw - rssBefore) / OWN_SUBSCRIBERS).toFixed(1)} KB before the GC)`,
+  );
   const ownResult = await measure(ctx, 'own-order', own.child, 1, writerDrive(ctx, orders, OWN_RATE), api);
   await closeSubscribers(own.child);
 
@@ -281,11 +294,13 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const { port } = await plain.next('listening');
   const plainUrl = `http://127.0.0.1:${port}`;
   await sleep(SETTLE_MS);
-  plain.send({ type: 'rss' });
+  plain.send({ type: 'rss', collectGarbage: { settleMs: GC_SETTLE_MS } });
   const plainRssBefore = (await plain.next('rss')).rss;
   const plainOwn = await connectSubscribers(ctx, plainUrl, Array.from({ length: OWN_SUBSCRIBERS }, () => ({ kind: 'plain' })), 'plain ws clients');
   await sleep(SETTLE_MS);
   plain.send({ type: 'rss' });
+  const plainRssRaw = (await plain.next('rss')).rss;
+  plain.send({ type: 'rss', collectGarbage: { settleMs: GC_SETTLE_MS } });
   const plainRssAfter = await plain.next('rss');
   const plainRssPerConnection = (plainRssAfter.rss - plainRssBefore) / plainRssAfter.connections;
   const ownBaseline = await measure(ctx, 'baseline one-to-one', plainOwn.child, 1, plainDrive(ctx, plain, 'one', OWN_RATE, own.messageBytes));
@@ -302,11 +317,14 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   ctx.note('baselineOneToOne', { ...ownBaseline.joined, latencyMs: ownBaseline.latency, rounds: ownBaseline.rounds });
   ctx.note('baselineBroadcast', { ...feedBaseline.joined, latencyMs: feedBaseline.latency, rounds: feedBaseline.rounds });
   ctx.note('memory', {
+    measuredAfter: 'a full GC (inspector HeapProfiler.collectGarbage) before each reading, both sides',
     apiRssBeforeMiB: round(rssBefore / 2 ** 20),
     apiRssAfterMiB: round(rssAfter / 2 ** 20),
+    apiRssPerSubscriberBeforeGcKB: round(kb((rssRaw - rssBefore) / OWN_SUBSCRIBERS)),
     apiHeapPerSubscriberKB: round(kb((heapAfter - heapBefore) / OWN_SUBSCRIBERS)),
     plainRssBeforeMiB: round(plainRssBefore / 2 ** 20),
     plainRssAfterMiB: round(plainRssAfter.rss / 2 ** 20),
+    plainRssPerConnectionBeforeGcKB: round(kb((plainRssRaw - plainRssBefore) / plainRssAfter.connections)),
   });
   ctx.note('messageBytes', own.messageBytes);
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { onParent, toParent } from '../child.js';
 import { coresUsed, cpuSample } from '../cpu.js';
+import { collectGarbage } from '../gc.js';
 import { now, type PlainServerIn, type PlainServerOut, type Stamps } from './protocol.js';
 
 const send = (m: PlainServerOut) => toParent<PlainServerOut>(m);
@@ -29,7 +30,13 @@ function body(key: string, bytes: number): string {
 }
 
 onParent<PlainServerIn>(async (message) => {
-  if (message.type === 'rss') send({ type: 'rss', rss: process.memoryUsage().rss, connections: sockets.length });
+  if (message.type === 'rss') {
+    if (message.collectGarbage) {
+      await collectGarbage();
+      await new Promise((resolve) => setTimeout(resolve, message.collectGarbage!.settleMs));
+    }
+    send({ type: 'rss', rss: process.memoryUsage().rss, connections: sockets.length });
+  }
   if (message.type === 'send') {
     const sends: Stamps = [];
     const cpuFrom = cpuSample();

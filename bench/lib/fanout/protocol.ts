@@ -41,7 +41,8 @@ export type WriterIn = {
 export type WriterOut = { type: 'started'; at: number } | { type: 'done'; commits: Stamps; failed: number; firstFailure?: string; lateMs: number };
 
 export type PlainServerIn =
-  | { type: 'rss' }
+  /** With `collectGarbage`, a full GC first, then `settleMs` for the sweeper to free pages. */
+  | { type: 'rss'; collectGarbage?: { settleMs: number } }
   | { type: 'send'; mode: 'one' | 'all'; perSecond: number; ms: number; bytes: number }
   | { type: 'stop' };
 export type PlainServerOut =
