@@ -15,6 +15,8 @@ export type Role = (typeof ROLES)[number];
 export interface Viewer {
   sub: string;
   role: Role;
+  /** When the token that proved this viewer expires (epoch ms); absent for a token without `exp`. */
+  expiresAt?: number;
 }
 
 export interface Context {

@@ -54,7 +54,7 @@ function toViewer(payload: JWTPayload): Viewer {
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
     throw unauthenticated(`Authentication failed: role must be one of ${ROLES.join(', ')}`);
   }
-  return { sub: payload.sub, role: role as Role };
+  return { sub: payload.sub, role: role as Role, ...(payload.exp ? { expiresAt: payload.exp * 1000 } : {}) };
 }
 
 /** Extract the token from an Authorization header value. */

@@ -3,7 +3,8 @@
  * HTTP server. Same authentication and authorization as HTTP:
  * - the JWT comes in `connectionParams.authorization` ("Bearer <token>" or
  *   the bare token) and is verified before the connection is acknowledged;
- *   a missing or bad token closes the socket with 4401 and the reason;
+ *   a missing or bad token closes the socket with 4401 and the reason, and
+ *   so does the token's expiry, within a second (./tokenExpiry.ts);
  * - every operation gets its own context from `buildContext` (the token is
  *   verified again, so an expired token cannot start new operations), and
  *   runs through yoga's envelop: the same schema, scopes, armor limits,
@@ -20,11 +21,12 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import { bearer } from './auth.js';
 import type { Readiness } from './health.js';
 import { createSharedSubscriptions, shareRuleOf, type ShareRule } from './sharedSubscriptions.js';
+import { ExpiryReaper } from './tokenExpiry.js';
 import { buildContext, type Yoga, type YogaDeps } from './yoga.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -44,7 +46,12 @@ type Enveloped = ReturnType<Yoga['getEnveloped']>;
 
 interface ConnectionExtra extends Record<PropertyKey, unknown> {
   token: string;
+  /** When the token expires (epoch ms): the socket is closed then (4401). */
+  expiresAt?: number;
 }
+
+/** Close reason when a connection's token expires; the client reconnects with a fresh one and resumes. */
+export const TOKEN_EXPIRED_REASON = 'Authentication expired: reconnect with a fresh token';
 
 /** The token from connectionParams: "Bearer <token>" or the bare token. */
 export function connectionToken(params: Record<string, unknown> | undefined): string | undefined {
@@ -79,15 +86,18 @@ export function attachWebSocket(opts: {
   // Identical live subscriptions (same document, variables and viewer) share an execution (from the second on).
   const sharing = createSharedSubscriptions(deps.realtime);
   const shares = new WeakMap<ExecutionArgs, { key: string; rule: ShareRule }>();
+  // A connection lives no longer than its token: new operations re-verify it, open ones end here.
+  const expiry = new ExpiryReaper<WebSocket>((socket) => socket.close(CLOSE_UNAUTHENTICATED, TOKEN_EXPIRED_REASON));
 
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       isProd: true,
       async onConnect(ctx) {
         const token = connectionToken(ctx.connectionParams);
+        let expiresAt: number | undefined;
         try {
           if (!token) throw new GraphQLError('Authentication required: send connectionParams.authorization = "Bearer <token>"');
-          await deps.auth.verify(token);
+          ({ expiresAt } = await deps.auth.verify(token));
         } catch (err) {
           const reason = err instanceof GraphQLError ? err.message : 'Authentication failed';
           // Close with our own code and reason; graphql-ws's close after `false` is then ignored.
@@ -95,6 +105,8 @@ export function attachWebSocket(opts: {
           return false;
         }
         ctx.extra.token = token;
+        ctx.extra.expiresAt = expiresAt;
+        expiry.watch(ctx.extra.socket, expiresAt);
         // graphql-ws keeps the upgrade request (headers and all, ~1.3 KB) for the life of the
         // socket; nothing here reads it after authentication, and idle sockets are the bulk of memory.
         // Overwritten, not deleted: a delete turns the object into a slow dictionary (+256 B).
@@ -146,7 +158,8 @@ export function attachWebSocket(opts: {
         const run = () => envelopes.get(args)!.subscribe(args);
         return share ? sharing.subscribe(share.key, share.rule, run) : run();
       },
-      onClose(_ctx, code) {
+      onClose(ctx, code) {
+        expiry.unwatch(ctx.extra.socket, ctx.extra.expiresAt);
         log.debug({ code }, 'websocket closed');
       },
     },
@@ -160,6 +173,7 @@ export function attachWebSocket(opts: {
     },
     sharing: () => sharing.stats(),
     close() {
+      expiry.close();
       closing ??= Promise.resolve(server.dispose());
       return closing;
     },

@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { getOperationAST, subscribe as graphqlSubscribe, type GraphQLSchema } from 'graphql';
+import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST, subscribe as graphqlSubscribe, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useEngine } from '@envelop/core';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
@@ -18,6 +18,8 @@ import { sessionVariables } from '../graphql/context.js';
 import type { Logger } from '../log.js';
 import type { Realtime } from '../realtime/realtime.js';
 import { bearer, type Authenticator } from './auth.js';
+import { ExpiryReaper } from './tokenExpiry.js';
+import { unauthenticated } from '../graphql/errors.js';
 import { graphqlDuration, graphqlOperations } from './metrics.js';
 import { continueTrace } from './trace.js';
 import { TRIGGER_HEADER } from '../events/delivery/headers.js';
@@ -93,6 +95,82 @@ function subscriptionEngine() {
   return useEngine({ subscribe: graphqlSubscribe });
 }
 
+/**
+ * An SSE subscription lives no longer than its token: at expiry it gets one
+ * UNAUTHENTICATED error and completes, and the client subscribes again with
+ * a fresh token (resuming with its cursor or `afterVersion`). WebSocket
+ * connections are closed at expiry by their transport (./ws.ts).
+ */
+function endStreamsAtTokenExpiry(): Plugin<Context & ServerContext> {
+  const expiry = new ExpiryReaper<ExpiringStream>((stream) => stream.expire());
+  return {
+    onSubscribe({ args }) {
+      const { viewer, transportContext } = args.contextValue;
+      if (transportContext || viewer.expiresAt === undefined) return;
+      const expiresAt = viewer.expiresAt;
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (isAsyncIterable(result)) setResult(new ExpiringStream(result[Symbol.asyncIterator](), expiry, expiresAt));
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A subscription's results until its token expires, then one UNAUTHENTICATED
+ * error and the end. A plain iterator, not an async generator: a generator
+ * would hold a client's `return()` (it went away) until the next result.
+ */
+class ExpiringStream implements AsyncIterableIterator<ExecutionResult> {
+  private expired = false;
+  private finished = false;
+
+  constructor(
+    private readonly inner: AsyncIterator<ExecutionResult>,
+    private readonly expiry: ExpiryReaper<ExpiringStream>,
+    private readonly expiresAt: number,
+  ) {
+    expiry.watch(this, expiresAt);
+  }
+
+  /** Ends the source; a pending `next` then resolves, and reports the expiry. */
+  expire(): void {
+    this.expired = true;
+    void this.inner.return?.();
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.finished) return { value: undefined, done: true };
+    const next = this.expired ? undefined : await this.inner.next();
+    if (this.expired) {
+      this.finish();
+      return { value: { errors: [unauthenticated('Authentication expired: subscribe again with a fresh token')] }, done: false };
+    }
+    if (next!.done) this.finish();
+    return next!;
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.finish();
+    await this.inner.return?.();
+    return { value: undefined, done: true };
+  }
+
+  throw(): Promise<IteratorResult<ExecutionResult>> {
+    return this.return();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.expiry.unwatch(this, this.expiresAt);
+  }
+}
+
 function operationLog(): Plugin<Context> {
   return {
     onExecute({ args }) {
@@ -154,6 +232,7 @@ export function createGraphqlHandler(deps: YogaDeps): Yoga {
         blockFieldSuggestion: { enabled: config.NODE_ENV === 'production' },
       }),
       operationLog(),
+      endStreamsAtTokenExpiry(),
     ],
   });
 }

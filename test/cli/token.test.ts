@@ -26,7 +26,7 @@ describe('token command', () => {
     expect((await proc.exited).code).toBe(0);
     const jwt = String(proc.logs.at(-1)?.raw ?? '');
     const viewer = await createAuthenticator(testConfig()).verify(jwt);
-    expect(viewer).toEqual({ role: 'customer', sub: '00000000-0000-4000-8000-000100000001' });
+    expect(viewer).toEqual({ role: 'customer', sub: '00000000-0000-4000-8000-000100000001', expiresAt: expect.any(Number) as number });
     expect(proc.stderr()).toContain('token for customer "Alice Martin"');
   });
 

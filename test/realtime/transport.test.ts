@@ -4,6 +4,9 @@ import type { TestDatabase } from '../support/db.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { useTestApi } from '../support/useTestApi.js';
 import { testEvent, writeEvents } from '../support/eventLog.js';
+import { mintToken } from '../../src/server/auth.js';
+import { TOKEN_EXPIRED_REASON } from '../../src/server/ws.js';
+import { TEST_SECRET } from '../support/api.js';
 import { sseSubscribe, wsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
 
@@ -44,6 +47,26 @@ describe('graphql-ws authentication', () => {
     socket.close();
   });
 
+  it('closes a connection with 4401 once its token expires, and only that one', async () => {
+    const shortLived = await mintToken(TEST_SECRET, { role: 'admin', sub: 'short' }, '2s');
+    const expiring = wsSession(api.url, shortLived);
+    const feed = expiring.subscribe(EVENTS);
+    const lasting = wsSession(api.url, await api.token('admin', 'long'));
+    const other = lasting.subscribe(EVENTS);
+    await writeEvents(db.sql, [testEvent(1, 'expiry-before')]);
+    await feed.untilCount(1);
+    await other.untilCount(1);
+    const started = Date.now();
+    expect(await expiring.closed).toEqual({ code: 4401, reason: TOKEN_EXPIRED_REASON });
+    // jose's exp is whole seconds from issue, the sweep once a second.
+    expect(Date.now() - started).toBeLessThan(4_000);
+    await feed.untilCompleted();
+    await writeEvents(db.sql, [testEvent(2, 'expiry-after')]);
+    await other.untilCount(2);
+    await expiring.dispose();
+    await lasting.dispose();
+  });
+
   it('refuses WebSocket upgrades on other paths', async () => {
     const socket = new WebSocket(`${api.url.replace('http', 'ws')}/elsewhere`, 'graphql-transport-ws');
     const status = await new Promise<number | undefined>((resolve) => {
@@ -51,6 +74,26 @@ describe('graphql-ws authentication', () => {
       socket.on('error', () => resolve(undefined));
     });
     expect(status).toBe(404);
+  });
+});
+
+describe('SSE authentication', () => {
+  it('ends a stream with UNAUTHENTICATED once its token expires', async () => {
+    const shortLived = await mintToken(TEST_SECRET, { role: 'admin', sub: 'short' }, '2s');
+    const sse = await sseSubscribe(api.url, shortLived, EVENTS);
+    expect(sse.status).toBe(200);
+    await writeEvents(db.sql, [testEvent(1, 'sse-expiry')]);
+    await sse.untilCount(1);
+    const started = Date.now();
+    await sse.untilCompleted();
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(sse.results).toHaveLength(2);
+    expect(sse.results[1]?.errors?.[0]).toMatchObject({
+      message: 'Authentication expired: subscribe again with a fresh token',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+    // The stream's execution is gone: its feed left the hub.
+    await waitFor(() => api.api.realtime.hub.stats().listeners === 0, 'the stream left the hub');
   });
 });
 
