@@ -4,12 +4,14 @@
  *   query, mutation or subscription, has a verified viewer or fails with 401;
  * - graphql-armor bounds depth, cost and aliases; batching has a limit;
  * - a logging plugin writes one JSON line per operation with the request id
- *   and the ids of the events it wrote.
+ *   and the ids of the events it wrote;
+ * - subscriptions run on graphql-js's `subscribe`, and an SSE stream ends
+ *   when its token expires (./tokenExpiry.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { getOperationAST, subscribe as graphqlSubscribe, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST, subscribe as graphqlSubscribe, type GraphQLSchema } from 'graphql';
 import { useEngine } from '@envelop/core';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
@@ -18,8 +20,7 @@ import { sessionVariables } from '../graphql/context.js';
 import type { Logger } from '../log.js';
 import type { Realtime } from '../realtime/realtime.js';
 import { bearer, type Authenticator } from './auth.js';
-import { ExpiryReaper } from './tokenExpiry.js';
-import { unauthenticated } from '../graphql/errors.js';
+import { endStreamsAtTokenExpiry } from './tokenExpiry.js';
 import { graphqlDuration, graphqlOperations } from './metrics.js';
 import { continueTrace } from './trace.js';
 import { TRIGGER_HEADER } from '../events/delivery/headers.js';
@@ -93,82 +94,6 @@ function bodyLimit(maxBytes: number): Plugin {
  */
 function subscriptionEngine() {
   return useEngine({ subscribe: graphqlSubscribe });
-}
-
-/**
- * An SSE subscription lives no longer than its token: at expiry it gets one
- * UNAUTHENTICATED error and completes, and the client subscribes again with
- * a fresh token (resuming with its cursor or `afterVersion`). WebSocket
- * connections are closed at expiry by their transport (./ws.ts).
- */
-function endStreamsAtTokenExpiry(): Plugin<Context & ServerContext> {
-  const expiry = new ExpiryReaper<ExpiringStream>((stream) => stream.expire());
-  return {
-    onSubscribe({ args }) {
-      const { viewer, transportContext } = args.contextValue;
-      if (transportContext || viewer.expiresAt === undefined) return;
-      const expiresAt = viewer.expiresAt;
-      return {
-        onSubscribeResult({ result, setResult }) {
-          if (isAsyncIterable(result)) setResult(new ExpiringStream(result[Symbol.asyncIterator](), expiry, expiresAt));
-        },
-      };
-    },
-  };
-}
-
-/**
- * A subscription's results until its token expires, then one UNAUTHENTICATED
- * error and the end. A plain iterator, not an async generator: a generator
- * would hold a client's `return()` (it went away) until the next result.
- */
-class ExpiringStream implements AsyncIterableIterator<ExecutionResult> {
-  private expired = false;
-  private finished = false;
-
-  constructor(
-    private readonly inner: AsyncIterator<ExecutionResult>,
-    private readonly expiry: ExpiryReaper<ExpiringStream>,
-    private readonly expiresAt: number,
-  ) {
-    expiry.watch(this, expiresAt);
-  }
-
-  /** Ends the source; a pending `next` then resolves, and reports the expiry. */
-  expire(): void {
-    this.expired = true;
-    void this.inner.return?.();
-  }
-
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.finished) return { value: undefined, done: true };
-    const next = this.expired ? undefined : await this.inner.next();
-    if (this.expired) {
-      this.finish();
-      return { value: { errors: [unauthenticated('Authentication expired: subscribe again with a fresh token')] }, done: false };
-    }
-    if (next!.done) this.finish();
-    return next!;
-  }
-
-  async return(): Promise<IteratorResult<ExecutionResult>> {
-    this.finish();
-    await this.inner.return?.();
-    return { value: undefined, done: true };
-  }
-
-  throw(): Promise<IteratorResult<ExecutionResult>> {
-    return this.return();
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  private finish(): void {
-    this.finished = true;
-    this.expiry.unwatch(this, this.expiresAt);
-  }
 }
 
 function operationLog(): Plugin<Context> {
