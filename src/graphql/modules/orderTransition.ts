@@ -37,7 +37,10 @@ export async function transitionOrder(tx: Tx, viewer: Viewer, input: TransitionI
       updatedAt: sql`now()`,
     })
     .where(and(eq(orders.id, input.orderId), inArray(orders.status, [...from]), orderScope(viewer)))
-    .returning();
+    .returning()
+    // Prepared (a few shapes: per step and role), so it skips a parse-and-describe round trip.
+    .prepare('transitionOrder')
+    .execute();
   if (row) return row;
   throw await whyNot(tx, viewer, input);
 }

@@ -69,20 +69,28 @@ builder.mutationField('placeOrder', (t) =>
 async function placeOrder(ctx: Context, input: PlaceOrderInput): Promise<Order> {
   const customerId = ctx.viewer.sub;
   return withEventTransaction(ctx.database.db, ctx.events, async ({ tx, emit }) => {
-    const [customer] = isUuid(customerId)
-      ? await tx.select({ id: customers.id }).from(customers).where(eq(customers.id, customerId))
-      : [];
+    // Three independent lookups, pipelined on the transaction's connection. Prepared statements
+    // skip a parse-and-describe round trip each; their shapes are bounded (≤ MAX_ORDER_LINES ids).
+    const [[customer], [restaurant], menu] = await Promise.all([
+      isUuid(customerId)
+        ? tx.select({ id: customers.id }).from(customers).where(eq(customers.id, customerId)).prepare('placeOrderCustomer').execute()
+        : Promise.resolve([]),
+      tx
+        .select({ id: restaurants.id, name: restaurants.name })
+        .from(restaurants)
+        .where(eq(restaurants.id, input.restaurantId))
+        .prepare('placeOrderRestaurant')
+        .execute(),
+      tx
+        .select()
+        .from(menuItems)
+        .where(inArray(menuItems.id, input.items.map((i) => i.menuItemId)))
+        .prepare('placeOrderMenu')
+        .execute(),
+    ]);
     if (!customer) throw notFound('Customer', customerId);
-    const [restaurant] = await tx
-      .select({ id: restaurants.id, name: restaurants.name })
-      .from(restaurants)
-      .where(eq(restaurants.id, input.restaurantId));
     if (!restaurant) throw badInput(`Restaurant ${input.restaurantId} does not exist`, 'input.restaurantId');
 
-    const menu = await tx
-      .select()
-      .from(menuItems)
-      .where(inArray(menuItems.id, input.items.map((i) => i.menuItemId)));
     const lines = input.items.map(({ menuItemId, quantity }, i) => {
       const item = menu.find((m) => m.id === menuItemId);
       const field = `input.items.${i}.menuItemId`;
@@ -100,8 +108,10 @@ async function placeOrder(ctx: Context, input: PlaceOrderInput): Promise<Order> 
         deliveryAddress: input.deliveryAddress,
         totalCents: lines.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0),
       })
-      .returning();
-    await tx.insert(orderItems).values(lines.map((l) => ({ ...l, orderId: order!.id })));
+      .returning()
+      .prepare('placeOrderInsert')
+      .execute();
+    await tx.insert(orderItems).values(lines.map((l) => ({ ...l, orderId: order!.id }))).prepare('placeOrderItems').execute();
     await emit(
       orderEvent(ORDER_PLACED, order!, {
         deliveryAddress: order!.deliveryAddress,
