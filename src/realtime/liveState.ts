@@ -11,7 +11,7 @@ export class LiveState<T> extends Channel<T> {
   // on demand: most subscribers hold one key at most, and an idle one should cost no Map.
   private slotKey: string | undefined;
   private slotValue: T | undefined;
-  /** Pending values newer than the slot's, in arrival order; only while the slot is taken. */
+  /** Pending values that arrived after the slot's, in order; while it holds any, new keys queue here, not in the slot. */
   private more: Map<string, T> | undefined;
 
   constructor(

@@ -18,10 +18,7 @@ export class ExpiryReaper<T> {
   private readonly due = new Map<number, Set<T>>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly expire: (item: T) => void,
-    private readonly sweepMs = 1_000,
-  ) {}
+  constructor(private readonly expire: (item: T) => void) {}
 
   /** End `item` at `expiresAt` (epoch ms); a token without expiry (undefined) is not watched. */
   watch(item: T, expiresAt: number | undefined): void {
@@ -31,7 +28,7 @@ export class ExpiryReaper<T> {
     if (!bucket) this.due.set(second, (bucket = new Set()));
     bucket.add(item);
     if (!this.timer) {
-      this.timer = setInterval(() => this.sweep(), this.sweepMs);
+      this.timer = setInterval(() => this.sweep(), 1_000);
       this.timer.unref();
     }
   }
@@ -44,12 +41,6 @@ export class ExpiryReaper<T> {
     if (!bucket?.delete(item) || bucket.size) return;
     this.due.delete(second);
     if (!this.due.size) this.stop();
-  }
-
-  get watching(): number {
-    let n = 0;
-    for (const bucket of this.due.values()) n += bucket.size;
-    return n;
   }
 
   close(): void {
