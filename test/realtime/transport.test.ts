@@ -1,20 +1,19 @@
+import { decodeJwt } from 'jose';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import type { TestDatabase } from '../support/db.js';
-import { startTestApi, type TestApi } from '../support/api.js';
+import { startTestApi, TEST_SECRET, type TestApi } from '../support/api.js';
 import { useTestApi } from '../support/useTestApi.js';
 import { testEvent, writeEvents } from '../support/eventLog.js';
 import { mintToken } from '../../src/server/auth.js';
 import { TOKEN_EXPIRED_REASON } from '../../src/server/ws.js';
-import { TEST_SECRET } from '../support/api.js';
 import { sseSubscribe, wsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
 
 const EVENTS = 'subscription { events { cursor type payload } }';
 
 /** A JWT's `exp` in epoch ms (the tests mint their own short-lived tokens). */
-const decodeExp = (token: string): number =>
-  (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
+const decodeExp = (token: string): number => decodeJwt(token).exp! * 1000;
 
 let db: TestDatabase;
 let api: TestApi;
