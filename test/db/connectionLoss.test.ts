@@ -8,7 +8,9 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect, type Database } from '../../src/db/client.js';
+import { startTestApi } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
+import { ids, Q, seeded, tokensFor } from '../support/orders.js';
 
 const APP = 'threefactor-connection-loss';
 
@@ -19,6 +21,7 @@ const record = (err: unknown) => escaped.push(err);
 
 beforeAll(async () => {
   db = await freshDatabase();
+  await seeded(db);
   await db.sql`create table kill_probe (worker int not null, n int not null)`;
 });
 afterAll(async () => {
@@ -119,5 +122,72 @@ describe('a backend killed under a transaction', () => {
     expect(await usable()).toEqual(Array(10).fill(1));
     await settle();
     expect(escaped).toEqual([]);
+  });
+
+  it('keeps the API up when its backends die under placeOrder: each order commits with its items and its event, or not at all', async () => {
+    const api = await startTestApi(pool);
+    const tokens = await tokensFor(api);
+    const acknowledged: string[] = [];
+    const failures = new Map<string, number>();
+    let running = true;
+    const client = async () => {
+      while (running) {
+        const res = await api.gql<{ placeOrder: { id: string } }>(
+          Q.place,
+          {
+            input: {
+              restaurantId: ids.napoli,
+              deliveryAddress: '1 Kill Lane',
+              items: [
+                { menuItemId: ids.margherita, quantity: 1 },
+                { menuItemId: ids.tiramisu, quantity: 2 },
+              ],
+            },
+          },
+          tokens.alice,
+        );
+        if (res.data?.placeOrder) acknowledged.push(res.data.placeOrder.id);
+        else {
+          const code = String(res.errors?.[0]?.extensions?.code ?? res.status);
+          failures.set(code, (failures.get(code) ?? 0) + 1);
+        }
+      }
+    };
+    try {
+      const clients = Array.from({ length: 8 }, client);
+      let kills = 0;
+      const until = Date.now() + 3_000;
+      while (Date.now() < until) {
+        const killed = await db.sql`
+          select pg_terminate_backend(pid) from pg_stat_activity
+          where application_name = ${APP} and random() < 0.3`;
+        kills += killed.length;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      running = false;
+      await Promise.all(clients);
+
+      expect(kills).toBeGreaterThan(5);
+      expect(acknowledged.length).toBeGreaterThan(0);
+      // Failures reached their clients as masked server errors, not as a dead process or a hang.
+      expect(failures.size).toBeGreaterThan(0);
+      expect([...failures.keys()]).toEqual(['INTERNAL_SERVER_ERROR']);
+      // Every order in the table has its two items and exactly one order.placed event; every
+      // acknowledged order is among them. (An order whose answer was lost may be there too.)
+      const orders = await db.sql<{ id: string; items: number; events: number }[]>`
+        select o.id::text as id,
+               (select count(*)::int from order_items i where i.order_id = o.id) as items,
+               (select count(*)::int from events e where e.aggregate_id = o.id::text and e.type = 'order.placed') as events
+        from orders o where o.delivery_address = '1 Kill Lane'`;
+      for (const order of orders) expect({ items: order.items, events: order.events }).toEqual({ items: 2, events: 1 });
+      const stored = new Set(orders.map((o) => o.id));
+      for (const id of acknowledged) expect(stored.has(id)).toBe(true);
+      // And the API serves on.
+      expect((await api.gql<{ placeOrder: { id: string } }>(Q.place, { input: { restaurantId: ids.napoli, deliveryAddress: '1 After Lane', items: [{ menuItemId: ids.margherita, quantity: 1 }] } }, tokens.alice)).data?.placeOrder.id).toBeTruthy();
+      await settle();
+      expect(escaped).toEqual([]);
+    } finally {
+      await api.close();
+    }
   });
 });
