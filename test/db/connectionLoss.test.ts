@@ -43,6 +43,20 @@ async function usable(): Promise<unknown[]> {
   return Promise.all(Array.from({ length: 10 }, () => pool.sql`select 1 as x`.then((rows) => rows[0]?.x, (err: { code?: string }) => err.code)));
 }
 
+/** For `ms`, every `everyMs`, terminate each of the pool's backends with probability 0.3; the number killed. */
+async function killAtRandom(ms: number, everyMs: number): Promise<number> {
+  let kills = 0;
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const killed = await db.sql`
+      select pg_terminate_backend(pid) from pg_stat_activity
+      where application_name = ${APP} and random() < 0.3`;
+    kills += killed.length;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return kills;
+}
+
 /** Let any stray timer of the dead sockets fire before looking for escaped errors. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
@@ -93,15 +107,7 @@ describe('a backend killed under a transaction', () => {
       }
     };
     const workers = Array.from({ length: 20 }, (_, id) => worker(id));
-    let kills = 0;
-    const until = Date.now() + 3_000;
-    while (Date.now() < until) {
-      const killed = await db.sql`
-        select pg_terminate_backend(pid) from pg_stat_activity
-        where application_name = ${APP} and random() < 0.3`;
-      kills += killed.length;
-      await new Promise((resolve) => setTimeout(resolve, 40));
-    }
+    const kills = await killAtRandom(3_000, 40);
     running = false;
     // Every worker's last transaction settles: none hangs on a dead connection.
     await Promise.all(workers);
@@ -155,15 +161,7 @@ describe('a backend killed under a transaction', () => {
     };
     try {
       const clients = Array.from({ length: 8 }, client);
-      let kills = 0;
-      const until = Date.now() + 3_000;
-      while (Date.now() < until) {
-        const killed = await db.sql`
-          select pg_terminate_backend(pid) from pg_stat_activity
-          where application_name = ${APP} and random() < 0.3`;
-        kills += killed.length;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      const kills = await killAtRandom(3_000, 50);
       running = false;
       await Promise.all(clients);
 
