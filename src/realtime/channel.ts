@@ -42,26 +42,13 @@ export abstract class Channel<T> implements AsyncIterableIterator<T> {
     if (!this.isOpen) return;
     this.clear();
     this.final = final;
-    this.finishing = true;
-    this.close();
-    if (this.waiter) {
-      const waiter = this.waiter;
-      this.waiter = undefined;
-      waiter(this.afterFinish());
-    }
+    this.stopTaking();
   }
 
   /** Take no more items; what is buffered still goes out, then the iterator ends. */
   end(): void {
     if (!this.isOpen) return;
-    this.finishing = true;
-    this.close();
-    // A waiting consumer means nothing is buffered: it is done now.
-    if (this.waiter) {
-      const waiter = this.waiter;
-      this.waiter = undefined;
-      waiter(this.afterFinish());
-    }
+    this.stopTaking();
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -88,6 +75,15 @@ export abstract class Channel<T> implements AsyncIterableIterator<T> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /** The shared tail of finish() and end(). A waiting consumer means nothing is buffered: it gets the end now. */
+  private stopTaking(): void {
+    this.finishing = true;
+    this.close();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.(this.afterFinish());
   }
 
   private afterFinish(): IteratorResult<T> {
