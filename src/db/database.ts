@@ -1,13 +1,14 @@
 /**
  * Resolves the process's database: DATABASE_URL when set, otherwise the
- * embedded server (created on first use), migrated before use.
+ * embedded server (created on first use), migrated before use: the engine's
+ * migrations, then those of the process's app, if any.
  */
 import postgres from 'postgres';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { connect, type ConnectOptions, type Database } from './client.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
-import { runMigrations } from './migrate.js';
+import { ENGINE_MIGRATIONS, runMigrations, type MigrationSet } from './migrate.js';
 
 const EMBEDDED_DATABASE = 'threefactor';
 
@@ -41,19 +42,32 @@ export async function resolveDatabaseUrl(config: Config, log: Logger): Promise<R
   return { url: embedded.urlFor(EMBEDDED_DATABASE), embedded };
 }
 
+/** The engine's migration set, then the app's. */
+export function migrationSets(app: { migrations: MigrationSet } | undefined): MigrationSet[] {
+  return app ? [ENGINE_MIGRATIONS, app.migrations] : [ENGINE_MIGRATIONS];
+}
+
 export interface OpenedDatabase extends Database {
   embedded?: EmbeddedServer;
+  /** The migration sets this process applied and keeps checking (/readyz). */
+  migrations: MigrationSet[];
+}
+
+export interface OpenOptions extends ConnectOptions {
+  migrations: MigrationSet[];
 }
 
 /** Resolve, migrate and connect: what every long-running command does first. */
-export async function openDatabase(config: Config, log: Logger, opts: ConnectOptions = {}): Promise<OpenedDatabase> {
+export async function openDatabase(config: Config, log: Logger, opts: OpenOptions): Promise<OpenedDatabase> {
   const { url, embedded } = await resolveDatabaseUrl(config, log);
-  const { applied } = await runMigrations(url);
-  if (applied > 0) log.info({ applied }, 'migrations applied');
-  const database = connect(url, { max: config.DATABASE_POOL_MAX, log, ...opts });
+  const { migrations, ...connectOptions } = opts;
+  const { applied } = await runMigrations(url, migrations);
+  if (applied > 0) log.info({ applied, sets: migrations.map((m) => m.name) }, 'migrations applied');
+  const database = connect(url, { max: config.DATABASE_POOL_MAX, log, ...connectOptions });
   return {
     ...database,
     embedded,
+    migrations,
     close: async (timeout) => {
       await database.close(timeout);
       await embedded?.stop();

@@ -14,6 +14,18 @@ export interface RetryPolicy {
   timeoutSec: number;
 }
 
+/** One operation a table trigger listens to (Hasura's operation spec). */
+export interface OperationSpec {
+  /** For update: an UPDATE is delivered only if one of these changed ("*": any). Ignored for insert and delete. */
+  columns: '*' | string[];
+  /**
+   * The columns the webhook body carries in data.old / data.new for this
+   * operation (Hasura's payload); omitted or "*": the whole row. Routing and
+   * ordering still see the whole row.
+   */
+  payload?: '*' | string[];
+}
+
 export type TriggerMatch =
   /** Domain events by type; a trailing `*` matches a prefix (`order.*`). */
   | { kind: 'event'; types: string[] }
@@ -22,14 +34,15 @@ export type TriggerMatch =
       kind: 'table';
       schema: string;
       table: string;
-      insert?: { columns: '*' | string[] };
-      update?: { columns: '*' | string[] };
-      delete?: { columns: '*' | string[] };
+      insert?: OperationSpec;
+      update?: OperationSpec;
+      delete?: OperationSpec;
       /** Hasura's enable_manual: rows may be sent to this trigger by hand (op MANUAL). */
       enableManual?: boolean;
     };
 
 export type TriggerTarget =
+  /** `url` may hold `{{ENV_VAR}}` placeholders, filled in at each attempt (delivery/urlTemplate.ts). */
   | { kind: 'webhook'; url: string }
   | { kind: 'webhookFromEnv'; env: string }
   | { kind: 'inProcess'; handler: string };

@@ -175,7 +175,7 @@ describe('a backend killed under a transaction', () => {
       const orders = await db.sql<{ id: string; items: number; events: number }[]>`
         select o.id::text as id,
                (select count(*)::int from order_items i where i.order_id = o.id) as items,
-               (select count(*)::int from events e where e.aggregate_id = o.id::text and e.type = 'order.placed') as events
+               (select count(*)::int from threefactor.events e where e.aggregate_id = o.id::text and e.type = 'order.placed') as events
         from orders o where o.delivery_address = '1 Kill Lane'`;
       for (const order of orders) expect({ items: order.items, events: order.events }).toEqual({ items: 2, events: 1 });
       const stored = new Set(orders.map((o) => o.id));

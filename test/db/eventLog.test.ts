@@ -25,7 +25,7 @@ describe('the event log', () => {
     });
     expect(c.eventIds).toHaveLength(2);
     const rows = await db.sql<{ id: string; xid: string; session: unknown; trace_context: unknown }[]>`
-      select id, xid::text, session, trace_context from events where id = any(${c.eventIds}) order by seq`;
+      select id, xid::text, session, trace_context from threefactor.events where id = any(${c.eventIds}) order by seq`;
     expect(rows.map((r) => r.id)).toEqual(c.eventIds);
     expect(rows[0]!.xid).toBe(rows[1]!.xid);
     expect(rows[0]!.session).toEqual({ 'x-hasura-role': 'admin', 'x-hasura-user-id': 'a1' });
@@ -41,12 +41,12 @@ describe('the event log', () => {
       }),
     ).rejects.toThrow('business rule failed');
     expect(c.eventIds).toEqual([]);
-    const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from events where type = 't.rolled'`;
+    const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.events where type = 't.rolled'`;
     expect(row!.n).toBe(0);
   });
 
   it('is append-only: UPDATE is refused', async () => {
-    await expect(db.sql`update events set type = 'rewritten'`).rejects.toThrow(/events are append-only/);
+    await expect(db.sql`update threefactor.events set type = 'rewritten'`).rejects.toThrow(/events are append-only/);
   });
 
   it('sends one notification per transaction however many events it writes', async () => {

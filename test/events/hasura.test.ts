@@ -5,12 +5,16 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { HasuraMetadataError, loadHasuraMetadataFile, parseHasuraMetadata } from '../../src/events/hasuraMetadata.js';
+import { HasuraMetadataError, parseHasuraMetadataEntries } from '../../src/events/hasuraMetadata.js';
+import { loadTriggersFile } from '../../src/events/triggersFile.js';
 import type { HasuraEventPayload } from '../../src/events/payload.js';
 import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
 import type { TestDatabase } from '../support/db.js';
 import { useDispatcher } from '../support/useDispatcher.js';
 import { waitFor, type Receiver } from '../support/receiver.js';
+
+const parseHasuraMetadata = (json: unknown, file?: string) => parseHasuraMetadataEntries(json, file).triggers.map((t) => t.definition);
+const loadHasuraMetadataFile = async (file: string) => (await loadTriggersFile(file, { source: 'default' })).triggers.map((t) => t.definition);
 
 const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/hasura-triggers.json');
 
@@ -113,7 +117,7 @@ describe('delivering triggers from a Hasura metadata file', () => {
     const req = receiver.forTrigger('order_placed')[0]!;
     const [row] = await db.sql<{ event_id: string; created_at: string; row: Record<string, unknown> }[]>`
       select e.id as event_id, to_json(e.created_at) #>> '{}' as created_at, to_jsonb(o) as row
-      from events as e join orders as o on o.id::text = e.aggregate_id
+      from threefactor.events as e join orders as o on o.id::text = e.aggregate_id
       where e.type = 'public.orders.INSERT' and o.id = ${order!.id}`;
     const expected: HasuraEventPayload = {
       id: row!.event_id,
@@ -136,7 +140,7 @@ describe('delivering triggers from a Hasura metadata file', () => {
     expect(change.event.data.old).toMatchObject({ status: 'placed', total_cents: 1900 });
     expect(change.event.data.new).toMatchObject({ status: 'validated', total_cents: 1900, version: 2 });
     expect(change.delivery_info).toEqual({ max_retries: 1, current_retry: 0 });
-    const [count] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where trigger_name = 'order_status_changed'`;
+    const [count] = await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where trigger_name = 'order_status_changed'`;
     expect(count!.n).toBe(1);
   });
 });

@@ -3,7 +3,7 @@
  * (event, trigger) and one attempt row per HTTP call or in-process run.
  *
  * Deliveries are created by a statement-level trigger on `events` in the
- * event's own transaction (drizzle/…_delivery_routing), so a committed event
+ * event's own transaction (drizzle/engine/…_threefactor_schema), so a committed event
  * can never miss its deliveries. The dispatcher (src/events/dispatcher.ts)
  * claims them with short leases; see src/events/sql/ for every statement.
  *
@@ -13,13 +13,14 @@
  * parsing JSON per event.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { TriggerDefinition } from '../../events/triggerDefinition.js';
 import { events, xid8 } from './events.js';
+import { threefactor } from './threefactor.js';
 
 export const DELIVERY_STATUSES = ['pending', 'running', 'delivered', 'dead'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-export const deliveryStatus = pgEnum('delivery_status', DELIVERY_STATUSES);
+export const deliveryStatus = threefactor.enum('delivery_status', DELIVERY_STATUSES);
 
 /** How a delivery came to be: routed from a new event, a manual invocation, or a replay. */
 export const DELIVERY_SOURCES = ['event', 'manual', 'replay'] as const;
@@ -27,7 +28,7 @@ export type DeliverySource = (typeof DELIVERY_SOURCES)[number];
 
 const now = (name: string) => timestamp(name, { withTimezone: true }).notNull().defaultNow();
 
-export const eventTriggers = pgTable('event_triggers', {
+export const eventTriggers = threefactor.table('event_triggers', {
   name: text('name').primaryKey(),
   definition: jsonb('definition').$type<TriggerDefinition>().notNull(),
   /** Disabled: no deliveries are created. Declared in the definition. */
@@ -53,7 +54,7 @@ export const eventTriggers = pgTable('event_triggers', {
   updatedAt: now('updated_at'),
 });
 
-export const deliveries = pgTable(
+export const deliveries = threefactor.table(
   'deliveries',
   {
     id: uuid('id').primaryKey().defaultRandom(),
@@ -101,7 +102,7 @@ export const deliveries = pgTable(
   ],
 );
 
-export const deliveryAttempts = pgTable(
+export const deliveryAttempts = threefactor.table(
   'delivery_attempts',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),

@@ -9,10 +9,11 @@
  * `session` and `trace_context` default from transaction-local settings
  * (see src/events/transaction.ts), so events written by table triggers or
  * by raw SQL carry the same actor and trace as those written by resolvers.
- * UPDATE is refused by a trigger (drizzle/…_event_log_guards).
+ * UPDATE is refused by a trigger (drizzle/engine/…_threefactor_schema).
  */
 import { sql } from 'drizzle-orm';
-import { bigint, customType, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, customType, index, jsonb, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { threefactor } from './threefactor.js';
 
 /** xid8 travels as text: it is a 64-bit number beyond JS's safe integers. */
 export const xid8 = customType<{ data: string; driverData: string }>({
@@ -21,7 +22,7 @@ export const xid8 = customType<{ data: string; driverData: string }>({
 
 export type JsonObject = { [key: string]: unknown };
 
-export const events = pgTable(
+export const events = threefactor.table(
   'events',
   {
     id: uuid('id').primaryKey().defaultRandom(),

@@ -8,11 +8,12 @@
  */
 import type { ClaimedDelivery } from '../sql/claimDeliveries.js';
 import type { ActiveTrigger } from '../triggers/registry.js';
-import type { InProcessHandler } from '../triggerDefinition.js';
+import type { InProcessHandler, TriggerTarget } from '../triggerDefinition.js';
 import { webhookBody } from './body.js';
 import { deliveryHeaders } from './headers.js';
 import { runInProcess } from './inProcess.js';
 import type { WebhookSigner } from './signer.js';
+import { renderUrlTemplate } from './urlTemplate.js';
 import { postWebhook, type HttpResult } from './webhook.js';
 
 export interface AttemptContext {
@@ -24,15 +25,15 @@ export interface AttemptContext {
 export async function attemptDelivery(trigger: ActiveTrigger, d: ClaimedDelivery, ctx: AttemptContext, signal: AbortSignal): Promise<HttpResult> {
   const def = trigger.definition;
   const timeoutMs = trigger.policy.timeoutSec * 1000;
-  const payload = webhookBody(trigger.name, d);
+  const payload = webhookBody(trigger.name, d, def.match);
   const target = def.target;
   if (target.kind === 'inProcess') {
     const handler = ctx.handlers[target.handler];
     if (!handler) return { kind: 'error', error: `no in-process handler "${target.handler}" in this process`, timedOut: false };
     return runInProcess(handler, payload, timeoutMs, signal);
   }
-  const url = target.kind === 'webhook' ? target.url : ctx.env[target.env];
-  if (!url) return { kind: 'error', error: `webhook URL variable ${target.kind === 'webhookFromEnv' ? target.env : ''} is not set`, timedOut: false };
+  const url = webhookUrl(target, ctx.env);
+  if ('missing' in url) return { kind: 'error', error: `webhook URL variable ${url.missing} is not set`, timedOut: false };
   const custom: Record<string, string> = {};
   for (const h of def.headers ?? []) {
     const value = h.value ?? (h.valueFromEnv ? ctx.env[h.valueFromEnv] : undefined);
@@ -50,5 +51,12 @@ export async function attemptDelivery(trigger: ActiveTrigger, d: ClaimedDelivery
     traceContext: d.event.traceContext,
     custom,
   });
-  return postWebhook(url, body, headers, timeoutMs, signal);
+  return postWebhook(url.url, body, headers, timeoutMs, signal);
+}
+
+/** Filled in per attempt and never stored: the resolved URL may carry a secret. */
+function webhookUrl(target: Exclude<TriggerTarget, { kind: 'inProcess' }>, env: AttemptContext['env']): { url: string } | { missing: string } {
+  if (target.kind === 'webhook') return renderUrlTemplate(target.url, env);
+  const url = env[target.env];
+  return url ? { url } : { missing: target.env };
 }

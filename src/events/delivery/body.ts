@@ -11,14 +11,19 @@
  * `event_type` (the event's type, which wins over a payload key of that
  * name). Order events carry the order's new state, so data.new reads like
  * the order row.
+ *
+ * A table trigger's operation spec may name a `payload` column list (Hasura's
+ * payload): then data.old / data.new of that operation carry those columns
+ * only, in the listed order (a MANUAL row is sent as given).
  */
 import type { ClaimedDelivery } from '../sql/claimDeliveries.js';
 import type { EventOp, HasuraEventPayload, Row } from '../payload.js';
+import type { OperationSpec, TriggerMatch } from '../triggerDefinition.js';
 
 const TABLE_PREFIX = 'table:';
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
-export function webhookBody(triggerName: string, d: ClaimedDelivery): HasuraEventPayload {
+export function webhookBody(triggerName: string, d: ClaimedDelivery, match: TriggerMatch): HasuraEventPayload {
   const e = d.event;
   const captured = e.aggregateType.startsWith(TABLE_PREFIX);
   let table: HasuraEventPayload['table'];
@@ -30,7 +35,8 @@ export function webhookBody(triggerName: string, d: ClaimedDelivery): HasuraEven
     table = { schema: qualified.slice(0, dot), name: qualified.slice(dot + 1) };
     const change = e.payload as { op: EventOp; data: { old: Row | null; new: Row | null } };
     op = change.op;
-    data = { old: change.data.old ?? null, new: change.data.new ?? null };
+    const payload = match.kind === 'table' ? operationSpec(match, op)?.payload : undefined;
+    data = { old: projectRow(change.data.old ?? null, payload), new: projectRow(change.data.new ?? null, payload) };
   } else {
     table = { schema: 'public', name: e.aggregateType };
     op = 'INSERT';
@@ -49,6 +55,21 @@ export function webhookBody(triggerName: string, d: ClaimedDelivery): HasuraEven
     },
     delivery_info: { max_retries: d.maxAttempts - 1, current_retry: d.attempts },
   };
+}
+
+function operationSpec(match: Extract<TriggerMatch, { kind: 'table' }>, op: EventOp): OperationSpec | undefined {
+  if (op === 'INSERT') return match.insert;
+  if (op === 'UPDATE') return match.update;
+  if (op === 'DELETE') return match.delete;
+  return undefined;
+}
+
+/** Only the listed columns, in the listed order; a listed column the row lacks is left out rather than invented. */
+export function projectRow(row: Row | null, columns: '*' | string[] | undefined): Row | null {
+  if (!row || columns === undefined || columns === '*') return row;
+  const out: Row = {};
+  for (const c of columns) if (Object.hasOwn(row, c)) out[c] = row[c];
+  return out;
 }
 
 /** Hasura sends the trace as {trace_id, span_id}; the log stores a W3C traceparent. */

@@ -3,6 +3,7 @@
  * (what the SQL routing trigger matches on), and rejects definitions that
  * could never route or deliver anything, naming the trigger.
  */
+import { urlTemplateProblem } from '../delivery/urlTemplate.js';
 import { retryPolicy, TRIGGER_NAME, type TriggerDefinition } from '../triggerDefinition.js';
 
 export interface RoutingColumns {
@@ -32,7 +33,11 @@ export function routingColumns(def: TriggerDefinition): RoutingColumns {
   if (!(policy.timeoutSec > 0)) fail('retry.timeoutSec must be > 0');
 
   const target = def.target;
-  if (target.kind === 'webhook' && !/^https?:\/\/./.test(target.url)) fail('target.url must be an http(s) URL');
+  if (target.kind === 'webhook') {
+    // A template is checked as it will be once filled in: the environment is the dispatcher's, not known here.
+    const problem = typeof target.url === 'string' ? urlTemplateProblem(target.url) : 'must be an http(s) URL';
+    if (problem) fail(`target.url ${problem}`);
+  }
   if (target.kind === 'webhookFromEnv' && !target.env) fail('target.env is empty');
   if (target.kind === 'inProcess' && !target.handler) fail('target.handler is empty');
   for (const h of def.headers ?? []) {
@@ -58,6 +63,13 @@ export function routingColumns(def: TriggerDefinition): RoutingColumns {
   if (captureOps.length === 0 && !match.enableManual) fail('a table trigger needs insert, update or delete (or enableManual)');
   const columns = match.update?.columns;
   if (Array.isArray(columns) && columns.length === 0) fail('update.columns is empty: use "*" for any column');
+  for (const op of ['insert', 'update', 'delete'] as const) {
+    const payload = match[op]?.payload;
+    if (payload === undefined || payload === '*') continue;
+    if (!Array.isArray(payload) || payload.length === 0 || payload.some((c) => typeof c !== 'string' || !c)) {
+      fail(`${op}.payload must be "*" or a non-empty list of column names`);
+    }
+  }
   return {
     matchKind: 'table',
     eventTypes: [],

@@ -10,6 +10,7 @@ import type { Database } from '../../db/client.js';
 import { eventTriggers, type EventTriggerRow } from '../../db/schema/delivery.js';
 import { pauseTrigger, resumeTrigger } from '../../events/admin/pause.js';
 import { countDeliveries } from '../../events/sql/countDeliveries.js';
+import { templateVariables } from '../../events/delivery/urlTemplate.js';
 import { retryPolicy, type RetryPolicy, type TriggerTarget } from '../../events/triggerDefinition.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
@@ -46,6 +47,8 @@ export async function requireTrigger(ctx: Context, name: string): Promise<Trigge
 export function describeTarget(target: TriggerTarget): string {
   if (target.kind === 'inProcess') return `in-process handler ${target.handler}`;
   if (target.kind === 'webhookFromEnv') return `webhook from env ${target.env}`;
+  // A template ({{BASE_URL}}/x) is shown as written: its variables' values never leave the dispatcher.
+  if (templateVariables(target.url).length) return `webhook ${target.url.split('?')[0]}${target.url.includes('?') ? '?…' : ''}`;
   try {
     const u = new URL(target.url);
     return `webhook ${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;

@@ -1,0 +1,35 @@
+/**
+ * What an app brings to the engine, and all the engine asks of one: its own
+ * migrations (with their own history), the triggers that reach its handler
+ * functions, and optional demo conveniences. Its GraphQL types register on
+ * the one Pothos builder when its module is imported, so a process that
+ * never loads an app serves only the engine's admin API and `events` stream.
+ */
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { MigrationSet } from '../db/migrate.js';
+import type { InProcessHandler, TriggerDefinition } from '../events/triggerDefinition.js';
+import type { Handler } from '../handlers/kit/defineHandler.js';
+import type { InProcessOptions } from '../handlers/kit/inProcess.js';
+import type { Logger } from '../log.js';
+import type { ExtraRoute } from '../server/http.js';
+
+/** How the dispatcher reaches an app's functions: deployed webhooks, or called in its own process (development). */
+export type HandlerMode = 'webhook' | 'inProcess';
+
+export interface App {
+  name: string;
+  migrations: MigrationSet;
+  /** The handler functions `npm run handlers` serves. */
+  handlers: readonly Handler[];
+  /** The event triggers that drive `handlers`, reached as `mode` says. */
+  triggers(mode: HandlerMode): TriggerDefinition[];
+  /** The in-process targets named by `triggers('inProcess')`. */
+  inProcessHandlers(opts: InProcessOptions): Record<string, InProcessHandler>;
+  /** Loads demo data; safe to run again. */
+  seed?(db: Db): Promise<Record<string, number>>;
+  /** True when the app holds no data yet: `start` seeds it then, in development. */
+  isEmpty?(db: Db): Promise<boolean>;
+  /** Extra HTTP routes (the web demo), or undefined when the config turns them off. */
+  routes?(config: Config, log: Logger): ExtraRoute | undefined;
+}

@@ -1,0 +1,28 @@
+/**
+ * The food-delivery reference app as the engine sees it: its tables and
+ * their history, its three handler functions and their triggers, demo data,
+ * and the web demo. Importing this module registers its GraphQL types.
+ */
+import { sql } from 'drizzle-orm';
+import { restaurants } from '../db/schema/domain.js';
+import { seedDemoData } from '../db/seed/seedDemoData.js';
+import '../graphql/modules/foodDelivery.js';
+import { allHandlers } from '../handlers/functions/index.js';
+import { handlerTriggers, inProcessHandlers } from '../handlers/triggers.js';
+import { createDemoRoutes } from '../server/demo.js';
+import type { App } from './app.js';
+import { foodDeliveryMigrations } from './foodDeliveryMigrations.js';
+
+export const foodDelivery: App = {
+  name: 'food-delivery',
+  migrations: foodDeliveryMigrations,
+  handlers: allHandlers,
+  triggers: handlerTriggers,
+  inProcessHandlers,
+  seed: seedDemoData,
+  async isEmpty(db) {
+    const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(restaurants);
+    return !row?.n;
+  },
+  routes: createDemoRoutes,
+};

@@ -1,0 +1,17 @@
+/**
+ * The food-delivery app's migrations: its tables in `public`, its history
+ * in drizzle.__food_delivery_migrations (never the engine's, never another
+ * tool's drizzle.__drizzle_migrations). A module of its own, so migration
+ * tooling can name it without loading the app's GraphQL.
+ */
+import path from 'node:path';
+import { adoptLegacyHistory } from '../db/legacyLayout.js';
+import { MIGRATIONS_ROOT, type MigrationSet } from '../db/migrate.js';
+
+export const foodDeliveryMigrations: MigrationSet = {
+  name: 'food-delivery',
+  folder: path.join(MIGRATIONS_ROOT, 'food-delivery'),
+  history: { schema: 'drizzle', table: '__food_delivery_migrations' },
+  // The earlier layout made these tables in its first three migrations; our first is the same DDL.
+  adoptHistory: adoptLegacyHistory({ marker: '20261122153527_one_pending_payment_per_order', baseline: 1 }),
+};

@@ -1,0 +1,3 @@
+/** The engine's tables (schema `threefactor`), for drizzle-kit and the engine's queries. */
+export * from './events.js';
+export * from './delivery.js';
