@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { APP_NAMES } from './apps/index.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -31,8 +32,12 @@ export const configSchema = z
     /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset. */
     EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
-    /** The dispatcher: a Hasura metadata file of event triggers, loaded as is. */
+    /** The app this process runs (src/apps/): `none` is the engine alone, on any database. */
+    APP: z.enum(APP_NAMES).default('food-delivery'),
+    /** The dispatcher: event triggers from a Hasura metadata export directory or file, loaded as is. */
     TRIGGERS_FILE: z.string().optional(),
+    /** Which source (database) of the Hasura metadata to load triggers from. */
+    TRIGGERS_SOURCE: z.string().min(1).default('default'),
     DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
     DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
     DISPATCH_POLL_MS: z.coerce.number().int().min(10).default(1_000),

@@ -7,6 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import { loadApp } from '../../src/apps/index.js';
 import { loadConfig } from '../../src/config.js';
 import { connect } from '../../src/db/client.js';
 import { createLogger } from '../../src/log.js';
@@ -22,7 +23,7 @@ const config = loadConfig();
 if (!config.DATABASE_URL) throw new Error('the benchmark API needs DATABASE_URL');
 const log = createLogger(config.LOG_LEVEL).child({ process: 'bench-api' });
 const database = connect(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, log, applicationName: 'threefactor-bench-api' });
-const api = createApi(config, database, log);
+const api = createApi(config, database, log, await loadApp(config.APP));
 const { port } = await api.listen(config.PORT, config.HOST);
 
 // The V8 profiler of this process, started and stopped by the parent around a measured window.

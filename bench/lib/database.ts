@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { startEmbedded } from '../../src/db/embedded.js';
-import { runMigrations } from '../../src/db/migrate.js';
+import { foodDeliveryMigrations } from '../../src/apps/foodDeliveryMigrations.js';
+import { ENGINE_MIGRATIONS, runMigrations } from '../../src/db/migrate.js';
 import type { Logger } from '../../src/log.js';
 
 export const BENCH_DATA_DIR = '.bench-data';
@@ -52,7 +53,7 @@ export async function freshBenchDatabase(server: BenchServer, scenario: string):
     await admin.end();
   }
   const url = server.urlFor(name);
-  await runMigrations(url);
+  await runMigrations(url, [ENGINE_MIGRATIONS, foodDeliveryMigrations]);
   return {
     name,
     url,

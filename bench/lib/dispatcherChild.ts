@@ -44,7 +44,7 @@ const start = (receiverUrl: string, onDelivered: () => void, onFailed: () => voi
   });
 
 const unfinished = async () => {
-  const [row] = await database.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status in ('pending', 'running')`;
+  const [row] = await database.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where status in ('pending', 'running')`;
   return row!.n;
 };
 

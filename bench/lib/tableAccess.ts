@@ -28,7 +28,7 @@ export async function tableAccess(sql: Sql): Promise<TableAccess> {
            n_tup_upd::float8 as updated,
            n_tup_del::float8 as deleted
     from pg_stat_user_tables
-    where schemaname = 'public'`;
+    where schemaname in ('public', 'threefactor')`;
   return Object.fromEntries(rows.map(({ table, ...access }) => [table, access]));
 }
 

@@ -118,13 +118,13 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const pgCpu = await serverCpu(sql);
 
   const reset = async () => {
-    await sql`truncate events cascade`;
+    await sql`truncate threefactor.events cascade`;
     await sql`truncate graphile_worker._private_jobs`;
-    await sql`vacuum analyze events, deliveries, delivery_attempts, graphile_worker._private_jobs`;
+    await sql`vacuum analyze threefactor.events, deliveries, delivery_attempts, graphile_worker._private_jobs`;
   };
   /** Settle the backlog on disk before a measured window: statistics, visibility map, and no checkpoint halfway through. */
   const settle = async () => {
-    await sql`vacuum analyze events, deliveries, graphile_worker._private_jobs`;
+    await sql`vacuum analyze threefactor.events, deliveries, graphile_worker._private_jobs`;
     await sql`checkpoint`.catch(() => {});
   };
 
@@ -139,7 +139,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
           payload: orderPayload(from + i),
         }));
         await sql`
-          insert into events (type, aggregate_type, aggregate_id, payload, session, trace_context)
+          insert into threefactor.events (type, aggregate_type, aggregate_id, payload, session, trace_context)
           select e.type, e.aggregate_type, e.aggregate_id, e.payload, ${JSON.stringify(SESSION)}::jsonb, ${JSON.stringify(TRACE)}::jsonb
           from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as e(type text, aggregate_type text, aggregate_id text, payload jsonb)`;
       } else {
@@ -151,7 +151,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
       }
     }
     if (side === 'ours') {
-      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'pending'`;
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where status = 'pending'`;
       if (row!.n !== count) throw new Error(`routing made ${row!.n} deliveries for ${count} events`);
     }
   };
@@ -161,8 +161,8 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     if (drained.failed || drained.succeeded !== count) throw new Error(`${SIDE_NAME[side]}: ${drained.succeeded} succeeded, ${drained.failed} failed of ${count}`);
     if (side === 'ours') {
       const [row] = await sql<{ delivered: number; attempts: number }[]>`
-        select (select count(*)::int from deliveries where status = 'delivered') as delivered,
-               (select count(*)::int from delivery_attempts where outcome = 'delivered') as attempts`;
+        select (select count(*)::int from threefactor.deliveries where status = 'delivered') as delivered,
+               (select count(*)::int from threefactor.delivery_attempts where outcome = 'delivered') as attempts`;
       if (row!.delivered !== count || row!.attempts !== count) throw new Error(`dispatcher recorded ${JSON.stringify(row)} for ${count} events`);
     } else {
       const [row] = await sql<{ n: number }[]>`select count(*)::int as n from graphile_worker._private_jobs`;

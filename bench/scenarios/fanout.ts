@@ -20,7 +20,7 @@
  * BENCH_FANOUT_SUBSCRIBERS and BENCH_FANOUT_RATE scale the own-order side
  * (defaults 10000 and 1000) for quick checks.
  */
-import { seedDemoData } from '../../src/cli/seed.js';
+import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
 import { connect, type Sql } from '../../src/db/client.js';
 import { demoRestaurants } from '../../src/db/seed/demoData.js';
 import type { ApiProcess } from '../lib/apiProcess.js';

@@ -16,7 +16,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { seedDemoData } from '../../src/cli/seed.js';
+import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
 import { connect } from '../../src/db/client.js';
 import { demoCustomers, demoMenuItems, demoRestaurants } from '../../src/db/seed/demoData.js';
 import { mintToken } from '../../src/server/auth.js';
@@ -81,7 +81,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
 
   const reset = async () => {
     // CASCADE: whatever references orders or events (items, payments, deliveries …) goes too; the catalogue stays.
-    await sql`truncate orders, events cascade`;
+    await sql`truncate orders, threefactor.events cascade`;
     await sql`vacuum analyze order_items, orders, events`;
     // A checkpoint now rather than in the middle of a measured window (needs superuser; skipped otherwise).
     await sql`checkpoint`.catch(() => {});
@@ -95,12 +95,12 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     const [row] = await sql<Record<'orders' | 'items' | 'events' | 'wrongItems' | 'wrongTotals' | 'wrongEvents', number>[]>`
       select (select count(*)::int from orders) as orders,
              (select count(*)::int from order_items) as items,
-             (select count(*)::int from events where type = 'order.placed') as events,
+             (select count(*)::int from threefactor.events where type = 'order.placed') as events,
              (select count(*)::int from order_items i join menu_items m on m.id = i.menu_item_id
                where i.name <> m.name or i.unit_price_cents <> m.price_cents) as "wrongItems",
              (select count(*)::int from orders o
                where o.total_cents <> (select sum(i.quantity * i.unit_price_cents) from order_items i where i.order_id = o.id)) as "wrongTotals",
-             (select count(*)::int from events e join orders o on o.id::text = e.aggregate_id
+             (select count(*)::int from threefactor.events e join orders o on o.id::text = e.aggregate_id
                where (e.payload->>'totalCents')::int <> o.total_cents
                   or e.session->>'x-hasura-user-id' <> o.customer_id::text
                   or e.trace_context->>'traceparent' is null) as "wrongEvents"`;

@@ -1,26 +1,37 @@
 /**
  * `dispatch`: a dispatcher process. Run as many as needed against one
- * database; each claims its share of deliveries. Triggers come from code (the
- * handler functions, reached as webhooks) and from TRIGGERS_FILE (a Hasura
- * metadata file), synced at start. `launchDispatcher` is shared with `start`,
- * which runs the same thing in-process in all-in-one mode.
+ * database; each claims its share of deliveries. Triggers come from the app
+ * (its handler functions, reached as webhooks; none with APP=none) and from
+ * TRIGGERS_FILE (Hasura metadata), synced at start. `launchDispatcher` is
+ * shared with `start`, which runs the same thing in-process in all-in-one mode.
  */
 import { ConfigError, type Config } from '../config.js';
 import type { Database } from '../db/client.js';
-import { openDatabase } from '../db/database.js';
+import type { App, HandlerMode } from '../apps/app.js';
+import { migrationSets, openDatabase } from '../db/database.js';
 import { startDispatcher } from '../events/dispatcher.js';
-import { HasuraMetadataError, loadHasuraMetadataFile } from '../events/hasuraMetadata.js';
+import { HasuraMetadataError } from '../events/hasuraMetadata.js';
+import { loadTriggersFile } from '../events/triggersFile.js';
 import { startDispatchOperations } from '../events/operations.js';
 import type { InProcessHandler, TriggerDefinition } from '../events/triggerDefinition.js';
+import { uniqueTriggers, type DeclaredTrigger } from '../events/triggers/declared.js';
 import { TriggerDefinitionError } from '../events/triggers/routing.js';
-import { handlerTriggers } from '../handlers/triggers.js';
 import type { Logger } from '../log.js';
 import { fail, runService, type Running } from './runtime.js';
 
-/** Triggers this process declares: the Hasura file's, plus any from code passed by the caller. */
-export async function declaredTriggers(config: Config, fromCode: TriggerDefinition[] = []): Promise<TriggerDefinition[]> {
-  const fromFile = config.TRIGGERS_FILE ? await loadHasuraMetadataFile(config.TRIGGERS_FILE) : [];
-  return [...fromCode, ...fromFile];
+/** The app's triggers, each labelled with where it was declared. */
+export function appTriggers(app: App | undefined, mode: HandlerMode): DeclaredTrigger[] {
+  return (app?.triggers(mode) ?? []).map((definition) => ({ definition, origin: `the app ${app!.name}` }));
+}
+
+/**
+ * Triggers this process declares: those from code passed by the caller, plus
+ * TRIGGERS_FILE's. A name declared twice is one line naming both places.
+ */
+export async function declaredTriggers(config: Config, log: Logger, fromCode: DeclaredTrigger[] = []): Promise<TriggerDefinition[]> {
+  const fromFile = config.TRIGGERS_FILE ? await loadTriggersFile(config.TRIGGERS_FILE, { source: config.TRIGGERS_SOURCE }) : { triggers: [], notes: [] };
+  for (const note of fromFile.notes) log.warn({ file: config.TRIGGERS_FILE }, note);
+  return uniqueTriggers([...fromCode, ...fromFile.triggers]);
 }
 
 export function webhookSecret(config: Config): string {
@@ -73,16 +84,20 @@ export async function launchDispatcher(config: Config, log: Logger, database: Da
 }
 
 export async function dispatch(): Promise<void> {
-  await runService('dispatcher', async (config, log) => {
+  await runService('dispatcher', async (config, log, app) => {
     let triggers: TriggerDefinition[];
     try {
       webhookSecret(config);
-      triggers = await declaredTriggers(config, handlerTriggers('webhook'));
+      triggers = await declaredTriggers(config, log, appTriggers(app, 'webhook'));
     } catch (err) {
-      if (err instanceof ConfigError || err instanceof HasuraMetadataError) fail(err.message);
+      if (err instanceof ConfigError || err instanceof HasuraMetadataError || err instanceof TriggerDefinitionError) fail(err.message);
       throw err;
     }
-    const database = await openDatabase(config, log, { applicationName: 'threefactor-dispatcher', max: Math.min(config.DATABASE_POOL_MAX, 5) });
+    const database = await openDatabase(config, log, {
+      applicationName: 'threefactor-dispatcher',
+      max: Math.min(config.DATABASE_POOL_MAX, 5),
+      migrations: migrationSets(app),
+    });
     let dispatcher: Running;
     try {
       dispatcher = await launchDispatcher(config, log, database, { triggers });

@@ -4,7 +4,7 @@
  * HANDLERS_PORT. Stateless: run as many as needed behind any load balancer.
  */
 import { ConfigError } from '../config.js';
-import { allHandlers } from '../handlers/functions/index.js';
+import { loadApp } from '../apps/index.js';
 import { serveHandlers } from '../handlers/kit/server.js';
 import { handlerSettings, type HandlerSettings } from '../handlers/settings.js';
 import { fail, readConfig, runService } from './runtime.js';
@@ -18,6 +18,9 @@ export async function handlers(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
+  const app = await loadApp(config.APP);
+  if (!app?.handlers.length) fail(`handlers: APP=${config.APP} has no handler functions`);
+  const allHandlers = app.handlers;
   const wanted = config.HANDLERS?.split(',').map((n) => n.trim()).filter(Boolean);
   const unknown = wanted?.find((n) => !allHandlers.some((h) => h.name === n));
   if (unknown) fail(`config: HANDLERS names unknown function "${unknown}"; known: ${allHandlers.map((h) => h.name).join(', ')}`);

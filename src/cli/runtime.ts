@@ -3,6 +3,8 @@
  * one line and exit code 2, SIGTERM/SIGINT drain with a deadline, and a
  * last-resort log line for anything unexpected.
  */
+import type { App } from '../apps/app.js';
+import { loadApp } from '../apps/index.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 
@@ -26,14 +28,14 @@ export function readConfig(): Config {
   }
 }
 
-export async function runService(name: string, start: (config: Config, log: Logger) => Promise<Running>): Promise<void> {
+export async function runService(name: string, start: (config: Config, log: Logger, app: App | undefined) => Promise<Running>): Promise<void> {
   const config = readConfig();
   const log = createLogger(config.LOG_LEVEL).child({ process: name });
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
 
   let running: Running;
   try {
-    running = await start(config, log);
+    running = await start(config, log, await loadApp(config.APP));
   } catch (err) {
     log.fatal({ err }, `${name} failed to start`);
     process.exit(1);

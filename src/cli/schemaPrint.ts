@@ -1,20 +1,29 @@
 /**
- * `schema:print`: writes the SDL printed from the code to schema/schema.graphql.
- * `--check` exits 1 when the file is stale instead of writing it.
+ * `schema:print`: writes the SDL printed from the code: the app's schema to
+ * schema/schema.graphql, or with APP=none the engine's alone to
+ * schema/engine.graphql. `--check` exits 1 when the file is stale instead.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printSchema } from 'graphql';
+import { loadApp } from '../apps/index.js';
 import { buildSchema } from '../graphql/schema.js';
+import { readConfig } from './runtime.js';
 
-export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/schema.graphql');
+const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema');
+
+/** The printed SDL of the process's app (which must be loaded first), and the file that holds it. */
+export function schemaFileFor(app: { name: string } | undefined): string {
+  return path.join(SCHEMA_DIR, app ? 'schema.graphql' : 'engine.graphql');
+}
 
 export function printedSchema(): string {
   return `${printSchema(buildSchema())}\n`;
 }
 
 export async function schemaPrint(args: string[]): Promise<void> {
+  const SCHEMA_FILE = schemaFileFor(await loadApp(readConfig().APP));
   const sdl = printedSchema();
   if (args.includes('--check')) {
     const current = await readFile(SCHEMA_FILE, 'utf8').catch(() => '');

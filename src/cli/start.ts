@@ -1,37 +1,35 @@
 /**
  * `start`: the API process. With ALL_IN_ONE (the default in development)
- * it also runs the dispatcher and the handler functions in-process, so one
- * command brings up the whole flow; in production run one process per role
- * (`start`, `dispatch`, `handlers`) and scale each out.
+ * it also runs the dispatcher and the app's handler functions in-process, so
+ * one command brings up the whole flow; in production run one process per
+ * role (`start`, `dispatch`, `handlers`) and scale each out. With APP=none
+ * it serves the engine alone: the admin API and the `events` stream.
  */
-import { sql } from 'drizzle-orm';
+import type { App } from '../apps/app.js';
 import type { Config } from '../config.js';
 import type { Database, Db } from '../db/client.js';
-import { openDatabase } from '../db/database.js';
-import { restaurants } from '../db/schema/domain.js';
+import { migrationSets, openDatabase } from '../db/database.js';
 import { handlerSettings } from '../handlers/settings.js';
-import { handlerTriggers, inProcessHandlers } from '../handlers/triggers.js';
 import type { Logger } from '../log.js';
 import { createApi } from '../server/api.js';
-import { declaredTriggers, launchDispatcher } from './dispatch.js';
+import { appTriggers, declaredTriggers, launchDispatcher } from './dispatch.js';
 import type { Running } from './runtime.js';
 import { runService } from './runtime.js';
-import { seedDemoData } from './seed.js';
 
 /** Conveniences that default on in development only; tests and production opt in explicitly. */
 const inDevelopment = (config: Config, flag: boolean | undefined) => flag ?? config.NODE_ENV === 'development';
 
 export async function start(): Promise<void> {
-  await runService('api', async (config, log) => {
-    const database = await openDatabase(config, log, { applicationName: 'threefactor-api' });
-    if (inDevelopment(config, config.SEED_DEMO_DATA)) await seedIfEmpty(database.db, log);
-    const api = createApi(config, database, log);
+  await runService('api', async (config, log, app) => {
+    const database = await openDatabase(config, log, { applicationName: 'threefactor-api', migrations: migrationSets(app) });
+    if (app && inDevelopment(config, config.SEED_DEMO_DATA)) await seedIfEmpty(app, database.db, log);
+    const api = createApi(config, database, log, app);
     const { port, url } = await api.listen(config.PORT, config.HOST);
-    log.info({ url: `${url}/graphql`, graphiql: config.GRAPHIQL ?? config.NODE_ENV === 'development' }, 'api listening');
+    log.info({ url: `${url}/graphql`, app: app?.name ?? 'none', graphiql: config.GRAPHIQL ?? config.NODE_ENV === 'development' }, 'api listening');
 
     // The in-process handlers still write back through the GraphQL API: this process's own.
     const dispatcher = inDevelopment(config, config.ALL_IN_ONE)
-      ? await startInProcessWorkers(config, log, database, `http://127.0.0.1:${port}/graphql`)
+      ? await startInProcessWorkers(config, log, database, app, `http://127.0.0.1:${port}/graphql`)
       : undefined;
     return {
       async stop() {
@@ -43,18 +41,17 @@ export async function start(): Promise<void> {
   });
 }
 
-async function startInProcessWorkers(config: Config, log: Logger, database: Database, apiUrl: string): Promise<Running> {
-  const settings = await handlerSettings({ ...config, API_URL: apiUrl });
+async function startInProcessWorkers(config: Config, log: Logger, database: Database, app: App | undefined, apiUrl: string): Promise<Running> {
+  const inProcess = app ? { apiUrl, serviceToken: (await handlerSettings({ ...config, API_URL: apiUrl })).serviceToken, log } : undefined;
   const running = await launchDispatcher(config, log, database, {
-    triggers: await declaredTriggers(config, handlerTriggers('inProcess')),
-    inProcessHandlers: inProcessHandlers({ apiUrl, serviceToken: settings.serviceToken, log }),
+    triggers: await declaredTriggers(config, log, appTriggers(app, 'inProcess')),
+    inProcessHandlers: app && inProcess ? app.inProcessHandlers(inProcess) : undefined,
   });
   log.info('all-in-one: dispatcher and handler functions running in this process');
   return running;
 }
 
-async function seedIfEmpty(db: Db, log: Logger): Promise<void> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(restaurants);
-  if (row && row.n > 0) return;
-  log.info({ inserted: await seedDemoData(db) }, 'empty database: demo data loaded');
+async function seedIfEmpty(app: App, db: Db, log: Logger): Promise<void> {
+  if (!app.seed || !(await app.isEmpty?.(db))) return;
+  log.info({ inserted: await app.seed(db) }, 'empty database: demo data loaded');
 }

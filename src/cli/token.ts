@@ -5,7 +5,8 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Config } from '../config.js';
-import { openDatabase } from '../db/database.js';
+import { loadApp } from '../apps/index.js';
+import { migrationSets, openDatabase } from '../db/database.js';
 import { ROLES, type Role } from '../graphql/context.js';
 import { createLogger } from '../log.js';
 import { mintToken } from '../server/auth.js';
@@ -28,7 +29,7 @@ async function subjectFor(config: Config, role: Role, who: string | undefined): 
   if (!table) return who ?? role;
   if (who && UUID.test(who)) return who;
   const log = createLogger('warn');
-  const database = await openDatabase(config, log, { max: 1 });
+  const database = await openDatabase(config, log, { max: 1, migrations: migrationSets(await loadApp(config.APP)) });
   try {
     const rows = await database.db.execute<{ id: string; name: string }>(
       sql`select id, name from ${sql.identifier(table)} where name ilike ${`${who ?? ''}%`} order by name limit 1`,

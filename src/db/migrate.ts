@@ -40,7 +40,7 @@ export const ENGINE_MIGRATIONS: MigrationSet = {
 /** Arbitrary but fixed: "3factor" in ASCII. */
 const MIGRATION_LOCK_KEY = 0x33666163;
 
-export async function runMigrations(url: string, sets: readonly MigrationSet[] = [ENGINE_MIGRATIONS]): Promise<{ applied: number }> {
+export async function runMigrations(url: string, sets: readonly MigrationSet[]): Promise<{ applied: number }> {
   // One connection, so the advisory lock and the migrations share a session.
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {

@@ -27,12 +27,10 @@ import { Completer, errorMessage, sleep, type CompletedAttempt } from './dispatc
 import { claimDeliveries, type ClaimedDelivery } from './sql/claimDeliveries.js';
 import { extendLeases } from './sql/extendLeases.js';
 import { reclaimExpiredLeases } from './sql/reclaimExpiredLeases.js';
-import { DELIVERIES_CHANNEL } from './sql/wakeDispatchers.js';
+import { DELIVERIES_CHANNEL, EVENTS_CHANNEL } from './channels.js';
 import type { InProcessHandler, TriggerDefinition } from './triggerDefinition.js';
 import { TriggerRegistry } from './triggers/registry.js';
 import { syncTriggers } from './triggers/sync.js';
-
-export const EVENTS_CHANNEL = 'threefactor_events';
 
 export type DeliveryOutcomeKind = 'delivered' | 'retry' | 'dead' | 'released';
 
@@ -56,7 +54,7 @@ export interface OutcomeDetail {
 export interface DispatcherOptions {
   database: Pick<Database, 'sql'>;
   log: Logger;
-  /** Synced into event_triggers at start (upsert, idempotent). */
+  /** Synced into threefactor.event_triggers at start (upsert, idempotent). */
   triggers?: TriggerDefinition[];
   /** Registry for triggers with target { kind: 'inProcess', handler }. */
   inProcessHandlers?: Record<string, InProcessHandler>;

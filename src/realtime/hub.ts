@@ -22,15 +22,13 @@
  */
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../log.js';
+import { EVENTS_CHANNEL } from '../events/channels.js';
 import { compareCursors, ORIGIN, type Cursor } from '../events/cursor.js';
 import { hubEvents, hubReads, hubTopics, listenConnects } from './metrics.js';
 import type { LogEvent } from './sql/eventRow.js';
 import { readCommittedAfter } from './sql/readCommittedAfter.js';
 import { readHead } from './sql/readHead.js';
 import { topicsOf } from './topics.js';
-
-/** The channel the event log's statement trigger notifies (drizzle/…_event_log_guards). */
-export const EVENTS_CHANNEL = 'threefactor_events';
 
 export type Listener = (event: LogEvent) => void;
 

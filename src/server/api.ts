@@ -3,14 +3,15 @@
  * SSE), graphql-ws (WebSocket) and the HTTP server on one database. Used by
  * the `start` command and by tests, so both run the same server.
  */
+import type { App } from '../apps/app.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
+import { migrationSets } from '../db/database.js';
 import { watchDeliveryQueues } from '../events/metrics.js';
 import { buildSchema } from '../graphql/schema.js';
 import type { Logger } from '../log.js';
 import { createRealtime, type Realtime } from '../realtime/realtime.js';
 import { createAuthenticator } from './auth.js';
-import { createDemoRoutes } from './demo.js';
 import { createApiServer, type ApiServer } from './http.js';
 import { attachWebSocket, type WebSocketTransport } from './ws.js';
 import { createGraphqlHandler, type Yoga } from './yoga.js';
@@ -21,11 +22,12 @@ export interface Api extends ApiServer {
   ws: WebSocketTransport;
 }
 
-export function createApi(config: Config, database: Database, log: Logger): Api {
+/** `app`: the loaded app whose GraphQL is registered, or undefined for the engine alone. */
+export function createApi(config: Config, database: Database, log: Logger, app: App | undefined): Api {
   const realtime = createRealtime(database, log, { subscriberBuffer: config.SUBSCRIPTION_BUFFER });
   const deps = { config, schema: buildSchema(), database, auth: createAuthenticator(config), log, realtime };
   const yoga = createGraphqlHandler(deps);
-  const server = createApiServer({ yoga, sql: database.sql, log, extraRoutes: createDemoRoutes(config, log) });
+  const server = createApiServer({ yoga, sql: database.sql, migrations: migrationSets(app), log, extraRoutes: app?.routes?.(config, log) });
   // Queue-depth gauges on /metrics are read from this database on scrape.
   const unwatchQueues = watchDeliveryQueues(database.sql, log);
   const ws = attachWebSocket({ server: server.server, yoga, deps, readiness: server.readiness, log });

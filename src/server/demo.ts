@@ -11,7 +11,7 @@
  * server behind it, as if this module did not exist.
  */
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +20,7 @@ import { demoCustomers, demoDrivers, demoRestaurants } from '../db/seed/demoData
 import type { Role } from '../graphql/context.js';
 import type { Logger } from '../log.js';
 import { mintToken } from './auth.js';
-
-/** Handles a request and returns true, or returns false to let the next handler have it. */
-export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+import type { ExtraRoute } from './http.js';
 
 /** Long enough for a demo session, short enough that a leaked one soon dies; the page refreshes them. */
 export const DEMO_TOKEN_TTL_SECONDS = 30 * 60;

@@ -1,11 +1,11 @@
 /**
  * Liveness and readiness. /healthz answers while the process runs;
  * /readyz answers 200 only when the database is reachable and fully
- * migrated, and 503 once the process has begun to drain.
+ * migrated (the engine's and the app's migrations), and 503 once the process has begun to drain.
  */
 import type { ServerResponse } from 'node:http';
 import type { Sql } from '../db/client.js';
-import { isMigrated } from '../db/migrate.js';
+import { isMigrated, type MigrationSet } from '../db/migrate.js';
 
 export interface Readiness {
   draining: boolean;
@@ -21,11 +21,11 @@ export function healthz(res: ServerResponse): void {
   sendJson(res, 200, { status: 'ok' });
 }
 
-export async function readyz(res: ServerResponse, sql: Sql, state: Readiness): Promise<void> {
+export async function readyz(res: ServerResponse, sql: Sql, migrations: MigrationSet[], state: Readiness): Promise<void> {
   if (state.draining) return sendJson(res, 503, { status: 'draining' });
   try {
     const migrated = await Promise.race([
-      isMigrated(sql),
+      isMigrated(sql, migrations),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
     ]);
     if (!migrated) return sendJson(res, 503, { status: 'unready', reason: 'migrations pending' });

@@ -7,11 +7,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sql } from '../db/client.js';
+import type { MigrationSet } from '../db/migrate.js';
 import type { Logger } from '../log.js';
-import type { ExtraRoute } from './demo.js';
 import { healthz, readyz, type Readiness } from './health.js';
 import { serveMetrics } from './metrics.js';
 import type { Yoga } from './yoga.js';
+
+/** Handles a request and returns true, or returns false to let the next handler have it. */
+export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export interface ApiServer {
   server: Server;
@@ -23,7 +26,7 @@ export interface ApiServer {
   onDrain(closer: () => Promise<void>): void;
 }
 
-export function createApiServer(opts: { yoga: Yoga; sql: Sql; log: Logger; extraRoutes?: ExtraRoute }): ApiServer {
+export function createApiServer(opts: { yoga: Yoga; sql: Sql; migrations: MigrationSet[]; log: Logger; extraRoutes?: ExtraRoute }): ApiServer {
   const readiness: Readiness = { draining: false };
   const closers: Array<() => Promise<void>> = [];
   let inFlight = 0;
@@ -38,7 +41,7 @@ export function createApiServer(opts: { yoga: Yoga; sql: Sql; log: Logger; extra
     if (readiness.draining) res.setHeader('connection', 'close');
     const path = req.url?.split('?')[0];
     if (path === '/healthz') return healthz(res);
-    if (path === '/readyz') return void readyz(res, opts.sql, readiness);
+    if (path === '/readyz') return void readyz(res, opts.sql, opts.migrations, readiness);
     if (path === '/metrics') {
       void serveMetrics(res);
       return;

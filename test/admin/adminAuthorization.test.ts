@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncTriggers } from '../../src/events/triggers/sync.js';
 import type { Role } from '../../src/graphql/context.js';
+import { loadApp } from '../../src/apps/index.js';
 import { buildSchema } from '../../src/graphql/schema.js';
 import { createApi } from '../../src/server/api.js';
 import { startTestApi, testConfig, TEST_SECRET, type TestApi } from '../support/api.js';
@@ -44,9 +45,9 @@ const operations = (): Record<string, { query: string; variables?: Record<string
 /** What an admin write could change: deliveries, their state, triggers' pause state, events. */
 async function state() {
   return db.sql`
-    select (select count(*)::int from events) as events,
-           (select coalesce(json_agg(json_build_object('id', id, 'status', status, 'run_at', run_at, 'max', max_attempts) order by id), '[]') from deliveries) as deliveries,
-           (select json_agg(json_build_object('name', name, 'paused', paused) order by name) from event_triggers) as triggers`;
+    select (select count(*)::int from threefactor.events) as events,
+           (select coalesce(json_agg(json_build_object('id', id, 'status', status, 'run_at', run_at, 'max', max_attempts) order by id), '[]') from threefactor.deliveries) as deliveries,
+           (select json_agg(json_build_object('name', name, 'paused', paused) order by name) from threefactor.event_triggers) as triggers`;
 }
 
 beforeAll(async () => {
@@ -57,10 +58,10 @@ beforeAll(async () => {
     { name: 'authz-manual', match: { kind: 'table', schema: 'public', table: 'drivers', enableManual: true }, target: { kind: 'inProcess', handler: 'record' } },
   ]);
   [eventId] = (await emitEvents(db, [{ type: 'authz.x', aggregateType: 'thing', aggregateId: '1', payload: {} }])) as [string];
-  const [d] = await db.sql<{ id: string }[]>`select id from deliveries where event_id = ${eventId}`;
+  const [d] = await db.sql<{ id: string }[]>`select id from threefactor.deliveries where event_id = ${eventId}`;
   deliveryId = d!.id;
   // A finished delivery, so a redeliver by anyone would visibly change it.
-  await db.sql`update deliveries set status = 'dead', attempts = 1 where id = ${deliveryId}`;
+  await db.sql`update threefactor.deliveries set status = 'dead', attempts = 1 where id = ${deliveryId}`;
 });
 afterAll(async () => {
   await api.close();
@@ -121,7 +122,8 @@ describe('admin audit log', () => {
         done();
       },
     });
-    const audited = createApi(testConfig(), db, pino({ level: 'info' }, sink));
+    const config = testConfig();
+    const audited = createApi(config, db, pino({ level: 'info' }, sink), await loadApp(config.APP));
     const { port } = await audited.listen(0, '127.0.0.1');
     try {
       const token = await mintToken(TEST_SECRET, { role: 'admin', sub: 'ops-audit' });

@@ -243,7 +243,7 @@ describe('manual invocation', () => {
   });
 
   it('is refused when the trigger does not enable it, and for an unknown trigger', async () => {
-    const events = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from events`)[0]!.n;
+    const events = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.events`)[0]!.n;
     const before = await events();
     const q = 'mutation($t: String!) { invokeTrigger(trigger: $t, row: { id: "x" }) { id } }';
     const noManual = refused(await gqlAdmin(q, { t: 'adm-nomanual' }));

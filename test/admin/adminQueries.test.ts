@@ -100,7 +100,7 @@ beforeAll(async () => {
   written.push(...(await emitEvents(db, [{ type: 'driver.moved', aggregateType: 'driver', aggregateId: 'd-1', payload: { lat: 1 } }])));
   await waitFor('q-orders delivered', () => rec.idsOf('q-orders').length === 4);
   await waitFor('q-hook dead twice', async () => {
-    const [r] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where trigger_name = 'q-hook' and status = 'dead'`;
+    const [r] = await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where trigger_name = 'q-hook' and status = 'dead'`;
     return r!.n === 2;
   });
 });

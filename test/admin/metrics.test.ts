@@ -63,7 +63,7 @@ beforeAll(async () => {
     const [r] = await db.sql<{ ok: number; dead: number }[]>`
       select count(*) filter (where trigger_name = 'm-ok' and status = 'delivered')::int as ok,
              count(*) filter (where trigger_name = 'm-dead' and status = 'dead')::int as dead
-      from deliveries`;
+      from threefactor.deliveries`;
     return r!.ok === 3 && r!.dead === 3;
   });
   metricsServer = await startMetricsServer(0, testLog(), '127.0.0.1');

@@ -41,16 +41,16 @@ describe('startDispatchOperations', () => {
     });
     try {
       const ids = await emitEvents(db, [1, 2].map((n) => ({ type: 'ops.x', aggregateType: 'thing', aggregateId: `o${n}`, payload: { n } })));
-      await waitFor('delivered', async () => (await db.sql`select 1 from deliveries where trigger_name = 'ops' and status = 'delivered'`).length === 2);
+      await waitFor('delivered', async () => (await db.sql`select 1 from threefactor.deliveries where trigger_name = 'ops' and status = 'delivered'`).length === 2);
       const text = await (await fetch(ops.metricsUrl!)).text();
       expect(text).toContain('threefactor_deliveries_total{trigger="ops",outcome="delivered"} 2');
       expect(text).toContain('threefactor_delivery_queue_depth{trigger="ops"} 0');
 
       // One of them was delivered long ago: the scheduled pass deletes it, and only it.
-      await db.sql`update deliveries set created_at = now() - interval '8 days', completed_at = now() - interval '8 days' where event_id = ${ids[0]!}`;
-      await waitFor('retention', async () => (await db.sql`select 1 from deliveries where event_id = ${ids[0]!}`).length === 0, 10_000);
-      expect(await db.sql`select 1 from deliveries where event_id = ${ids[1]!}`).toHaveLength(1);
-      expect(await db.sql`select 1 from events where id = any(${ids}::uuid[])`).toHaveLength(2);
+      await db.sql`update threefactor.deliveries set created_at = now() - interval '8 days', completed_at = now() - interval '8 days' where event_id = ${ids[0]!}`;
+      await waitFor('retention', async () => (await db.sql`select 1 from threefactor.deliveries where event_id = ${ids[0]!}`).length === 0, 10_000);
+      expect(await db.sql`select 1 from threefactor.deliveries where event_id = ${ids[1]!}`).toHaveLength(1);
+      expect(await db.sql`select 1 from threefactor.events where id = any(${ids}::uuid[])`).toHaveLength(2);
     } finally {
       await dispatcher.stop({ deadlineMs: 2_000 });
       await ops.stop();

@@ -39,12 +39,12 @@ interface StatusCount {
 }
 
 async function byStatus(): Promise<Record<string, number>> {
-  const rows = await db.sql<StatusCount[]>`select trigger_name, status::text, count(*)::int as n from deliveries group by 1, 2`;
+  const rows = await db.sql<StatusCount[]>`select trigger_name, status::text, count(*)::int as n from threefactor.deliveries group by 1, 2`;
   return Object.fromEntries(rows.map((r) => [`${r.trigger_name}:${r.status}`, r.n]));
 }
 
 const count = async (table: 'events' | 'deliveries' | 'delivery_attempts') =>
-  (await db.sql<{ n: number }[]>`select count(*)::int as n from ${db.sql(table)}`)[0]!.n;
+  (await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.${db.sql(table)}`)[0]!.n;
 
 const run = (config: Partial<RetentionConfig>) => runRetentionOnce({ database: db, log: testLog(), config: { ...KEEP_ALL, ...config } });
 
@@ -62,7 +62,7 @@ beforeAll(async () => {
     await setTriggerPaused(db.sql, 'ret-later', true);
     // History from a month ago comes first in the log, as it would have.
     const old = await db.sql<{ id: string; fail: boolean }[]>`
-      insert into events (type, aggregate_type, aggregate_id, payload, created_at)
+      insert into threefactor.events (type, aggregate_type, aggregate_id, payload, created_at)
       select 'ret.x', 'thing', 'old' || n, jsonb_build_object('n', n, 'fail', n = 5), now() - interval '30 days'
       from generate_series(1, 5) as n
       returning id, (payload ->> 'fail')::boolean as fail`;
@@ -83,7 +83,7 @@ beforeAll(async () => {
   }
   // Age everything except the last two successful deliveries by ten days (pending ones included: age alone never deletes them).
   await db.sql`
-    update deliveries
+    update threefactor.deliveries
     set created_at = created_at - interval '10 days',
         updated_at = updated_at - interval '10 days',
         completed_at = completed_at - interval '10 days'
@@ -109,7 +109,7 @@ describe('retention', () => {
     // 8 old delivered rows at 3 per statement: 3 + 3 + 2.
     expect(result).toEqual({ ran: true, delivered: 8, dead: 0, attempts: 8, events: 0, batches: 3 });
     expect(await byStatus()).toEqual({ 'ret-ok:delivered': 2, 'ret-ok:dead': 2, 'ret-later:pending': 12 });
-    const kept = await db.sql<{ event_id: string }[]>`select event_id from deliveries where trigger_name = 'ret-ok' and status = 'delivered' order by event_id`;
+    const kept = await db.sql<{ event_id: string }[]>`select event_id from threefactor.deliveries where trigger_name = 'ret-ok' and status = 'delivered' order by event_id`;
     expect(kept.map((r) => r.event_id)).toEqual([...ev.newOk.slice(4)].sort());
     // The dead letters keep their attempt logs; the deleted deliveries' are gone.
     expect(await count('delivery_attempts')).toBe(4);
@@ -122,9 +122,9 @@ describe('retention', () => {
     expect(await run({ RETENTION_DEAD_DAYS: 30 })).toMatchObject({ ran: true, dead: 0 });
     expect((await byStatus())['ret-ok:dead']).toBe(2);
     // One dead letter is recent again (redelivered and died yesterday, say).
-    await db.sql`update deliveries set updated_at = now() - interval '1 day' where trigger_name = 'ret-ok' and event_id = ${ev.newFail}`;
+    await db.sql`update threefactor.deliveries set updated_at = now() - interval '1 day' where trigger_name = 'ret-ok' and event_id = ${ev.newFail}`;
     expect(await run({ RETENTION_DEAD_DAYS: 5 })).toMatchObject({ ran: true, dead: 1, attempts: 1, batches: 1 });
-    const dead = await db.sql<{ event_id: string }[]>`select event_id from deliveries where status = 'dead'`;
+    const dead = await db.sql<{ event_id: string }[]>`select event_id from threefactor.deliveries where status = 'dead'`;
     expect(dead.map((r) => r.event_id)).toEqual([ev.newFail]);
   });
 
@@ -135,23 +135,23 @@ describe('retention', () => {
 
     // They get delivered, except old event 1 which stays pending, and the new dead letter keeps its event.
     await db.sql`
-      update deliveries set status = 'delivered', completed_at = now()
+      update threefactor.deliveries set status = 'delivered', completed_at = now()
       where trigger_name = 'ret-later' and event_id = any(${[...ev.oldOk.slice(1), ev.oldFail, ev.newFail]}::uuid[])`;
     const result = await run({ RETENTION_EVENTS_DAYS: 20 });
     // Old events 2-4 and the old failed one (its dead letter was deleted above) go, with their delivered deliveries.
     expect(result).toMatchObject({ ran: true, events: 4, delivered: 4 });
-    const left = await db.sql<{ id: string }[]>`select id from events`;
+    const left = await db.sql<{ id: string }[]>`select id from threefactor.events`;
     expect(left.map((r) => r.id).sort()).toEqual([ev.oldOk[0]!, ...ev.newOk, ev.newFail].sort());
-    expect(await db.sql`select 1 from deliveries where event_id = any(${[...ev.oldOk.slice(1), ev.oldFail]}::uuid[])`).toHaveLength(0);
+    expect(await db.sql`select 1 from threefactor.deliveries where event_id = any(${[...ev.oldOk.slice(1), ev.oldFail]}::uuid[])`).toHaveLength(0);
   });
 
   it('runs in one process at a time: a held lock means the pass is skipped', async () => {
-    await db.sql`update deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[0]!}`;
+    await db.sql`update threefactor.deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[0]!}`;
     const other = await db.sql.reserve();
     try {
       await other`select pg_advisory_lock(${0x33665254})`;
       expect(await run({ RETENTION_DELIVERED_DAYS: 7 })).toMatchObject({ ran: false, delivered: 0 });
-      expect(await db.sql`select 1 from deliveries where trigger_name = 'ret-later' and event_id = ${ev.newOk[0]!}`).toHaveLength(1);
+      expect(await db.sql`select 1 from threefactor.deliveries where trigger_name = 'ret-later' and event_id = ${ev.newOk[0]!}`).toHaveLength(1);
       await other`select pg_advisory_unlock(${0x33665254})`;
     } finally {
       other.release();
@@ -160,25 +160,25 @@ describe('retention', () => {
   });
 
   it('startRetention runs passes on its interval until stopped', async () => {
-    await db.sql`update deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[1]!}`;
+    await db.sql`update threefactor.deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[1]!}`;
     const service = startRetention({ database: db, log: testLog(), config: { ...KEEP_ALL, RETENTION_DELIVERED_DAYS: 7 }, intervalMs: 50, firstRunMs: 0 });
     try {
-      await waitFor('the scheduled pass', async () => (await db.sql`select 1 from deliveries where event_id = ${ev.newOk[1]!} and trigger_name = 'ret-later'`).length === 0);
+      await waitFor('the scheduled pass', async () => (await db.sql`select 1 from threefactor.deliveries where event_id = ${ev.newOk[1]!} and trigger_name = 'ret-later'`).length === 0);
       // A later pass picks up rows that became old since.
-      await db.sql`update deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[2]!}`;
-      await waitFor('the next pass', async () => (await db.sql`select 1 from deliveries where event_id = ${ev.newOk[2]!} and trigger_name = 'ret-later'`).length === 0);
+      await db.sql`update threefactor.deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[2]!}`;
+      await waitFor('the next pass', async () => (await db.sql`select 1 from threefactor.deliveries where event_id = ${ev.newOk[2]!} and trigger_name = 'ret-later'`).length === 0);
     } finally {
       await service.stop();
     }
-    await db.sql`update deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[3]!}`;
+    await db.sql`update threefactor.deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[3]!}`;
     await new Promise((r) => setTimeout(r, 200));
-    expect(await db.sql`select 1 from deliveries where event_id = ${ev.newOk[3]!} and trigger_name = 'ret-later'`).toHaveLength(1);
+    expect(await db.sql`select 1 from threefactor.deliveries where event_id = ${ev.newOk[3]!} and trigger_name = 'ret-later'`).toHaveLength(1);
   });
 
   it('runs on a plain postgres.js pool too (parameters typed as text, not left to the driver’s Date serializer)', async () => {
     const plain = postgres(urlFor(db.name), { max: 2, onnotice: () => {} });
     try {
-      await db.sql`update deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[4]!}`;
+      await db.sql`update threefactor.deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[4]!}`;
       expect(await runRetentionOnce({ database: { sql: plain }, log: testLog(), config: { ...KEEP_ALL, RETENTION_DELIVERED_DAYS: 7, RETENTION_EVENTS_DAYS: 1000 } })).toMatchObject({
         ran: true,
         // This one, and the one the stopped service left behind.

@@ -3,7 +3,7 @@
  * and refuses clearly when there is no such user or role.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoData } from '../../src/cli/seed.js';
+import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
 import { createAuthenticator } from '../../src/server/auth.js';
 import { testConfig, TEST_SECRET } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';

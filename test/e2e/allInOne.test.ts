@@ -80,7 +80,7 @@ describe('npm start (all-in-one)', () => {
     await statusReached(orderId, 'delivered');
 
     const events = await db.sql<{ type: string; role: string }[]>`
-      select type, session->>'x-hasura-role' as role from events where aggregate_id = ${orderId} order by xid, seq`;
+      select type, session->>'x-hasura-role' as role from threefactor.events where aggregate_id = ${orderId} order by xid, seq`;
     expect(events).toEqual([
       { type: 'order.placed', role: 'customer' },
       { type: 'order.validated', role: 'service' },
@@ -92,7 +92,7 @@ describe('npm start (all-in-one)', () => {
       { type: 'order.delivered', role: 'driver' },
     ]);
     const deliveries = await db.sql<{ trigger_name: string; status: string }[]>`
-      select d.trigger_name, d.status from deliveries d join events e on e.id = d.event_id
+      select d.trigger_name, d.status from threefactor.deliveries d join threefactor.events e on e.id = d.event_id
       where e.aggregate_id = ${orderId} order by d.trigger_name`;
     expect(deliveries).toEqual([
       { trigger_name: 'assign-driver', status: 'delivered' },

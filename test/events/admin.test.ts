@@ -47,7 +47,7 @@ useDispatcher(
 );
 
 async function statuses(trigger: string): Promise<string[]> {
-  const rows = await db.sql<{ status: string }[]>`select status from deliveries where trigger_name = ${trigger} order by created_at, id`;
+  const rows = await db.sql<{ status: string }[]>`select status from threefactor.deliveries where trigger_name = ${trigger} order by created_at, id`;
   return rows.map((r) => r.status);
 }
 
@@ -75,11 +75,11 @@ describe('redeliver', () => {
     const [eventId] = await emitEvents(db, [{ type: 'f.x', aggregateType: 'x', aggregateId: '1', payload: {} }]);
     await waitFor('dead', async () => (await statuses('fragile'))[0] === 'dead');
     expect(outcomes).toContainEqual(['fragile', 'dead']);
-    const [dead] = await db.sql<{ id: string }[]>`select id from deliveries where event_id = ${eventId!} and trigger_name = 'fragile'`;
+    const [dead] = await db.sql<{ id: string }[]>`select id from threefactor.deliveries where event_id = ${eventId!} and trigger_name = 'fragile'`;
 
     expect(await redeliver(db, [dead!.id, '00000000-0000-0000-0000-000000000000'])).toEqual([dead!.id]);
     await waitFor('delivered', async () => (await statuses('fragile'))[0] === 'delivered');
-    const [row] = await db.sql<{ attempts: number; max_attempts: number }[]>`select attempts, max_attempts from deliveries where id = ${dead!.id}`;
+    const [row] = await db.sql<{ attempts: number; max_attempts: number }[]>`select attempts, max_attempts from threefactor.deliveries where id = ${dead!.id}`;
     expect(row).toEqual({ attempts: 2, max_attempts: 2 });
     expect(receiver.forTrigger('fragile').map((r) => r.headers['webhook-id'])).toEqual([eventId, eventId]);
     expect(outcomes).toContainEqual(['fragile', 'delivered']);
@@ -94,10 +94,10 @@ describe('manual invocation', () => {
     await waitFor('the manual delivery', () => receiver.forTrigger('manual_orders').length === 1);
     const sent = body(receiver.forTrigger('manual_orders')[0]!);
     expect(sent).toMatchObject({ id: eventId, table: { schema: 'public', name: 'orders' }, trigger: { name: 'manual_orders' }, event: { op: 'MANUAL', data: { old: null, new: row } } });
-    const [d] = await db.sql<{ source: string; status: string }[]>`select source, status from deliveries where id = ${deliveryId}`;
+    const [d] = await db.sql<{ source: string; status: string }[]>`select source, status from threefactor.deliveries where id = ${deliveryId}`;
     expect(d!.source).toBe('manual');
     // Only that trigger: the other orders trigger does not get MANUAL events.
-    const [others] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where event_id = ${eventId} and id <> ${deliveryId}`;
+    const [others] = await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where event_id = ${eventId} and id <> ${deliveryId}`;
     expect(others!.n).toBe(0);
   });
 
@@ -121,7 +121,7 @@ describe('replay', () => {
     await waitFor('the replayed deliveries', () => receiver.forTrigger('replayer').length === 5);
     expect(receiver.forTrigger('replayer').slice(3).map((r) => body(r).id).sort()).toEqual([ids[0], ids[2]].sort());
     const sources = await db.sql<{ source: string; n: number }[]>`
-      select source, count(*)::int as n from deliveries where trigger_name = 'replayer' group by source order by source`;
+      select source, count(*)::int as n from threefactor.deliveries where trigger_name = 'replayer' group by source order by source`;
     expect(sources).toEqual([{ source: 'event', n: 3 }, { source: 'replay', n: 2 }]);
 
     // Paging by cursor: one event per page, in log order.

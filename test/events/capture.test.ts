@@ -67,13 +67,13 @@ useDispatcher(
 async function deliveriesOf(trigger: string, driverId: string) {
   return db.sql<{ op: string; status: string }[]>`
     select e.payload ->> 'op' as op, d.status
-    from deliveries as d join events as e on e.id = d.event_id
+    from threefactor.deliveries as d join threefactor.events as e on e.id = d.event_id
     where d.trigger_name = ${trigger} and e.aggregate_id = ${driverId}
     order by e.seq`;
 }
 
 describe('table capture', () => {
-  it('turns raw SQL insert, update and delete into Hasura table events, with the session of the transaction', async () => {
+  it('turns raw SQL insert, update and delete into Hasura table threefactor.events, with the session of the transaction', async () => {
     const [row] = await db.sql.begin(async (tx) => {
       await tx`select set_config('threefactor.session', '{"x-hasura-role":"admin","x-hasura-user-id":"ops"}', true)`;
       return tx<{ id: string }[]>`insert into drivers (name) values ('raw') returning id`;
@@ -106,7 +106,7 @@ describe('table capture', () => {
     // Both trigger's deliveries exist by commit time: no waiting needed for what must not be there.
     expect(await deliveriesOf('driver_availability', id)).toEqual([{ op: 'INSERT', status: expect.any(String) }]);
     expect((await deliveriesOf('driver_audit', id)).map((d) => d.op)).toEqual(['UPDATE']);
-    const [events] = await db.sql<{ n: number }[]>`select count(*)::int as n from events where aggregate_id = ${id}`;
+    const [events] = await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.events where aggregate_id = ${id}`;
     expect(events!.n).toBe(2); // the no-op update wrote no event
   });
 
@@ -119,7 +119,7 @@ describe('table capture', () => {
     );
     expect((await deliveriesOf('driver_availability', id)).map((d) => d.op)).toEqual(['INSERT']);
     const [writeBack] = await db.sql<{ session: Record<string, string> }[]>`
-      select session from events where aggregate_id = ${id} and type = 'public.drivers.UPDATE'`;
+      select session from threefactor.events where aggregate_id = ${id} and type = 'public.drivers.UPDATE'`;
     expect(writeBack!.session).toEqual({ 'x-hasura-role': 'service' });
 
     // Without the guard the same write-back would be routed back (a loop).
@@ -140,7 +140,7 @@ describe('trigger sync', () => {
       const results = await Promise.all(others.map((o) => syncTriggers(o.sql, [availability, changedRetry])));
       // Exactly one of them wrote the change; the others found it done.
       expect(results.map((r) => r.changed.length).sort()).toEqual([0, 0, 1]);
-      const [t] = await db.sql<{ max_attempts: number }[]>`select max_attempts from event_triggers where name = 'driver_audit'`;
+      const [t] = await db.sql<{ max_attempts: number }[]>`select max_attempts from threefactor.event_triggers where name = 'driver_audit'`;
       expect(t!.max_attempts).toBe(3);
     } finally {
       await Promise.all(others.map((o) => o.close()));
@@ -156,7 +156,7 @@ describe('trigger sync', () => {
   it('refuses a trigger on a table that does not exist, naming it', async () => {
     const missing: TriggerDefinition = { ...audit, name: 'ghost', match: { kind: 'table', schema: 'public', table: 'ghosts', insert: { columns: '*' } } };
     await expect(syncTriggers(db.sql, [missing])).rejects.toThrow('event trigger "ghost" captures table public.ghosts, which does not exist');
-    const [row] = await db.sql`select 1 from event_triggers where name = 'ghost'`;
+    const [row] = await db.sql`select 1 from threefactor.event_triggers where name = 'ghost'`;
     expect(row).toBeUndefined();
   });
 
@@ -176,6 +176,6 @@ describe('loop guard through the API', () => {
       (await buildContext(deps, { token: await mintToken(TEST_SECRET, { role, sub: role }), causedBy })).events.causedBy;
     expect(await ctx('service', 'driver_availability')).toBe('driver_availability');
     expect(await ctx('customer', 'driver_availability')).toBeNull();
-    expect(await ctx('service', "x'; drop table events")).toBeNull();
+    expect(await ctx('service', "x'; drop table threefactor.events")).toBeNull();
   });
 });

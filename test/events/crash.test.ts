@@ -69,7 +69,7 @@ describe('at least once under SIGKILL', () => {
         const before = receiver.requests.length;
         await waitFor(`deliveries before kill ${kill}`, () => receiver.requests.length >= before + 50);
         // Mid-batch: deliveries are leased to this process right now.
-        const running = await count(db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'running'`);
+        const running = await count(db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where status = 'running'`);
         expect(running).toBeGreaterThan(0);
         child.child.kill('SIGKILL');
         expect((await child.exited).signal).toBe('SIGKILL');
@@ -80,12 +80,12 @@ describe('at least once under SIGKILL', () => {
 
       await waitFor('all 500 events delivered', () => distinct() === 500, 60_000);
       await waitFor('every delivery recorded as delivered', async () =>
-        (await count(db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where trigger_name = 'driver_created' and status = 'delivered'`)) === 500,
+        (await count(db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where trigger_name = 'driver_created' and status = 'delivered'`)) === 500,
       );
-      const [events] = await db.sql<{ n: number }[]>`select count(*)::int as n from events where type = 'public.drivers.INSERT'`;
+      const [events] = await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.events where type = 'public.drivers.INSERT'`;
       expect(events!.n).toBe(500);
       // Killed leases were reclaimed and re-run by the next process (duplicates are allowed, loss is not).
-      const reclaimed = await count(db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where trigger_name = 'driver_created' and claims > 1`);
+      const reclaimed = await count(db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where trigger_name = 'driver_created' and claims > 1`);
       expect(reclaimed).toBeGreaterThan(0);
       expect(receiver.requests.length).toBeGreaterThanOrEqual(500);
       child.child.kill('SIGTERM');
@@ -104,12 +104,12 @@ describe('at least once under SIGKILL', () => {
       const ids = await Promise.all([a, b].map(async (p) => String((await p.waitForLog(started)).dispatcherId)));
       await db.sql`insert into customers (name, email) select 'c' || n, 'c' || n || '@example.test' from generate_series(1, 300) as n`;
       await waitFor('300 deliveries', async () =>
-        (await count(db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where trigger_name = 'customer_created' and status = 'delivered'`)) === 300,
+        (await count(db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where trigger_name = 'customer_created' and status = 'delivered'`)) === 300,
       30_000);
       expect(new Set(receiver.requests.map((r) => r.json.id)).size).toBe(300);
       const perDispatcher = await db.sql<{ dispatcher_id: string; n: number }[]>`
         select a.dispatcher_id, count(*)::int as n
-        from delivery_attempts as a join deliveries as d on d.id = a.delivery_id
+        from threefactor.delivery_attempts as a join threefactor.deliveries as d on d.id = a.delivery_id
         where d.trigger_name = 'customer_created'
         group by a.dispatcher_id`;
       const byId = Object.fromEntries(perDispatcher.map((r) => [r.dispatcher_id, r.n]));
@@ -142,7 +142,7 @@ describe('SIGTERM drain', () => {
       expect(stopped?.released).toBe(5);
       const rows = await db.sql<{ status: string; attempts: number; claims: number; locked_by: string | null }[]>`
         select d.status, d.attempts, d.claims, d.locked_by
-        from deliveries as d join events as e on e.id = d.event_id
+        from threefactor.deliveries as d join threefactor.events as e on e.id = d.event_id
         where d.trigger_name = 'customer_created' and e.payload #>> '{data,new,name}' like 'slow%'`;
       expect(rows).toHaveLength(5);
       for (const r of rows) expect(r).toEqual({ status: 'pending', attempts: 0, claims: 1, locked_by: null });

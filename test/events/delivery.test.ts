@@ -41,7 +41,7 @@ async function start(triggers: TriggerDefinition[], opts: Partial<DispatcherOpti
 
 async function delivery(eventId: string, triggerName: string) {
   const [row] = await db.sql<{ id: string; status: string; attempts: number; run_at: string; last_status: number | null; last_error: string | null }[]>`
-    select id, status, attempts, run_at, last_status, last_error from deliveries where event_id = ${eventId} and trigger_name = ${triggerName}`;
+    select id, status, attempts, run_at, last_status, last_error from threefactor.deliveries where event_id = ${eventId} and trigger_name = ${triggerName}`;
   return row!;
 }
 
@@ -56,7 +56,7 @@ async function closedPort(): Promise<number> {
 async function attempts(deliveryId: string) {
   return db.sql<{ attempt: number; outcome: string; http_status: number | null; response_body: string | null; error: string | null; duration_ms: number; dispatcher_id: string }[]>`
     select attempt, outcome, http_status, response_body, error, duration_ms, dispatcher_id
-    from delivery_attempts where delivery_id = ${deliveryId} order by attempt`;
+    from threefactor.delivery_attempts where delivery_id = ${deliveryId} order by attempt`;
 }
 
 describe('webhook delivery', () => {
@@ -70,7 +70,7 @@ describe('webhook delivery', () => {
     await waitFor('the delivery', async () => (await delivery(eventId!, 'shape'))?.status === 'delivered');
     expect(receiver.forTrigger('shape')).toHaveLength(1);
     const req = receiver.forTrigger('shape')[0]!;
-    const [event] = await db.sql<{ created_at: string }[]>`select to_json(created_at) #>> '{}' as created_at from events where id = ${eventId!}`;
+    const [event] = await db.sql<{ created_at: string }[]>`select to_json(created_at) #>> '{}' as created_at from threefactor.events where id = ${eventId!}`;
 
     const expected: HasuraEventPayload = {
       id: eventId!,
@@ -129,7 +129,7 @@ describe('webhook delivery', () => {
     expect(got.map((r) => (r.json as unknown as HasuraEventPayload).event.data.new!.event_type).sort()).toEqual(['order.placed', 'pay.done', 'pay.requested']);
     expect(got[0]!.headers['x-static']).toBe('s1');
     expect(got[0]!.headers['x-from-env']).toBe('from-env');
-    const [count] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where trigger_name = 'prefix'`;
+    const [count] = await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where trigger_name = 'prefix'`;
     expect(count!.n).toBe(3);
   });
 

@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => db.drop());
 
 const leaseLeftMs = async (id: string) => {
-  const [row] = await db.sql<{ ms: number }[]>`select extract(epoch from locked_until - now()) * 1000 as ms from deliveries where id = ${id}`;
+  const [row] = await db.sql<{ ms: number }[]>`select extract(epoch from locked_until - now()) * 1000 as ms from threefactor.deliveries where id = ${id}`;
   return Number(row!.ms);
 };
 
@@ -36,7 +36,7 @@ describe('lease heartbeat', () => {
     let lockTaken!: () => void;
     const taken = new Promise<void>((resolve) => (lockTaken = resolve));
     const tx = db.sql.begin(async (t) => {
-      await t`select 1 from deliveries where id = ${locked} for update`;
+      await t`select 1 from threefactor.deliveries where id = ${locked} for update`;
       lockTaken();
       await held;
     });

@@ -52,7 +52,7 @@ describe('ordering by key', () => {
     });
     await emitMany(db, 'ord.step', 120, 6);
     await waitFor('120 ordered deliveries', async () => {
-      const [r] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where trigger_name = 'ordered' and status = 'delivered'`;
+      const [r] = await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where trigger_name = 'ordered' and status = 'delivered'`;
       return r!.n === 120;
     }, 30_000);
 
@@ -94,7 +94,7 @@ describe('ordering by key', () => {
     await emitEvents(db, [{ type: 'field.a', aggregateType: 'x', aggregateId: '2', payload: { customer: 'c', step: 'c2' } }]);
     await emitEvents(db, [{ type: 'field.a', aggregateType: 'x', aggregateId: '3', payload: { customer: 'd', step: 'd1' } }]);
     await waitFor('c2 and d1 delivered', async () => {
-      const [r] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where trigger_name = 'by_field' and status = 'delivered'`;
+      const [r] = await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where trigger_name = 'by_field' and status = 'delivered'`;
       return r!.n === 2;
     });
     const steps = receiver.forTrigger('by_field').map((r) => data(r).step);
@@ -104,7 +104,7 @@ describe('ordering by key', () => {
     expect(steps.indexOf('d1')).toBeLessThan(steps.indexOf('c2'));
     const rows = await db.sql<{ step: string; status: string; ordering_key: string }[]>`
       select e.payload ->> 'step' as step, d.status, d.ordering_key
-      from deliveries as d join events as e on e.id = d.event_id
+      from threefactor.deliveries as d join threefactor.events as e on e.id = d.event_id
       where d.trigger_name = 'by_field' order by e.seq`;
     expect(rows).toEqual([
       { step: 'c1', status: 'dead', ordering_key: 'c' },

@@ -12,7 +12,8 @@ import { connect, type Database } from '../../src/db/client.js';
 import { ensureDatabase } from '../../src/db/database.js';
 import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
 import { createServer } from 'node:net';
-import { runMigrations } from '../../src/db/migrate.js';
+import { foodDeliveryMigrations } from '../../src/apps/foodDeliveryMigrations.js';
+import { ENGINE_MIGRATIONS, runMigrations } from '../../src/db/migrate.js';
 import { startDispatcher, type Dispatcher } from '../../src/events/dispatcher.js';
 import { createLogger } from '../../src/log.js';
 import { TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
@@ -32,7 +33,7 @@ beforeAll(async () => {
   port = await portOutsideEphemeralRange();
   server = await startEmbedded(dir, quiet, { port });
   await ensureDatabase(server.adminUrl, 'restart');
-  await runMigrations(server.urlFor('restart'));
+  await runMigrations(server.urlFor('restart'), [ENGINE_MIGRATIONS, foodDeliveryMigrations]);
   database = connect(server.urlFor('restart'), { max: 4 });
   receiver = await startReceiver(() => ({ status: 200, delayMs: 10 }));
 }, 60_000);
@@ -63,7 +64,7 @@ async function portOutsideEphemeralRange(): Promise<number> {
 
 async function insertEvents(type: string, count: number): Promise<void> {
   await database.sql`
-    insert into events (type, aggregate_type, aggregate_id, payload)
+    insert into threefactor.events (type, aggregate_type, aggregate_id, payload)
     select ${type}, 'test', n::text, jsonb_build_object('n', n) from generate_series(1, ${count}) as n`;
 }
 
@@ -92,7 +93,7 @@ describe('database restart under load', () => {
     await insertEvents('load.after', 50);
     await waitFor('the events from after the restart', () => distinct() === 250, 30_000);
     await waitFor('every outcome recorded', async () => {
-      const [r] = await database.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'delivered'`;
+      const [r] = await database.sql<{ n: number }[]>`select count(*)::int as n from threefactor.deliveries where status = 'delivered'`;
       return r!.n === 250;
     });
   }, 90_000);

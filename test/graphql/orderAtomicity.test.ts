@@ -82,12 +82,12 @@ describe('a failure inside the transaction rolls back the rows written before it
     await db.sql.unsafe(`
       create function fail_event() returns trigger language plpgsql as $$
       begin raise exception 'refusing event %', new.type; end $$;
-      create trigger fail_event before insert on events for each row
+      create trigger fail_event before insert on threefactor.events for each row
         when (new.type = '${type}') execute function fail_event();`);
     try {
       await fn();
     } finally {
-      await db.sql.unsafe('drop trigger fail_event on events; drop function fail_event();');
+      await db.sql.unsafe('drop trigger fail_event on threefactor.events; drop function fail_event();');
     }
   }
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { seedDemoData } from '../../src/cli/seed.js';
+import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
 import { defineHandler, HandlerFailure, RetryLater, serveHandlers, toInProcess, type HandlerServer } from '../../src/handlers/kit/index.js';
 import { createLogger } from '../../src/log.js';
 import { startTestApi, type TestApi } from '../support/api.js';

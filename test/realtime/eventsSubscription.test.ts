@@ -153,7 +153,7 @@ describe('gap-freedom', () => {
     let slowStarted!: () => void;
     const started = new Promise<void>((resolve) => (slowStarted = resolve));
     const slow = db.sql.begin(async (tx) => {
-      await tx`insert into events (type, aggregate_type, aggregate_id, payload) values ('gap.slow', 'test', 'gap', '{"n": 0}')`;
+      await tx`insert into threefactor.events (type, aggregate_type, aggregate_id, payload) values ('gap.slow', 'test', 'gap', '{"n": 0}')`;
       slowStarted();
       await gate;
     });
@@ -174,7 +174,7 @@ describe('gap-freedom', () => {
     expect(feed.data[0]!.events.payload.n).toBe(0);
 
     const inLogOrder = await db.sql<{ id: string }[]>`
-      select id from events where aggregate_id = 'gap' order by xid, seq`;
+      select id from threefactor.events where aggregate_id = 'gap' order by xid, seq`;
     expect(feed.data.map((d) => d.events.id)).toEqual(inLogOrder.map((r) => r.id));
     expect(new Set(feed.data.map((d) => d.events.cursor)).size).toBe(9);
     feed.unsubscribe();

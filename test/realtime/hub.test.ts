@@ -97,7 +97,7 @@ describe('realtime hub', () => {
         select pg_terminate_backend(pid) from pg_stat_activity
         where datname = current_database() and query ilike 'listen %'
       )
-      insert into events (type, aggregate_type, aggregate_id, payload)
+      insert into threefactor.events (type, aggregate_type, aggregate_id, payload)
       select 'test.happened', 'test', 'after-kill', '{}'::jsonb from killed`;
     await waitFor(() => got.length === 1, 'the event written while the listener was down');
     expect(await counter(listenConnects)).toBeGreaterThan(connectsBefore);

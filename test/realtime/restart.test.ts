@@ -4,7 +4,7 @@
  * state, including a change committed just before the server went down.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoData } from '../../src/cli/seed.js';
+import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
 import { connect, type Database } from '../../src/db/client.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { dedicatedPostgres, type DedicatedPostgres } from '../support/dedicatedPostgres.js';

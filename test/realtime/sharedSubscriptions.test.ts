@@ -135,7 +135,7 @@ describe('shared executions of identical subscriptions', () => {
     await db.sql.begin(async (tx) => {
       const [row] = await tx<{ version: number }[]>`
         update orders set driver_id = ${ids.eli}, version = version + 1 where id = ${order.id} returning version`;
-      await tx`insert into events (type, aggregate_type, aggregate_id, payload)
+      await tx`insert into threefactor.events (type, aggregate_type, aggregate_id, payload)
         values ('order.driver_assigned', 'order', ${order.id},
                 ${tx.json({ orderId: order.id, status: 'driver_assigned', version: row!.version, restaurantId: ids.napoli, driverId: ids.eli })})`;
     });

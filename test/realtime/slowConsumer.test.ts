@@ -85,7 +85,7 @@ describe('live state for a client that stops reading', () => {
       await db.sql.begin(async (tx) => {
         const [row] = await tx<{ version: number }[]>`
           update orders set version = version + 1, status_reason = ${padding} where id = ${order.id} returning version`;
-        await tx`insert into events (type, aggregate_type, aggregate_id, payload)
+        await tx`insert into threefactor.events (type, aggregate_type, aggregate_id, payload)
           values ('order.touched', 'order', ${order.id}, ${tx.json({ orderId: order.id, version: row!.version })})`;
       });
     }
@@ -127,7 +127,7 @@ describe('an event stream over its bound', () => {
     const padding = 'y'.repeat(16_000);
     for (let t = 0; t < WAVES; t++) {
       await db.sql`
-        insert into events (type, aggregate_type, aggregate_id, payload)
+        insert into threefactor.events (type, aggregate_type, aggregate_id, payload)
         select 'flood.wave', 'test', 'flood', jsonb_build_object('n', ${t} * 10 + g, 'padding', ${padding}::text)
         from generate_series(1, 10) g`;
     }
@@ -150,7 +150,7 @@ describe('an event stream over its bound', () => {
       { after: failure.extensions?.cursor },
     );
     await rest.untilCount(TOTAL - received.length, 20_000);
-    const log = await db.sql<{ id: string }[]>`select id from events where aggregate_id = 'flood' order by xid, seq`;
+    const log = await db.sql<{ id: string }[]>`select id from threefactor.events where aggregate_id = 'flood' order by xid, seq`;
     expect([...received, ...rest.data.map((d) => d.events)].map((e) => e.id)).toEqual(log.map((r) => r.id));
     expect(rest.results.some((r) => r.errors)).toBe(false);
     await resumed.dispose();

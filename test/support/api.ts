@@ -1,8 +1,9 @@
 /**
  * An API server for tests: the real yoga + HTTP stack on a fresh database,
- * listening on a random loopback port, with helpers to mint tokens and send
+ * with the app `APP` names (food-delivery unless overridden), listening on a random loopback port, with helpers to mint tokens and send
  * GraphQL over real HTTP.
  */
+import { loadApp } from '../../src/apps/index.js';
 import type { Config } from '../../src/config.js';
 import { parseConfig } from '../../src/config.js';
 import type { Role } from '../../src/graphql/context.js';
@@ -34,7 +35,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 
 export async function startTestApi(database: Database, overrides: Record<string, string> = {}): Promise<TestApi> {
   const config = testConfig(overrides);
-  const api = createApi(config, database, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const api = createApi(config, database, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), await loadApp(config.APP));
   const { port } = await api.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   return {

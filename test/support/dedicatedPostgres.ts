@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureDatabase } from '../../src/db/database.js';
 import { freePort, startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
-import { runMigrations } from '../../src/db/migrate.js';
+import { foodDeliveryMigrations } from '../../src/apps/foodDeliveryMigrations.js';
+import { ENGINE_MIGRATIONS, runMigrations } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/log.js';
 
 export interface DedicatedPostgres {
@@ -28,7 +29,7 @@ export async function dedicatedPostgres(): Promise<DedicatedPostgres> {
   let server: EmbeddedServer | undefined = await startEmbedded(dir, log, { port });
   await ensureDatabase(server.adminUrl, 'app');
   const url = server.urlFor('app');
-  await runMigrations(url);
+  await runMigrations(url, [ENGINE_MIGRATIONS, foodDeliveryMigrations]);
   return {
     url,
     async stop() {

@@ -17,7 +17,7 @@ export async function writeEvents(sql: Sql, events: RawEvent[]): Promise<string[
     const ids: string[] = [];
     for (const e of events) {
       const [row] = await tx<{ id: string }[]>`
-        insert into events (type, aggregate_type, aggregate_id, payload)
+        insert into threefactor.events (type, aggregate_type, aggregate_id, payload)
         values (${e.type}, ${e.aggregateType}, ${e.aggregateId}, ${tx.json((e.payload ?? {}) as never)})
         returning id`;
       ids.push(row!.id);

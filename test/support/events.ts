@@ -32,7 +32,7 @@ export async function emitEvents(db: TestDatabase, events: NewEvent[], opts: Emi
 /** `count` events of `type` in one INSERT (aggregate ids a0…a{keys-1}, payload {n}). */
 export async function emitMany(db: TestDatabase, type: string, count: number, keys = count): Promise<void> {
   await db.db.execute(dsql`
-    insert into events (type, aggregate_type, aggregate_id, payload)
+    insert into threefactor.events (type, aggregate_type, aggregate_id, payload)
     select ${type}, 'test', 'a' || (n % ${keys}), jsonb_build_object('n', n)
     from generate_series(1, ${count}) as n`);
 }

@@ -6,7 +6,8 @@
 import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
 import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
-import { runMigrations } from '../../src/db/migrate.js';
+import { foodDeliveryMigrations } from '../../src/apps/foodDeliveryMigrations.js';
+import { ENGINE_MIGRATIONS, runMigrations } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/log.js';
 
 declare module 'vitest' {
@@ -34,7 +35,8 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`drop database if exists ${template} with (force)`);
   await admin.unsafe(`create database ${template}`);
-  await runMigrations(withDatabase(adminUrl, template));
+  // The engine and the food-delivery app, as `npm start` migrates them; engine-only tests use `empty` databases.
+  await runMigrations(withDatabase(adminUrl, template), [ENGINE_MIGRATIONS, foodDeliveryMigrations]);
   project.provide('pgAdminUrl', adminUrl);
   project.provide('pgTemplate', template);
 

@@ -4,7 +4,7 @@
  * of everything a mutation can write, to prove a refused one wrote nothing.
  */
 import { expect } from 'vitest';
-import { seedDemoData } from '../../src/cli/seed.js';
+import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
 import { demoCustomers, demoDrivers, demoMenuItems, demoRestaurants } from '../../src/db/seed/demoData.js';
 import type { EventRow } from '../../src/db/schema/events.js';
 import type { Role } from '../../src/graphql/context.js';
@@ -107,7 +107,7 @@ export async function writeState(db: TestDatabase): Promise<WriteState> {
            (select count(*)::int from payments) as payments,
            (select count(*)::int from payments where status <> 'pending') as settled_payments,
            (select count(*)::int from driver_assignments) as driver_assignments,
-           (select count(*)::int from events) as events`;
+           (select count(*)::int from threefactor.events) as events`;
   return row!;
 }
 
@@ -115,7 +115,7 @@ export async function writeState(db: TestDatabase): Promise<WriteState> {
 export async function eventsOf(db: TestDatabase, orderId: string): Promise<EventRow[]> {
   const rows = await db.sql`
     select id, seq, xid::text as xid, type, aggregate_type, aggregate_id, payload, session, trace_context, created_at
-    from events where aggregate_type = 'order' and aggregate_id = ${orderId} order by seq`;
+    from threefactor.events where aggregate_type = 'order' and aggregate_id = ${orderId} order by seq`;
   return rows.map((r) => ({
     id: r.id,
     seq: Number(r.seq),

@@ -27,7 +27,7 @@ onParent<WriterIn>(async (message) => {
         where id = ${order.id}
         returning id, status, version, customer_id, restaurant_id, driver_id, total_cents
       )
-      insert into events (type, aggregate_type, aggregate_id, payload)
+      insert into threefactor.events (type, aggregate_type, aggregate_id, payload)
       select 'order.touched', 'order', id::text,
              jsonb_build_object('orderId', id, 'status', status, 'version', version, 'customerId', customer_id,
                                 'restaurantId', restaurant_id, 'driverId', driver_id, 'totalCents', total_cents)

@@ -46,7 +46,7 @@ export function replayBound(cursor: string): { xid: string; seq: number } {
 export async function replay(database: Pick<Database, 'sql'>, opts: ReplayOptions): Promise<ReplayResult> {
   const limit = opts.limit ?? 10_000;
   if (!Number.isInteger(limit) || limit < 1) throw new ReplayError('limit must be a positive whole number');
-  const [exists] = await database.sql`select 1 from event_triggers where name = ${opts.trigger}`;
+  const [exists] = await database.sql`select 1 from threefactor.event_triggers where name = ${opts.trigger}`;
   if (!exists) throw new ReplayError(`no event trigger named "${opts.trigger}"`);
   const result = await replayDeliveries(database.sql, {
     trigger: opts.trigger,

@@ -69,18 +69,18 @@ export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<C
   const rows = await sql<Row[]>`
     with picked as (
       select d.id
-      from deliveries as d
+      from threefactor.deliveries as d
       where d.status = 'pending'
         and d.run_at <= now()
         and d.trigger_name = any(${p.triggers}::text[])
-        and not exists (select 1 from event_triggers as t where t.name = d.trigger_name and t.paused)
+        and not exists (select 1 from threefactor.event_triggers as t where t.name = d.trigger_name and t.paused)
         and (
           d.ordering_key is null
           or (
             d.event_xid < pg_snapshot_xmin(pg_current_snapshot())
             and not exists (
               select 1
-              from deliveries as earlier
+              from threefactor.deliveries as earlier
               where earlier.trigger_name = d.trigger_name
                 and earlier.ordering_key = d.ordering_key
                 and earlier.status in ('pending', 'running')
@@ -92,13 +92,13 @@ export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<C
       limit ${p.limit}
       for update of d skip locked
     )
-    update deliveries as d
+    update threefactor.deliveries as d
     set status = 'running',
         locked_by = ${p.dispatcherId},
         locked_until = now() + ${p.leaseMs} * interval '1 millisecond',
         claims = d.claims + 1,
         updated_at = now()
-    from picked, events as e
+    from picked, threefactor.events as e
     where d.id = picked.id and e.id = d.event_id
     returning d.id, d.trigger_name, d.attempts, d.max_attempts, d.claims, d.ordering_key, d.source,
               e.id as event_id, e.type, e.aggregate_type, e.aggregate_id, e.payload, e.session, e.trace_context,

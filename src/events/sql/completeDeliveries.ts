@@ -65,7 +65,7 @@ export async function completeDeliveries(
   }));
   const done = await sql<{ id: string }[]>`
     with logged as (
-      insert into delivery_attempts (
+      insert into threefactor.delivery_attempts (
         delivery_id, attempt, dispatcher_id, outcome, started_at, duration_ms, http_status, response_body, error
       )
       select a.delivery_id, a.attempt, ${dispatcherId}, a.outcome, a.started_at, a.duration_ms, a.http_status, a.response_body, a.error
@@ -74,10 +74,10 @@ export async function completeDeliveries(
         http_status int, response_body text, error text
       )
       -- A delivery deleted meanwhile (retention) has nothing to log against.
-      where exists (select 1 from deliveries as d where d.id = a.delivery_id)
+      where exists (select 1 from threefactor.deliveries as d where d.id = a.delivery_id)
     )
-    update deliveries as d
-    set status = o.status::delivery_status,
+    update threefactor.deliveries as d
+    set status = o.status::threefactor.delivery_status,
         attempts = d.attempts + (case when o.counted then 1 else 0 end),
         run_at = case when o.status = 'pending' then now() + o.delay_ms * interval '1 millisecond' else d.run_at end,
         last_status = case when o.counted then o.http_status else d.last_status end,

@@ -20,12 +20,12 @@ export async function countDeliveries(sql: Queryable): Promise<TriggerDeliveryCo
            coalesce(p.n, 0)::int as pending,
            coalesce(r.n, 0)::int as running,
            coalesce(d.n, 0)::int as dead
-    from event_triggers as t
-    left join (select trigger_name, count(*) as n from deliveries where status = 'pending' group by trigger_name) as p
+    from threefactor.event_triggers as t
+    left join (select trigger_name, count(*) as n from threefactor.deliveries where status = 'pending' group by trigger_name) as p
       on p.trigger_name = t.name
-    left join (select trigger_name, count(*) as n from deliveries where status = 'running' group by trigger_name) as r
+    left join (select trigger_name, count(*) as n from threefactor.deliveries where status = 'running' group by trigger_name) as r
       on r.trigger_name = t.name
-    left join (select trigger_name, count(*) as n from deliveries where status = 'dead' group by trigger_name) as d
+    left join (select trigger_name, count(*) as n from threefactor.deliveries where status = 'dead' group by trigger_name) as d
       on d.trigger_name = t.name
     order by t.name`;
 }

@@ -13,7 +13,7 @@ export async function deleteDeadDeliveries(
   const [row] = await sql<{ deliveries: number; attempts: number }[]>`
     with doomed as (
       select id
-      from deliveries
+      from threefactor.deliveries
       where trigger_name = ${p.trigger}
         and status = 'dead'
         and updated_at < now() - ${p.days}::float8 * interval '1 day'
@@ -22,13 +22,13 @@ export async function deleteDeadDeliveries(
       for update skip locked
     ),
     attempts_gone as (
-      delete from delivery_attempts as a
+      delete from threefactor.delivery_attempts as a
       using doomed
       where a.delivery_id = doomed.id
       returning 1
     ),
     gone as (
-      delete from deliveries as d
+      delete from threefactor.deliveries as d
       using doomed
       where d.id = doomed.id
       returning 1

@@ -27,7 +27,7 @@ export async function deleteDeliveredDeliveries(
   const [row] = await sql<DeletedBatch[]>`
     with doomed as (
       select id, created_at
-      from deliveries
+      from threefactor.deliveries
       where trigger_name = ${p.trigger}
         and created_at >= ${p.from}::text::timestamptz
         and created_at < now() - ${p.days}::float8 * interval '1 day'
@@ -38,13 +38,13 @@ export async function deleteDeliveredDeliveries(
       for update skip locked
     ),
     attempts_gone as (
-      delete from delivery_attempts as a
+      delete from threefactor.delivery_attempts as a
       using doomed
       where a.delivery_id = doomed.id
       returning 1
     ),
     gone as (
-      delete from deliveries as d
+      delete from threefactor.deliveries as d
       using doomed
       where d.id = doomed.id
       returning doomed.created_at

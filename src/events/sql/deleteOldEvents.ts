@@ -32,36 +32,36 @@ export async function deleteOldEvents(
   const [row] = await sql<EventBatch[]>`
     with win as (
       select id, xid, seq, created_at
-      from events
+      from threefactor.events
       where (xid, seq) > (${p.afterXid}::text::xid8, ${p.afterSeq}::text::bigint)
       order by xid, seq
       limit ${p.limit}
     ),
     doomed as (
       select e.id
-      from events as e
+      from threefactor.events as e
       join win on win.id = e.id
       where win.created_at < now() - ${p.days}::float8 * interval '1 day'
         and not exists (
-          select 1 from deliveries as d
+          select 1 from threefactor.deliveries as d
           where d.event_id = win.id and d.status <> 'delivered'
         )
       for update of e skip locked
     ),
     attempts_gone as (
-      delete from delivery_attempts as a
-      using deliveries as d, doomed
+      delete from threefactor.delivery_attempts as a
+      using threefactor.deliveries as d, doomed
       where a.delivery_id = d.id and d.event_id = doomed.id
       returning 1
     ),
     deliveries_gone as (
-      delete from deliveries as d
+      delete from threefactor.deliveries as d
       using doomed
       where d.event_id = doomed.id
       returning 1
     ),
     gone as (
-      delete from events as e
+      delete from threefactor.events as e
       using doomed
       where e.id = doomed.id
       returning 1

@@ -14,13 +14,13 @@ export async function extendLeases(sql: Queryable, dispatcherId: string, ids: st
   const kept = await sql`
     with mine as (
       select id
-      from deliveries
+      from threefactor.deliveries
       where id = any(${ids}::uuid[])
         and locked_by = ${dispatcherId}
         and status = 'running'
       for update skip locked
     )
-    update deliveries as d
+    update threefactor.deliveries as d
     set locked_until = now() + ${leaseMs} * interval '1 millisecond'
     from mine
     where d.id = mine.id`;

@@ -13,18 +13,18 @@ export async function insertManualDelivery(
 ): Promise<{ deliveryId: string; eventId: string } | undefined> {
   const [created] = await sql<{ id: string; event_id: string }[]>`
     with e as (
-      insert into events (type, aggregate_type, aggregate_id, payload)
+      insert into threefactor.events (type, aggregate_type, aggregate_id, payload)
       select t.capture_table || '.MANUAL',
              'table:' || t.capture_table,
              coalesce(${jsonParam(row)}::text::jsonb ->> 'id', ''),
              jsonb_build_object('op', 'MANUAL', 'data', jsonb_build_object('old', null, 'new', ${jsonParam(row)}::text::jsonb))
-      from event_triggers as t
+      from threefactor.event_triggers as t
       where t.name = ${triggerName} and t.match_kind = 'table'
       returning *
     )
-    insert into deliveries (event_id, trigger_name, source, max_attempts, ordering_key, event_xid, event_seq)
-    select e.id, t.name, 'manual', t.max_attempts, threefactor_ordering_key(t, e::events), e.xid, e.seq
-    from e, event_triggers as t
+    insert into threefactor.deliveries (event_id, trigger_name, source, max_attempts, ordering_key, event_xid, event_seq)
+    select e.id, t.name, 'manual', t.max_attempts, threefactor.ordering_key(t, e::threefactor.events), e.xid, e.seq
+    from e, threefactor.event_triggers as t
     where t.name = ${triggerName}
     returning id, event_id`;
   return created && { deliveryId: created.id, eventId: created.event_id };

@@ -21,7 +21,7 @@ export async function listDeadDeliveries(
 ): Promise<DeadPosition[]> {
   return sql<DeadPosition[]>`
     select id, to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at
-    from deliveries
+    from threefactor.deliveries
     where trigger_name = ${p.trigger}
       and status = 'dead'
       and updated_at <= ${p.until}::text::timestamptz

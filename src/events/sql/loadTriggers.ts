@@ -12,6 +12,6 @@ export interface StoredTrigger {
 export async function loadTriggers(sql: Queryable): Promise<StoredTrigger[]> {
   return sql<StoredTrigger[]>`
     select name, definition, enabled, paused
-    from event_triggers
+    from threefactor.event_triggers
     order by name`;
 }

@@ -29,7 +29,7 @@ export async function recentAttempts(sql: Queryable, deliveryIds: readonly strin
     from unnest(${deliveryIds as string[]}::uuid[]) as k(id)
     cross join lateral (
       select *
-      from delivery_attempts
+      from threefactor.delivery_attempts
       where delivery_id = k.id
       order by attempt desc, id desc
       limit ${perDelivery}

@@ -16,11 +16,11 @@ export async function reclaimExpiredLeases(sql: Queryable): Promise<ReclaimedDel
   const rows = await sql<{ id: string; trigger_name: string; lost_by: string | null }[]>`
     with expired as (
       select id, locked_by
-      from deliveries
+      from threefactor.deliveries
       where status = 'running' and locked_until < now()
       for update skip locked
     )
-    update deliveries as d
+    update threefactor.deliveries as d
     set status = 'pending', locked_by = null, locked_until = null, run_at = now(), updated_at = now()
     from expired
     where d.id = expired.id

@@ -9,13 +9,13 @@ import type { Queryable } from './queryable.js';
 export async function redeliverDeliveries(sql: Queryable, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const rows = await sql<{ id: string }[]>`
-    update deliveries as d
+    update threefactor.deliveries as d
     set status = 'pending',
         run_at = now(),
         max_attempts = d.attempts + t.max_attempts,
         completed_at = null,
         updated_at = now()
-    from event_triggers as t
+    from threefactor.event_triggers as t
     where d.id = any(${ids}::uuid[])
       and t.name = d.trigger_name
       and d.status <> 'running'

@@ -19,9 +19,9 @@ export interface ReplayFilter {
 export async function replayDeliveries(sql: Queryable, f: ReplayFilter): Promise<{ created: number; last: { xid: string; seq: number } | null }> {
   const rows = await sql<{ xid: string; seq: string }[]>`
     with chosen as (
-      select e.id, e.xid, e.seq, t.name, t.max_attempts, threefactor_ordering_key(t, e) as ordering_key
-      from event_triggers as t
-      join events as e on threefactor_trigger_matches(t, e)
+      select e.id, e.xid, e.seq, t.name, t.max_attempts, threefactor.ordering_key(t, e) as ordering_key
+      from threefactor.event_triggers as t
+      join threefactor.events as e on threefactor.trigger_matches(t, e)
       where t.name = ${f.trigger}
         and (${f.types ?? null}::text[] is null or e.type = any(${f.types ?? null}::text[]))
         and (${f.from ?? null}::timestamptz is null or e.created_at >= ${f.from ?? null}::timestamptz)
@@ -31,7 +31,7 @@ export async function replayDeliveries(sql: Queryable, f: ReplayFilter): Promise
       order by e.xid, e.seq
       limit ${f.limit}
     )
-    insert into deliveries (event_id, trigger_name, source, max_attempts, ordering_key, event_xid, event_seq)
+    insert into threefactor.deliveries (event_id, trigger_name, source, max_attempts, ordering_key, event_xid, event_seq)
     select id, name, 'replay', max_attempts, ordering_key, xid, seq
     from chosen
     returning event_xid::text as xid, event_seq::text as seq`;

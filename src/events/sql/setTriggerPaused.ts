@@ -3,7 +3,7 @@ import type { Queryable } from './queryable.js';
 
 export async function setTriggerPaused(sql: Queryable, name: string, paused: boolean): Promise<boolean> {
   const rows = await sql`
-    update event_triggers
+    update threefactor.event_triggers
     set paused = ${paused}, updated_at = now()
     where name = ${name}
     returning name`;

@@ -12,6 +12,6 @@ export interface CaptureChange {
 
 export async function syncCapture(sql: Queryable): Promise<CaptureChange[]> {
   const rows = await sql<{ captured_table: string; action: CaptureChange['action'] }[]>`
-    select captured_table, action from threefactor_sync_capture()`;
+    select captured_table, action from threefactor.sync_capture()`;
   return rows.map((r) => ({ table: r.captured_table, action: r.action }));
 }

@@ -28,7 +28,7 @@ export async function upsertTriggers(sql: Queryable, triggers: TriggerUpsert[]):
     max_attempts: routing.maxAttempts,
   }));
   const changed = await sql<{ name: string }[]>`
-    insert into event_triggers as t (
+    insert into threefactor.event_triggers as t (
       name, definition, enabled, match_kind, event_types, event_prefixes,
       capture_table, capture_ops, update_columns, ordering, max_attempts
     )

@@ -35,7 +35,7 @@ export async function syncTriggers(sql: Sql, definitions: TriggerDefinition[], l
     await tx`select pg_advisory_xact_lock(${SYNC_LOCK_KEY})`;
     const { changed } = upserts.length ? await upsertTriggers(tx, upserts) : { changed: [] };
     const capture = await syncCapture(tx);
-    const all = await tx<{ name: string }[]>`select name from event_triggers`;
+    const all = await tx<{ name: string }[]>`select name from threefactor.event_triggers`;
     return { changed, capture, undeclared: all.map((r) => r.name).filter((n) => !seen.has(n)) };
   });
   if (result.changed.length) log?.info({ triggers: result.changed }, 'event triggers updated');

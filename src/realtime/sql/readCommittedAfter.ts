@@ -49,14 +49,14 @@ export async function readCommittedAfter(sql: Sql, after: Cursor, limit: number)
     ),
     batch as (
       select e.*
-      from events e, horizon h
+      from threefactor.events e, horizon h
       where (e.xid, e.seq) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)
         and e.xid < h.xmin
       order by e.xid, e.seq
       limit ${limit}
     )
     select
-      exists (select 1 from events e, horizon h where e.xid >= h.xmin) as held,
+      exists (select 1 from threefactor.events e, horizon h where e.xid >= h.xmin) as held,
       b.id, b.xid::text as xid, b.seq::text as seq, b.type, b.aggregate_type, b.aggregate_id,
       b.payload, b.session, b.trace_context, (extract(epoch from b.created_at) * 1000)::float8 as created_ms
     from horizon

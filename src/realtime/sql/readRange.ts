@@ -20,7 +20,7 @@ export async function readRange(sql: Sql, after: Cursor, upTo: Cursor, filter: E
       select e.id, e.xid::text as xid, e.seq::text as seq, e.type, e.aggregate_type, e.aggregate_id, e.payload,
         e.session, e.trace_context,
         (extract(epoch from e.created_at) * 1000)::float8 as created_ms
-      from events e
+      from threefactor.events e
       where (e.xid, e.seq) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)
         and (e.xid, e.seq) <= (${upTo.xid.toString()}::xid8, ${upTo.seq.toString()}::bigint)
         ${types ? sql`and e.type = any(${[...types]}::text[])` : sql``}
