@@ -120,11 +120,11 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const reset = async () => {
     await sql`truncate threefactor.events cascade`;
     await sql`truncate graphile_worker._private_jobs`;
-    await sql`vacuum analyze threefactor.events, deliveries, delivery_attempts, graphile_worker._private_jobs`;
+    await sql`vacuum analyze threefactor.events, threefactor.deliveries, threefactor.delivery_attempts, graphile_worker._private_jobs`;
   };
   /** Settle the backlog on disk before a measured window: statistics, visibility map, and no checkpoint halfway through. */
   const settle = async () => {
-    await sql`vacuum analyze threefactor.events, deliveries, graphile_worker._private_jobs`;
+    await sql`vacuum analyze threefactor.events, threefactor.deliveries, graphile_worker._private_jobs`;
     await sql`checkpoint`.catch(() => {});
   };
 

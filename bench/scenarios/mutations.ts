@@ -82,7 +82,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const reset = async () => {
     // CASCADE: whatever references orders or events (items, payments, deliveries …) goes too; the catalogue stays.
     await sql`truncate orders, threefactor.events cascade`;
-    await sql`vacuum analyze order_items, orders, events`;
+    await sql`vacuum analyze order_items, orders, threefactor.events`;
     // A checkpoint now rather than in the middle of a measured window (needs superuser; skipped otherwise).
     await sql`checkpoint`.catch(() => {});
   };
