@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/log.js';
 import { createContext, type OwnedContext, type Scenario } from './lib/context.js';
 import { freshBenchDatabase, openBenchServer, type BenchDatabase, type BenchServer } from './lib/database.js';
-import { formatTable, machineInfo, writeReport, type Metric } from './lib/report.js';
+import { commitStamp, formatTable, machineInfo, writeReport, type Metric } from './lib/report.js';
 
 const SCENARIOS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
 
@@ -78,6 +78,8 @@ async function main(): Promise<number> {
     server = await openBenchServer(log);
     for (const name of names) {
       const startedAt = new Date().toISOString();
+      // Read before the run: the record names the code that was measured.
+      const commit = commitStamp();
       try {
         database = await freshBenchDatabase(server, name);
         ctx = await createContext(name, database.url, log);
@@ -86,6 +88,7 @@ async function main(): Promise<number> {
         validate(name, metrics);
         const file = await writeReport({
           scenario: name,
+          commit,
           metrics,
           startedAt,
           finishedAt: new Date().toISOString(),

@@ -3,6 +3,7 @@
  * baseline measured in the same run, written to bench/results/<scenario>.json
  * (committed: the results are the record) and printed as a table.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,8 @@ export function metric(name: string, value: number, unit: string, baseline: { na
 
 export interface Report {
   scenario: string;
+  /** The code measured: HEAD's commit, and whether the work tree had uncommitted changes. */
+  commit: { sha: string; dirty: boolean };
   metrics: Metric[];
   startedAt: string;
   finishedAt: string;
@@ -50,6 +53,16 @@ export function machineInfo(database: string): Report['machine'] {
     platform: `${os.platform()} ${os.release()}`,
     database,
   };
+}
+
+/** The commit a record measures; `dirty` when tracked files differ from it. */
+export function commitStamp(): Report['commit'] {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: path.dirname(RESULTS_DIR), encoding: 'utf8' }).trim();
+  try {
+    return { sha: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no') !== '' };
+  } catch {
+    return { sha: 'unknown', dirty: true };
+  }
 }
 
 /** Write atomically (temp file + rename), so an interrupted run never leaves half a record. */
