@@ -7,8 +7,8 @@
 import { defineConfig } from 'drizzle-kit';
 
 const sets: Record<string, { schema: string; out: string; schemaFilter: string[] }> = {
-  engine: { schema: './src/db/schema/engine.ts', out: './drizzle/engine', schemaFilter: ['threefactor'] },
-  'food-delivery': { schema: './src/db/schema/domain.ts', out: './drizzle/food-delivery', schemaFilter: ['public'] },
+  engine: { schema: './src/engine/db/schema/engine.ts', out: './drizzle/engine', schemaFilter: ['threefactor'] },
+  'food-delivery': { schema: './src/apps/food-delivery/db/schema.ts', out: './drizzle/food-delivery', schemaFilter: ['public'] },
 };
 
 const name = process.env.DRIZZLE_SET ?? 'engine';

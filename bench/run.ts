@@ -7,7 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../src/log.js';
+import { createLogger } from '../src/engine/log.js';
 import { createContext, type OwnedContext, type Scenario } from './lib/context.js';
 import { freshBenchDatabase, openBenchServer, type BenchDatabase, type BenchServer } from './lib/database.js';
 import { commitStamp, formatTable, machineInfo, writeReport, type Metric } from './lib/report.js';

@@ -7,11 +7,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { loadApp } from '../../src/apps/index.js';
-import { loadConfig } from '../../src/config.js';
-import { connect } from '../../src/db/client.js';
-import { createLogger } from '../../src/log.js';
-import { createApi } from '../../src/server/api.js';
+import { loadApp } from '../../src/cli/apps.js';
+import { loadConfig } from '../../src/engine/config.js';
+import { connect } from '../../src/engine/db/client.js';
+import { createLogger } from '../../src/engine/log.js';
+import { createApi } from '../../src/engine/server/api.js';
 import { onParent, toParent } from './child.js';
 import { cpuSample } from './cpu.js';
 import { collectGarbage } from './gc.js';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/engine/log.js';
 import { startApiProcess, type ApiProcess } from './apiProcess.js';
 import { waitForQuiet, type Quiet } from './cpu.js';
 import { BENCH_DATA_DIR } from './database.js';

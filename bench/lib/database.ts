@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { startEmbedded } from '../../src/db/embedded.js';
-import { foodDeliveryMigrations } from '../../src/apps/foodDeliveryMigrations.js';
-import { ENGINE_MIGRATIONS, runMigrations } from '../../src/db/migrate.js';
-import type { Logger } from '../../src/log.js';
+import { startEmbedded } from '../../src/engine/db/embedded.js';
+import { foodDeliveryMigrations } from '../../src/apps/food-delivery/migrations.js';
+import { ENGINE_MIGRATIONS, runMigrations } from '../../src/engine/db/migrate.js';
+import type { Logger } from '../../src/engine/log.js';
 
 export const BENCH_DATA_DIR = '.bench-data';
 

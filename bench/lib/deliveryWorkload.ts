@@ -6,8 +6,8 @@
  * so the scenario drives either side with the same code.
  */
 import { randomUUID } from 'node:crypto';
-import type { ClaimedEvent } from '../../src/events/sql/claimDeliveries.js';
-import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
+import type { ClaimedEvent } from '../../src/engine/events/sql/claimDeliveries.js';
+import type { TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
 
 /** What is being delivered: a no-op in the consumer's process, or a webhook POST to the receiver. */
 export type DeliveryJob = 'noop' | 'http';

@@ -6,9 +6,9 @@
  * file the parent gave, at LOG_LEVEL (info, as in production: one line per
  * attempt).
  */
-import { connect } from '../../src/db/client.js';
-import { startDispatcher, type Dispatcher } from '../../src/events/dispatcher.js';
-import { createLogger } from '../../src/log.js';
+import { connect } from '../../src/engine/db/client.js';
+import { startDispatcher, type Dispatcher } from '../../src/engine/dispatcher/dispatcher.js';
+import { createLogger } from '../../src/engine/log.js';
 import { onParent, toParent } from './child.js';
 import { coresUsed, cpuSample } from './cpu.js';
 import { profiled } from './profiler.js';

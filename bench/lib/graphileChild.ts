@@ -15,10 +15,10 @@
  * Logging is graphile-worker's default (one info line per completed job).
  */
 import { run, type Runner, type Task } from 'graphile-worker';
-import { connect } from '../../src/db/client.js';
-import { attemptDelivery } from '../../src/events/delivery/attempt.js';
-import { webhookSigner } from '../../src/events/delivery/signer.js';
-import { retryPolicy, type TriggerDefinition } from '../../src/events/triggerDefinition.js';
+import { connect } from '../../src/engine/db/client.js';
+import { attemptDelivery } from '../../src/engine/dispatcher/delivery/attempt.js';
+import { webhookSigner } from '../../src/engine/dispatcher/delivery/signer.js';
+import { retryPolicy, type TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
 import { onParent, toParent } from './child.js';
 import { coresUsed, cpuSample } from './cpu.js';
 import { profiled } from './profiler.js';

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import type { Sql } from '../../src/db/client.js';
+import type { Sql } from '../../src/engine/db/client.js';
 
 export interface ServerCpu {
   /** Cumulative CPU microseconds of the server; NaN when it cannot be read (remote server, not Linux). */

@@ -4,7 +4,7 @@
  * per unit: a benchmark baseline that reads or writes less than the code it
  * is compared with would flatter nobody but still mislead.
  */
-import type { Sql } from '../../src/db/client.js';
+import type { Sql } from '../../src/engine/db/client.js';
 
 export interface Access {
   scans: number;

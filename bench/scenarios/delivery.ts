@@ -25,10 +25,10 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runMigrations as graphileMigrations } from 'graphile-worker';
-import { connect } from '../../src/db/client.js';
-import { DISPATCHER_DEFAULTS } from '../../src/events/dispatcher.js';
-import { withEventTransaction } from '../../src/events/transaction.js';
-import { syncTriggers } from '../../src/events/triggers/sync.js';
+import { connect } from '../../src/engine/db/client.js';
+import { DISPATCHER_DEFAULTS } from '../../src/engine/dispatcher/dispatcher.js';
+import { withEventTransaction } from '../../src/engine/events/transaction.js';
+import { syncTriggers } from '../../src/engine/events/triggers/sync.js';
 import { forkTs, type Child } from '../lib/child.js';
 import type { BenchContext } from '../lib/context.js';
 import {

@@ -20,9 +20,9 @@
  * BENCH_FANOUT_SUBSCRIBERS and BENCH_FANOUT_RATE scale the own-order side
  * (defaults 10000 and 1000) for quick checks.
  */
-import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
-import { connect, type Sql } from '../../src/db/client.js';
-import { demoRestaurants } from '../../src/db/seed/demoData.js';
+import { seedDemoData } from '../../src/apps/food-delivery/db/seedDemoData.js';
+import { connect, type Sql } from '../../src/engine/db/client.js';
+import { demoRestaurants } from '../../src/apps/food-delivery/db/demoData.js';
 import type { ApiProcess } from '../lib/apiProcess.js';
 import { forkTs, type Child } from '../lib/child.js';
 import type { BenchContext } from '../lib/context.js';

@@ -16,10 +16,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
-import { connect } from '../../src/db/client.js';
-import { demoCustomers, demoMenuItems, demoRestaurants } from '../../src/db/seed/demoData.js';
-import { mintToken } from '../../src/server/auth.js';
+import { seedDemoData } from '../../src/apps/food-delivery/db/seedDemoData.js';
+import { connect } from '../../src/engine/db/client.js';
+import { demoCustomers, demoMenuItems, demoRestaurants } from '../../src/apps/food-delivery/db/demoData.js';
+import { mintToken } from '../../src/engine/server/auth.js';
 import type { ApiProcess } from '../lib/apiProcess.js';
 import type { BenchContext } from '../lib/context.js';
 import { machineCoresBusy, machineSample, type CpuSample, type MachineSample } from '../lib/cpu.js';

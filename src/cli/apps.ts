@@ -4,16 +4,17 @@
  * tables, no domain triggers, no domain GraphQL). An app's module is loaded
  * only when chosen.
  */
-import type { App } from './app.js';
+import type { App } from '../engine/app.js';
+import { fail } from './runtime.js';
 
-export const APP_NAMES = ['none', 'food-delivery'] as const;
-export type AppName = (typeof APP_NAMES)[number];
+const APPS: Record<string, () => Promise<App | undefined>> = {
+  none: async () => undefined,
+  'food-delivery': async () => (await import('../apps/food-delivery/index.js')).foodDelivery,
+};
 
-export async function loadApp(name: AppName): Promise<App | undefined> {
-  switch (name) {
-    case 'none':
-      return undefined;
-    case 'food-delivery':
-      return (await import('./foodDelivery.js')).foodDelivery;
-  }
+/** The app named by APP; an unknown name stops the process with one line. */
+export async function loadApp(name: string): Promise<App | undefined> {
+  const load = APPS[name];
+  if (!load) fail(`config: APP must be one of ${Object.keys(APPS).join(', ')}`);
+  return load();
 }

@@ -5,18 +5,18 @@
  * TRIGGERS_FILE (Hasura metadata), synced at start. `launchDispatcher` is
  * shared with `start`, which runs the same thing in-process in all-in-one mode.
  */
-import { ConfigError, type Config } from '../config.js';
-import type { Database } from '../db/client.js';
-import type { App, HandlerMode } from '../apps/app.js';
-import { migrationSets, openDatabase } from '../db/database.js';
-import { startDispatcher } from '../events/dispatcher.js';
-import { HasuraMetadataError } from '../events/hasuraMetadata.js';
-import { loadTriggersFile } from '../events/triggersFile.js';
-import { startDispatchOperations } from '../events/operations.js';
-import type { InProcessHandler, TriggerDefinition } from '../events/triggerDefinition.js';
-import { uniqueTriggers, type DeclaredTrigger } from '../events/triggers/declared.js';
-import { TriggerDefinitionError } from '../events/triggers/routing.js';
-import type { Logger } from '../log.js';
+import { ConfigError, type Config } from '../engine/config.js';
+import type { Database } from '../engine/db/client.js';
+import type { App, HandlerMode } from '../engine/app.js';
+import { migrationSets, openDatabase } from '../engine/db/database.js';
+import { startDispatcher } from '../engine/dispatcher/dispatcher.js';
+import { HasuraMetadataError } from '../engine/events/triggers/hasuraMetadata.js';
+import { loadTriggersFile } from '../engine/events/triggers/triggersFile.js';
+import { startDispatchOperations } from '../engine/dispatcher/operations.js';
+import type { InProcessHandler, TriggerDefinition } from '../engine/events/triggers/triggerDefinition.js';
+import { uniqueTriggers, type DeclaredTrigger } from '../engine/events/triggers/declared.js';
+import { TriggerDefinitionError } from '../engine/events/triggers/routing.js';
+import type { Logger } from '../engine/log.js';
 import { fail, runService, type Running } from './runtime.js';
 
 /** The app's triggers, each labelled with where it was declared. */

@@ -3,10 +3,10 @@
  * them or those named in HANDLERS (e.g. `HANDLERS=validate-order`), on
  * HANDLERS_PORT. Stateless: run as many as needed behind any load balancer.
  */
-import { ConfigError } from '../config.js';
-import { loadApp } from '../apps/index.js';
-import { serveHandlers } from '../handlers/kit/server.js';
-import { handlerSettings, type HandlerSettings } from '../handlers/settings.js';
+import { ConfigError } from '../engine/config.js';
+import { loadApp } from './apps.js';
+import { serveHandlers } from '../kit/server.js';
+import { handlerSettings, type HandlerSettings } from './handlerSettings.js';
 import { fail, readConfig, runService } from './runtime.js';
 
 export async function handlers(): Promise<void> {

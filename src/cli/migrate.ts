@@ -1,8 +1,8 @@
 /** `migrate`: apply pending migrations (the engine's, then the app's) under the advisory lock, and exit. */
-import { loadApp } from '../apps/index.js';
-import { migrationSets, resolveDatabaseUrl } from '../db/database.js';
-import { runMigrations } from '../db/migrate.js';
-import { createLogger } from '../log.js';
+import { loadApp } from './apps.js';
+import { migrationSets, resolveDatabaseUrl } from '../engine/db/database.js';
+import { runMigrations } from '../engine/db/migrate.js';
+import { createLogger } from '../engine/log.js';
 import { readConfig } from './runtime.js';
 
 export async function migrate(): Promise<void> {

@@ -3,10 +3,10 @@
  * one line and exit code 2, SIGTERM/SIGINT drain with a deadline, and a
  * last-resort log line for anything unexpected.
  */
-import type { App } from '../apps/app.js';
-import { loadApp } from '../apps/index.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { createLogger, type Logger } from '../log.js';
+import type { App } from '../engine/app.js';
+import { loadApp } from './apps.js';
+import { ConfigError, loadConfig, type Config } from '../engine/config.js';
+import { createLogger, type Logger } from '../engine/log.js';
 
 export interface Running {
   /** Drain and release everything; must finish within the config's deadline. */
@@ -33,9 +33,10 @@ export async function runService(name: string, start: (config: Config, log: Logg
   const log = createLogger(config.LOG_LEVEL).child({ process: name });
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
 
+  const app = await loadApp(config.APP);
   let running: Running;
   try {
-    running = await start(config, log, await loadApp(config.APP));
+    running = await start(config, log, app);
   } catch (err) {
     log.fatal({ err }, `${name} failed to start`);
     process.exit(1);

@@ -7,8 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printSchema } from 'graphql';
-import { loadApp } from '../apps/index.js';
-import { buildSchema } from '../graphql/schema.js';
+import { loadApp } from './apps.js';
+import { buildSchema } from '../engine/graphql/schema.js';
 import { readConfig } from './runtime.js';
 
 const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema');

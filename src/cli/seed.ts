@@ -3,9 +3,9 @@
  * drivers and customers). Safe to run again: rows that exist are left as
  * they are.
  */
-import { loadApp } from '../apps/index.js';
-import { migrationSets, openDatabase } from '../db/database.js';
-import { createLogger } from '../log.js';
+import { loadApp } from './apps.js';
+import { migrationSets, openDatabase } from '../engine/db/database.js';
+import { createLogger } from '../engine/log.js';
 import { fail, readConfig } from './runtime.js';
 
 export async function seed(): Promise<void> {

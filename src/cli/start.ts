@@ -5,13 +5,13 @@
  * role (`start`, `dispatch`, `handlers`) and scale each out. With APP=none
  * it serves the engine alone: the admin API and the `events` stream.
  */
-import type { App } from '../apps/app.js';
-import type { Config } from '../config.js';
-import type { Database, Db } from '../db/client.js';
-import { migrationSets, openDatabase } from '../db/database.js';
-import { handlerSettings } from '../handlers/settings.js';
-import type { Logger } from '../log.js';
-import { createApi } from '../server/api.js';
+import type { App } from '../engine/app.js';
+import type { Config } from '../engine/config.js';
+import type { Database, Db } from '../engine/db/client.js';
+import { migrationSets, openDatabase } from '../engine/db/database.js';
+import { handlerSettings } from './handlerSettings.js';
+import type { Logger } from '../engine/log.js';
+import { createApi } from '../engine/server/api.js';
 import { appTriggers, declaredTriggers, launchDispatcher } from './dispatch.js';
 import type { Running } from './runtime.js';
 import { runService } from './runtime.js';

@@ -4,12 +4,12 @@
  * (case-insensitive prefix) or taken as given when it is a UUID.
  */
 import { sql } from 'drizzle-orm';
-import type { Config } from '../config.js';
-import { loadApp } from '../apps/index.js';
-import { migrationSets, openDatabase } from '../db/database.js';
-import { ROLES, type Role } from '../graphql/context.js';
-import { createLogger } from '../log.js';
-import { mintToken } from '../server/auth.js';
+import type { Config } from '../engine/config.js';
+import { loadApp } from './apps.js';
+import { migrationSets, openDatabase } from '../engine/db/database.js';
+import { ROLES, type Role } from '../engine/graphql/context.js';
+import { createLogger } from '../engine/log.js';
+import { mintToken } from '../engine/server/auth.js';
 import { fail, readConfig } from './runtime.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -5,14 +5,14 @@
  * the one Pothos builder when its module is imported, so a process that
  * never loads an app serves only the engine's admin API and `events` stream.
  */
-import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
-import type { MigrationSet } from '../db/migrate.js';
-import type { InProcessHandler, TriggerDefinition } from '../events/triggerDefinition.js';
-import type { Handler } from '../handlers/kit/defineHandler.js';
-import type { InProcessOptions } from '../handlers/kit/inProcess.js';
-import type { Logger } from '../log.js';
-import type { ExtraRoute } from '../server/http.js';
+import type { Config } from './config.js';
+import type { Db } from './db/client.js';
+import type { MigrationSet } from './db/migrate.js';
+import type { InProcessHandler, TriggerDefinition } from './events/triggers/triggerDefinition.js';
+import type { Handler } from '../kit/defineHandler.js';
+import type { InProcessOptions } from '../kit/inProcess.js';
+import type { Logger } from './log.js';
+import type { ExtraRoute } from './server/http.js';
 
 /** How the dispatcher reaches an app's functions: deployed webhooks, or called in its own process (development). */
 export type HandlerMode = 'webhook' | 'inProcess';

@@ -5,9 +5,9 @@
  * route check, data check, trace continuation, the call, one log line.
  */
 import type { z } from 'zod';
-import type { HasuraEventPayload } from '../../events/payload.js';
-import type { Logger } from '../../log.js';
-import { continueTrace } from '../../server/trace.js';
+import type { HasuraEventPayload } from '../engine/events/payload.js';
+import type { Logger } from '../engine/log.js';
+import { continueTrace } from '../engine/server/trace.js';
 import { asFailure, PermanentFailure } from './errors.js';
 import { describeIssue, eventType, toHandlerEvent, traceparentOf, type HandlerEvent } from './event.js';
 import { createGraphqlClient, type ApiTarget, type GraphqlClient } from './graphqlClient.js';

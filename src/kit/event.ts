@@ -4,7 +4,7 @@
  * a function's business logic reads. Handlers never look at the envelope.
  */
 import { z } from 'zod';
-import type { EventOp, HasuraEventPayload, Row } from '../../events/payload.js';
+import type { EventOp, HasuraEventPayload, Row } from '../engine/events/payload.js';
 
 const row = z.record(z.string(), z.unknown());
 

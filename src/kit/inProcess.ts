@@ -4,9 +4,9 @@
  * nothing crosses a network. A failure throws a HandlerFailure whose `status`
  * and `retryable` follow the webhook convention (./errors.ts).
  */
-import type { HasuraEventPayload } from '../../events/payload.js';
-import type { InProcessHandler } from '../../events/triggerDefinition.js';
-import { createLogger, type Logger } from '../../log.js';
+import type { HasuraEventPayload } from '../engine/events/payload.js';
+import type { InProcessHandler } from '../engine/events/triggers/triggerDefinition.js';
+import { createLogger, type Logger } from '../engine/log.js';
 import type { Handler } from './defineHandler.js';
 import { HandlerFailure } from './errors.js';
 import { checkEnvelope } from './event.js';

@@ -9,8 +9,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { createLogger, type Logger } from '../../log.js';
-import { sendJson } from '../../server/health.js';
+import { createLogger, type Logger } from '../engine/log.js';
+import { sendJson } from '../engine/server/health.js';
 import type { Handler } from './defineHandler.js';
 import { asFailure } from './errors.js';
 import { checkEnvelope } from './event.js';

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dispatcher } from '../../src/events/dispatcher.js';
-import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
+import type { Dispatcher } from '../../src/engine/dispatcher/dispatcher.js';
+import type { TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { DELIVERY_FIELDS, recordedTrigger, recorder, startRecordingDispatcher, TRIGGER_FIELDS, type DeliveryView, type TriggerView, type Connection } from '../support/admin.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dispatcher } from '../../src/events/dispatcher.js';
-import { pauseTrigger } from '../../src/events/admin/pause.js';
-import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
+import type { Dispatcher } from '../../src/engine/dispatcher/dispatcher.js';
+import { pauseTrigger } from '../../src/engine/events/admin/pause.js';
+import type { TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { DELIVERY_FIELDS, recordedTrigger, recorder, startRecordingDispatcher, TRIGGER_FIELDS, type Connection, type DeliveryView, type TriggerView } from '../support/admin.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';

@@ -5,10 +5,10 @@
  * scrape that still answers when the database does not.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dispatcher } from '../../src/events/dispatcher.js';
-import { pauseTrigger } from '../../src/events/admin/pause.js';
-import { recordOutcome, watchDeliveryQueues } from '../../src/events/metrics.js';
-import { startMetricsServer, type MetricsServer } from '../../src/server/metricsServer.js';
+import type { Dispatcher } from '../../src/engine/dispatcher/dispatcher.js';
+import { pauseTrigger } from '../../src/engine/events/admin/pause.js';
+import { recordOutcome, watchDeliveryQueues } from '../../src/engine/dispatcher/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../../src/engine/server/metricsServer.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { recordedTrigger, recorder, startRecordingDispatcher } from '../support/admin.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';

@@ -4,15 +4,15 @@
  * scheduled retention; plus the validation of its environment variables.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config.js';
-import { freePort } from '../../src/db/embedded.js';
-import { startDispatchOperations } from '../../src/events/operations.js';
+import { ConfigError, parseConfig } from '../../src/engine/config.js';
+import { freePort } from '../../src/engine/db/embedded.js';
+import { startDispatchOperations } from '../../src/engine/dispatcher/operations.js';
 import { testConfig } from '../support/api.js';
 import { recordedTrigger, recorder } from '../support/admin.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { emitEvents, TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
 import { waitFor } from '../support/receiver.js';
-import { startDispatcher } from '../../src/events/dispatcher.js';
+import { startDispatcher } from '../../src/engine/dispatcher/dispatcher.js';
 
 let db: TestDatabase;
 

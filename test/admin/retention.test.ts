@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDispatcher } from '../../src/events/dispatcher.js';
-import { runRetentionOnce, startRetention, type RetentionConfig } from '../../src/events/retention.js';
-import { setTriggerPaused } from '../../src/events/sql/setTriggerPaused.js';
-import type { InProcessHandler, TriggerDefinition } from '../../src/events/triggerDefinition.js';
+import { startDispatcher } from '../../src/engine/dispatcher/dispatcher.js';
+import { runRetentionOnce, startRetention, type RetentionConfig } from '../../src/engine/dispatcher/retention.js';
+import { setTriggerPaused } from '../../src/engine/events/sql/setTriggerPaused.js';
+import type { InProcessHandler, TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
 import postgres from 'postgres';
-import { DEAD_START, listDeadDeliveries } from '../../src/events/sql/listDeadDeliveries.js';
+import { DEAD_START, listDeadDeliveries } from '../../src/engine/events/sql/listDeadDeliveries.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 import { emitEvents, TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
 import { waitFor } from '../support/receiver.js';

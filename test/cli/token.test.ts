@@ -3,8 +3,8 @@
  * and refuses clearly when there is no such user or role.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
-import { createAuthenticator } from '../../src/server/auth.js';
+import { seedDemoData } from '../../src/apps/food-delivery/db/seedDemoData.js';
+import { createAuthenticator } from '../../src/engine/server/auth.js';
 import { testConfig, TEST_SECRET } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 import { runCommand } from '../support/processes.js';

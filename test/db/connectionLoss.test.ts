@@ -7,7 +7,7 @@
  * pg_terminate_backend on the pool's own backends.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connect, type Database } from '../../src/db/client.js';
+import { connect, type Database } from '../../src/engine/db/client.js';
 import { startTestApi } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 import { ids, Q, seeded, tokensFor } from '../support/orders.js';

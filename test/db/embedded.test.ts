@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/server/auth.js';
+import { mintToken } from '../../src/engine/server/auth.js';
 import { TEST_SECRET } from '../support/api.js';
 import { runCommand } from '../support/processes.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withEventTransaction, type EventContext } from '../../src/events/transaction.js';
+import { withEventTransaction, type EventContext } from '../../src/engine/events/transaction.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 
 let db: TestDatabase;

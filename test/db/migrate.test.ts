@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { foodDeliveryMigrations } from '../../src/apps/foodDeliveryMigrations.js';
-import { appliedCount, ENGINE_MIGRATIONS, isMigrated, migrationCount, runMigrations } from '../../src/db/migrate.js';
+import { foodDeliveryMigrations } from '../../src/apps/food-delivery/migrations.js';
+import { appliedCount, ENGINE_MIGRATIONS, isMigrated, migrationCount, runMigrations } from '../../src/engine/db/migrate.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 
 let db: TestDatabase | undefined;

@@ -4,8 +4,8 @@
  * handler functions, which write back through the API, until delivered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/server/auth.js';
-import { demoCustomers, demoDrivers, demoMenuItems, demoRestaurants } from '../../src/db/seed/demoData.js';
+import { mintToken } from '../../src/engine/server/auth.js';
+import { demoCustomers, demoDrivers, demoMenuItems, demoRestaurants } from '../../src/apps/food-delivery/db/demoData.js';
 import { TEST_SECRET } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 import { startAllInOne, type CommandProcess } from '../support/processes.js';

@@ -4,10 +4,10 @@
  * plus the outcome hook metrics attach to.
  */
 import { describe, expect, it } from 'vitest';
-import { invokeManual, pauseTrigger, redeliver, replay, resumeTrigger } from '../../src/events/admin/index.js';
-import type { DeliveryOutcomeKind } from '../../src/events/dispatcher.js';
-import type { HasuraEventPayload } from '../../src/events/payload.js';
-import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
+import { invokeManual, pauseTrigger, redeliver, replay, resumeTrigger } from '../../src/engine/events/admin/index.js';
+import type { DeliveryOutcomeKind } from '../../src/engine/dispatcher/dispatcher.js';
+import type { HasuraEventPayload } from '../../src/engine/events/payload.js';
+import type { TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
 import type { TestDatabase } from '../support/db.js';
 import { useDispatcher } from '../support/useDispatcher.js';
 import { emitEvents } from '../support/events.js';

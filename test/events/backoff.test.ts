@@ -1,7 +1,7 @@
 /** Retry timing: exponential backoff with jitter and Retry-After parsing (pure functions). */
 import { describe, expect, it } from 'vitest';
-import { backoffMs, parseRetryAfter, retryDelayMs } from '../../src/events/delivery/backoff.js';
-import type { RetryPolicy } from '../../src/events/triggerDefinition.js';
+import { backoffMs, parseRetryAfter, retryDelayMs } from '../../src/engine/dispatcher/delivery/backoff.js';
+import type { RetryPolicy } from '../../src/engine/events/triggers/triggerDefinition.js';
 
 const policy: RetryPolicy = { numRetries: 10, intervalSec: 2, maxIntervalSec: 60, timeoutSec: 5 };
 

@@ -4,16 +4,16 @@
  * write-back loop guard; trigger sync idempotence.
  */
 import { describe, expect, it } from 'vitest';
-import type { HasuraEventPayload } from '../../src/events/payload.js';
-import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
-import { syncTriggers } from '../../src/events/triggers/sync.js';
-import { withEventTransaction } from '../../src/events/transaction.js';
-import { drivers } from '../../src/db/schema/domain.js';
+import type { HasuraEventPayload } from '../../src/engine/events/payload.js';
+import type { TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
+import { syncTriggers } from '../../src/engine/events/triggers/sync.js';
+import { withEventTransaction } from '../../src/engine/events/transaction.js';
+import { drivers } from '../../src/apps/food-delivery/db/schema.js';
 import { eq } from 'drizzle-orm';
-import { connect } from '../../src/db/client.js';
-import { createAuthenticator, mintToken } from '../../src/server/auth.js';
-import { createRealtime } from '../../src/realtime/realtime.js';
-import { buildContext } from '../../src/server/yoga.js';
+import { connect } from '../../src/engine/db/client.js';
+import { createAuthenticator, mintToken } from '../../src/engine/server/auth.js';
+import { createRealtime } from '../../src/engine/realtime/realtime.js';
+import { buildContext } from '../../src/engine/server/yoga.js';
 import { TEST_SECRET, testConfig } from '../support/api.js';
 import type { TestDatabase } from '../support/db.js';
 import { useDispatcher } from '../support/useDispatcher.js';

@@ -5,9 +5,9 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startDispatcher, type Dispatcher, type DispatcherOptions } from '../../src/events/dispatcher.js';
-import type { HasuraEventPayload } from '../../src/events/payload.js';
-import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
+import { startDispatcher, type Dispatcher, type DispatcherOptions } from '../../src/engine/dispatcher/dispatcher.js';
+import type { HasuraEventPayload } from '../../src/engine/events/payload.js';
+import type { TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { emitEvents, TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
 import { startReceiver, waitFor, type Receiver } from '../support/receiver.js';

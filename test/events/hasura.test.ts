@@ -5,10 +5,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { HasuraMetadataError, parseHasuraMetadataEntries } from '../../src/events/hasuraMetadata.js';
-import { loadTriggersFile } from '../../src/events/triggersFile.js';
-import type { HasuraEventPayload } from '../../src/events/payload.js';
-import type { TriggerDefinition } from '../../src/events/triggerDefinition.js';
+import { HasuraMetadataError, parseHasuraMetadataEntries } from '../../src/engine/events/triggers/hasuraMetadata.js';
+import { loadTriggersFile } from '../../src/engine/events/triggers/triggersFile.js';
+import type { HasuraEventPayload } from '../../src/engine/events/payload.js';
+import type { TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
 import type { TestDatabase } from '../support/db.js';
 import { useDispatcher } from '../support/useDispatcher.js';
 import { waitFor, type Receiver } from '../support/receiver.js';

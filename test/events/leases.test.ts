@@ -5,9 +5,9 @@
  * completion write).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimDeliveries } from '../../src/events/sql/claimDeliveries.js';
-import { extendLeases } from '../../src/events/sql/extendLeases.js';
-import { syncTriggers } from '../../src/events/triggers/sync.js';
+import { claimDeliveries } from '../../src/engine/events/sql/claimDeliveries.js';
+import { extendLeases } from '../../src/engine/events/sql/extendLeases.js';
+import { syncTriggers } from '../../src/engine/events/triggers/sync.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { emitMany } from '../support/events.js';
 

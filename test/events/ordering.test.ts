@@ -4,7 +4,7 @@
  * are not held up; a dead delivery unblocks its successors.
  */
 import { describe, expect, it } from 'vitest';
-import type { HasuraEventPayload } from '../../src/events/payload.js';
+import type { HasuraEventPayload } from '../../src/engine/events/payload.js';
 import type { TestDatabase } from '../support/db.js';
 import { useDispatcher } from '../support/useDispatcher.js';
 import { emitEvents, emitMany } from '../support/events.js';

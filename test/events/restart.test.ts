@@ -8,14 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Database } from '../../src/db/client.js';
-import { ensureDatabase } from '../../src/db/database.js';
-import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
+import { connect, type Database } from '../../src/engine/db/client.js';
+import { ensureDatabase } from '../../src/engine/db/database.js';
+import { startEmbedded, type EmbeddedServer } from '../../src/engine/db/embedded.js';
 import { createServer } from 'node:net';
-import { foodDeliveryMigrations } from '../../src/apps/foodDeliveryMigrations.js';
-import { ENGINE_MIGRATIONS, runMigrations } from '../../src/db/migrate.js';
-import { startDispatcher, type Dispatcher } from '../../src/events/dispatcher.js';
-import { createLogger } from '../../src/log.js';
+import { foodDeliveryMigrations } from '../../src/apps/food-delivery/migrations.js';
+import { ENGINE_MIGRATIONS, runMigrations } from '../../src/engine/db/migrate.js';
+import { startDispatcher, type Dispatcher } from '../../src/engine/dispatcher/dispatcher.js';
+import { createLogger } from '../../src/engine/log.js';
 import { TEST_WEBHOOK_SECRET, testLog } from '../support/events.js';
 import { startReceiver, waitFor, type Receiver } from '../support/receiver.js';
 

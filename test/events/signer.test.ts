@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { webhookSigner } from '../../src/events/delivery/signer.js';
+import { webhookSigner } from '../../src/engine/dispatcher/delivery/signer.js';
 
 describe('webhook signer', () => {
   it('signs exactly as standardwebhooks does, so its verify() accepts the signature', () => {

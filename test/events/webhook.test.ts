@@ -7,7 +7,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { postWebhook } from '../../src/events/delivery/webhook.js';
+import { postWebhook } from '../../src/engine/dispatcher/delivery/webhook.js';
 
 const servers: Server[] = [];
 afterEach(async () => {

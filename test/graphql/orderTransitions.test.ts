@@ -5,8 +5,8 @@
  * Every refusal leaves the database exactly as it was.
  */
 import { describe, expect, it } from 'vitest';
-import { ORDER_STATUSES } from '../../src/db/schema/domain.js';
-import { canTransition, illegalTransitionMessage, TRANSITIONS, type Step } from '../../src/graphql/modules/orderLifecycle.js';
+import { ORDER_STATUSES } from '../../src/apps/food-delivery/db/schema.js';
+import { canTransition, illegalTransitionMessage, TRANSITIONS, type Step } from '../../src/apps/food-delivery/domain/orderLifecycle.js';
 import type { TestApi } from '../support/api.js';
 import type { TestDatabase } from '../support/db.js';
 import { useTestApi } from '../support/useTestApi.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { loadApp } from '../../src/apps/index.js';
+import { loadApp } from '../../src/cli/apps.js';
 import { printedSchema, schemaFileFor } from '../../src/cli/schemaPrint.js';
 import { runCommand } from '../support/processes.js';
 

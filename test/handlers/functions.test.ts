@@ -6,11 +6,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { menuItems } from '../../src/db/schema/domain.js';
-import { allHandlers } from '../../src/handlers/functions/index.js';
-import { serveHandlers, type HandlerServer } from '../../src/handlers/kit/index.js';
-import { handlerTriggers, inProcessHandlers } from '../../src/handlers/triggers.js';
-import { createLogger } from '../../src/log.js';
+import { menuItems } from '../../src/apps/food-delivery/db/schema.js';
+import { allHandlers } from '../../src/apps/food-delivery/handlers/index.js';
+import { serveHandlers, type HandlerServer } from '../../src/kit/index.js';
+import { handlerTriggers, inProcessHandlers } from '../../src/apps/food-delivery/handlers/triggers.js';
+import { createLogger } from '../../src/engine/log.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { eventsOf, ids, ok, orderAt, Q, seeded, tokensFor, writeState, type OrderView, type Tokens } from '../support/orders.js';

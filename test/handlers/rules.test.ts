@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { charge } from '../../src/handlers/functions/fakePaymentProvider.js';
-import { checkOrder } from '../../src/handlers/functions/orderRules.js';
+import { charge } from '../../src/apps/food-delivery/handlers/fakePaymentProvider.js';
+import { checkOrder } from '../../src/apps/food-delivery/handlers/orderRules.js';
 
 const order = (over: Partial<Parameters<typeof checkOrder>[0]> = {}) => ({
   deliveryAddress: '12 Harbour St',

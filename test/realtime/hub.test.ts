@@ -1,9 +1,9 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
-import { createHub, type Hub } from '../../src/realtime/hub.js';
-import { hubReads, listenConnects } from '../../src/realtime/metrics.js';
-import type { LogEvent } from '../../src/realtime/sql/eventRow.js';
+import { createLogger } from '../../src/engine/log.js';
+import { createHub, type Hub } from '../../src/engine/realtime/hub.js';
+import { hubReads, listenConnects } from '../../src/engine/realtime/metrics.js';
+import type { LogEvent } from '../../src/engine/realtime/sql/eventRow.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { writeEvents } from '../support/eventLog.js';
 import { waitFor } from '../support/wait.js';

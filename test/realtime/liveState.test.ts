@@ -4,7 +4,7 @@
  * distinct keys, and the slot-then-Map storage behaving as one queue.
  */
 import { describe, expect, it } from 'vitest';
-import { LiveState } from '../../src/realtime/liveState.js';
+import { LiveState } from '../../src/engine/realtime/liveState.js';
 
 async function drain(state: LiveState<string>, count: number): Promise<string[]> {
   const out: string[] = [];

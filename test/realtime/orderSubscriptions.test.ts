@@ -4,7 +4,7 @@
  * SSE, with the same access rule as the `order` query.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { stateReads } from '../../src/realtime/metrics.js';
+import { stateReads } from '../../src/engine/realtime/metrics.js';
 import type { TestApi } from '../support/api.js';
 import type { TestDatabase } from '../support/db.js';
 import { useTestApi } from '../support/useTestApi.js';

@@ -4,8 +4,8 @@
  * state, including a change committed just before the server went down.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
-import { connect, type Database } from '../../src/db/client.js';
+import { seedDemoData } from '../../src/apps/food-delivery/db/seedDemoData.js';
+import { connect, type Database } from '../../src/engine/db/client.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { dedicatedPostgres, type DedicatedPostgres } from '../support/dedicatedPostgres.js';
 import { testEvent, writeEvents } from '../support/eventLog.js';

@@ -5,7 +5,7 @@
  * shared execution reaches everyone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateReads, subscribers as executions } from '../../src/realtime/metrics.js';
+import { stateReads, subscribers as executions } from '../../src/engine/realtime/metrics.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { ids, ok, orderAt, placeNapoliOrder, Q, seeded, tokensFor, type OrderView, type Tokens } from '../support/orders.js';

@@ -6,7 +6,7 @@
  */
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
-import { slowConsumers } from '../../src/realtime/metrics.js';
+import { slowConsumers } from '../../src/engine/realtime/metrics.js';
 import type { TestApi } from '../support/api.js';
 import type { TestDatabase } from '../support/db.js';
 import { useTestApi } from '../support/useTestApi.js';

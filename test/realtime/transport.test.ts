@@ -5,8 +5,8 @@ import type { TestDatabase } from '../support/db.js';
 import { startTestApi, TEST_SECRET, type TestApi } from '../support/api.js';
 import { useTestApi } from '../support/useTestApi.js';
 import { testEvent, writeEvents } from '../support/eventLog.js';
-import { mintToken } from '../../src/server/auth.js';
-import { TOKEN_EXPIRED_REASON } from '../../src/server/ws.js';
+import { mintToken } from '../../src/engine/server/auth.js';
+import { TOKEN_EXPIRED_REASON } from '../../src/engine/server/ws.js';
 import { sseSubscribe, wsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
 

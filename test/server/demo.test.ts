@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_ADMIN_ID, DEMO_TOKEN_TTL_SECONDS, type DemoTokens } from '../../src/server/demo.js';
-import { demoCustomers, demoDrivers, demoRestaurants } from '../../src/db/seed/demoData.js';
+import { DEMO_ADMIN_ID, DEMO_TOKEN_TTL_SECONDS, type DemoTokens } from '../../src/apps/food-delivery/demo/routes.js';
+import { demoCustomers, demoDrivers, demoRestaurants } from '../../src/apps/food-delivery/db/demoData.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 

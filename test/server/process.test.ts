@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 import { runCommand } from '../support/processes.js';
 import { TEST_SECRET } from '../support/api.js';
-import { mintToken } from '../../src/server/auth.js';
+import { mintToken } from '../../src/engine/server/auth.js';
 
 let db: TestDatabase;
 beforeAll(async () => {

@@ -4,10 +4,10 @@
  * test database driven through its real API, and the GraphQL fields the
  * admin tests read.
  */
-import { startDispatcher, type Dispatcher } from '../../src/events/dispatcher.js';
-import { deliveryMetricsHooks } from '../../src/events/metrics.js';
-import type { HasuraEventPayload } from '../../src/events/payload.js';
-import type { InProcessHandler, TriggerDefinition } from '../../src/events/triggerDefinition.js';
+import { startDispatcher, type Dispatcher } from '../../src/engine/dispatcher/dispatcher.js';
+import { deliveryMetricsHooks } from '../../src/engine/dispatcher/metrics.js';
+import type { HasuraEventPayload } from '../../src/engine/events/payload.js';
+import type { InProcessHandler, TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
 import type { TestDatabase } from './db.js';
 import { TEST_WEBHOOK_SECRET, testLog } from './events.js';
 

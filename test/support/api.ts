@@ -3,14 +3,14 @@
  * with the app `APP` names (food-delivery unless overridden), listening on a random loopback port, with helpers to mint tokens and send
  * GraphQL over real HTTP.
  */
-import { loadApp } from '../../src/apps/index.js';
-import type { Config } from '../../src/config.js';
-import { parseConfig } from '../../src/config.js';
-import type { Role } from '../../src/graphql/context.js';
-import { createLogger } from '../../src/log.js';
-import { createApi, type Api } from '../../src/server/api.js';
-import { mintToken } from '../../src/server/auth.js';
-import type { Database } from '../../src/db/client.js';
+import { loadApp } from '../../src/cli/apps.js';
+import type { Config } from '../../src/engine/config.js';
+import { parseConfig } from '../../src/engine/config.js';
+import type { Role } from '../../src/engine/graphql/context.js';
+import { createLogger } from '../../src/engine/log.js';
+import { createApi, type Api } from '../../src/engine/server/api.js';
+import { mintToken } from '../../src/engine/server/auth.js';
+import type { Database } from '../../src/engine/db/client.js';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 

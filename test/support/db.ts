@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { connect, type Database } from '../../src/db/client.js';
+import { connect, type Database } from '../../src/engine/db/client.js';
 
 export interface TestDatabase extends Database {
   name: string;

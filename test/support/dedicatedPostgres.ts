@@ -5,11 +5,11 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDatabase } from '../../src/db/database.js';
-import { freePort, startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
-import { foodDeliveryMigrations } from '../../src/apps/foodDeliveryMigrations.js';
-import { ENGINE_MIGRATIONS, runMigrations } from '../../src/db/migrate.js';
-import { createLogger } from '../../src/log.js';
+import { ensureDatabase } from '../../src/engine/db/database.js';
+import { freePort, startEmbedded, type EmbeddedServer } from '../../src/engine/db/embedded.js';
+import { foodDeliveryMigrations } from '../../src/apps/food-delivery/migrations.js';
+import { ENGINE_MIGRATIONS, runMigrations } from '../../src/engine/db/migrate.js';
+import { createLogger } from '../../src/engine/log.js';
 
 export interface DedicatedPostgres {
   /** URL of a migrated database on it. */

@@ -2,7 +2,7 @@
  * Writing events straight into the log, for tests of readers that must not
  * depend on any mutation: one transaction per call, like a resolver's.
  */
-import type { Sql } from '../../src/db/client.js';
+import type { Sql } from '../../src/engine/db/client.js';
 
 export interface RawEvent {
   type: string;

@@ -4,8 +4,8 @@
  * bulk with one statement.
  */
 import { sql as dsql } from 'drizzle-orm';
-import { createLogger } from '../../src/log.js';
-import { withEventTransaction, type NewEvent } from '../../src/events/transaction.js';
+import { createLogger } from '../../src/engine/log.js';
+import { withEventTransaction, type NewEvent } from '../../src/engine/events/transaction.js';
 import type { TestDatabase } from './db.js';
 
 /** whsec_ + base64 of 32 fixed bytes: tests only. */

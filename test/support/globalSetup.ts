@@ -5,10 +5,10 @@
  */
 import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
-import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
-import { foodDeliveryMigrations } from '../../src/apps/foodDeliveryMigrations.js';
-import { ENGINE_MIGRATIONS, runMigrations } from '../../src/db/migrate.js';
-import { createLogger } from '../../src/log.js';
+import { startEmbedded, type EmbeddedServer } from '../../src/engine/db/embedded.js';
+import { foodDeliveryMigrations } from '../../src/apps/food-delivery/migrations.js';
+import { ENGINE_MIGRATIONS, runMigrations } from '../../src/engine/db/migrate.js';
+import { createLogger } from '../../src/engine/log.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -4,10 +4,10 @@
  * of everything a mutation can write, to prove a refused one wrote nothing.
  */
 import { expect } from 'vitest';
-import { seedDemoData } from '../../src/db/seed/seedDemoData.js';
-import { demoCustomers, demoDrivers, demoMenuItems, demoRestaurants } from '../../src/db/seed/demoData.js';
-import type { EventRow } from '../../src/db/schema/events.js';
-import type { Role } from '../../src/graphql/context.js';
+import { seedDemoData } from '../../src/apps/food-delivery/db/seedDemoData.js';
+import { demoCustomers, demoDrivers, demoMenuItems, demoRestaurants } from '../../src/apps/food-delivery/db/demoData.js';
+import type { EventRow } from '../../src/engine/db/schema/events.js';
+import type { Role } from '../../src/engine/graphql/context.js';
 import type { GqlResult, TestApi } from './api.js';
 import type { TestDatabase } from './db.js';
 

@@ -5,7 +5,7 @@
  * Trigger URLs come from the receiver, so the options are built once it runs.
  */
 import { afterAll, beforeAll } from 'vitest';
-import { startDispatcher, type Dispatcher, type DispatcherOptions } from '../../src/events/dispatcher.js';
+import { startDispatcher, type Dispatcher, type DispatcherOptions } from '../../src/engine/dispatcher/dispatcher.js';
 import { freshDatabase, type TestDatabase } from './db.js';
 import { TEST_WEBHOOK_SECRET, testLog } from './events.js';
 import { startReceiver, type Receiver } from './receiver.js';

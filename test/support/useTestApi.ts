@@ -5,7 +5,7 @@
  * Hooks a file registers later run after this setup and before this teardown.
  */
 import { afterAll, beforeAll } from 'vitest';
-import type { Database } from '../../src/db/client.js';
+import type { Database } from '../../src/engine/db/client.js';
 import { startTestApi, type TestApi } from './api.js';
 import { freshDatabase, type TestDatabase } from './db.js';
 import { seeded, tokensFor, type Tokens } from './orders.js';

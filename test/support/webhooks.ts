@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import type { HasuraEventPayload } from '../../src/events/payload.js';
+import type { HasuraEventPayload } from '../../src/engine/events/payload.js';
 
 export const newWebhookSecret = (): string => `whsec_${randomBytes(24).toString('base64')}`;
 

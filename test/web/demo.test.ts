@@ -18,7 +18,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/server/auth.js';
+import { mintToken } from '../../src/engine/server/auth.js';
 import { TEST_SECRET } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 import { ids } from '../support/orders.js';

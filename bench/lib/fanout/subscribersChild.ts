@@ -5,7 +5,7 @@
  * `ws` clients. While recording, every arrival is stamped with its key.
  */
 import WebSocket from 'ws';
-import { mintToken } from '../../../src/server/auth.js';
+import { mintToken } from '../../../src/engine/server/auth.js';
 import { onParent, toParent } from '../child.js';
 import { coresUsed, cpuSample, type CpuSample } from '../cpu.js';
 import { now, type SubscriberSpec, type SubscribersIn, type SubscribersOut } from './protocol.js';

@@ -4,14 +4,14 @@
  * and the web demo. Importing this module registers its GraphQL types.
  */
 import { sql } from 'drizzle-orm';
-import { restaurants } from '../db/schema/domain.js';
-import { seedDemoData } from '../db/seed/seedDemoData.js';
-import '../graphql/modules/foodDelivery.js';
-import { allHandlers } from '../handlers/functions/index.js';
-import { handlerTriggers, inProcessHandlers } from '../handlers/triggers.js';
-import { createDemoRoutes } from '../server/demo.js';
-import type { App } from './app.js';
-import { foodDeliveryMigrations } from './foodDeliveryMigrations.js';
+import { restaurants } from './db/schema.js';
+import { seedDemoData } from './db/seedDemoData.js';
+import './graphql/index.js';
+import { allHandlers } from './handlers/index.js';
+import { handlerTriggers, inProcessHandlers } from './handlers/triggers.js';
+import { createDemoRoutes } from './demo/routes.js';
+import type { App } from '../../engine/app.js';
+import { foodDeliveryMigrations } from './migrations.js';
 
 export const foodDelivery: App = {
   name: 'food-delivery',

@@ -5,8 +5,8 @@
  * tooling can name it without loading the app's GraphQL.
  */
 import path from 'node:path';
-import { adoptLegacyHistory } from '../db/legacyLayout.js';
-import { MIGRATIONS_ROOT, type MigrationSet } from '../db/migrate.js';
+import { adoptLegacyHistory } from '../../engine/db/legacyLayout.js';
+import { MIGRATIONS_ROOT, type MigrationSet } from '../../engine/db/migrate.js';
 
 export const foodDeliveryMigrations: MigrationSet = {
   name: 'food-delivery',

@@ -5,9 +5,9 @@
  * with backoff; the leases are kept alive by the heartbeat meanwhile, and if
  * they expire anyway the delivery is simply sent again (at least once).
  */
-import type { Sql } from '../../db/client.js';
-import type { Logger } from '../../log.js';
-import { completeDeliveries, type AttemptRecord, type DeliveryOutcome } from '../sql/completeDeliveries.js';
+import type { Sql } from '../db/client.js';
+import type { Logger } from '../log.js';
+import { completeDeliveries, type AttemptRecord, type DeliveryOutcome } from '../events/sql/completeDeliveries.js';
 
 export interface CompletedAttempt {
   outcome: DeliveryOutcome;

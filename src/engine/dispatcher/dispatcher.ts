@@ -23,14 +23,14 @@ import type { Logger } from '../log.js';
 import { attemptDelivery } from './delivery/attempt.js';
 import { decideOutcome } from './delivery/outcome.js';
 import { webhookSigner } from './delivery/signer.js';
-import { Completer, errorMessage, sleep, type CompletedAttempt } from './dispatcher/completer.js';
-import { claimDeliveries, type ClaimedDelivery } from './sql/claimDeliveries.js';
-import { extendLeases } from './sql/extendLeases.js';
-import { reclaimExpiredLeases } from './sql/reclaimExpiredLeases.js';
-import { DELIVERIES_CHANNEL, EVENTS_CHANNEL } from './channels.js';
-import type { InProcessHandler, TriggerDefinition } from './triggerDefinition.js';
-import { TriggerRegistry } from './triggers/registry.js';
-import { syncTriggers } from './triggers/sync.js';
+import { Completer, errorMessage, sleep, type CompletedAttempt } from './completer.js';
+import { claimDeliveries, type ClaimedDelivery } from '../events/sql/claimDeliveries.js';
+import { extendLeases } from '../events/sql/extendLeases.js';
+import { reclaimExpiredLeases } from '../events/sql/reclaimExpiredLeases.js';
+import { DELIVERIES_CHANNEL, EVENTS_CHANNEL } from '../events/channels.js';
+import type { InProcessHandler, TriggerDefinition } from '../events/triggers/triggerDefinition.js';
+import { TriggerRegistry } from '../events/triggers/registry.js';
+import { syncTriggers } from '../events/triggers/sync.js';
 
 export type DeliveryOutcomeKind = 'delivered' | 'retry' | 'dead' | 'released';
 

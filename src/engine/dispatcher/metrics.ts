@@ -27,8 +27,8 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Logger } from '../log.js';
 import { registry } from '../server/metrics.js';
 import type { DeliveryOutcomeKind, DispatcherHooks, OutcomeDetail } from './dispatcher.js';
-import { countDeliveries, type TriggerDeliveryCounts } from './sql/countDeliveries.js';
-import type { Queryable } from './sql/queryable.js';
+import { countDeliveries, type TriggerDeliveryCounts } from '../events/sql/countDeliveries.js';
+import type { Queryable } from '../events/sql/queryable.js';
 
 /**
  * What the latency histogram needs beyond the hook's (trigger, outcome, ms).

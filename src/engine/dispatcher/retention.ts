@@ -17,11 +17,11 @@
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
-import { deleteDeadDeliveries } from './sql/deleteDeadDeliveries.js';
-import { deleteDeliveredDeliveries, RETENTION_START } from './sql/deleteDeliveredDeliveries.js';
-import { deleteOldEvents, LOG_START } from './sql/deleteOldEvents.js';
-import { loadTriggers } from './sql/loadTriggers.js';
-import type { Queryable } from './sql/queryable.js';
+import { deleteDeadDeliveries } from '../events/sql/deleteDeadDeliveries.js';
+import { deleteDeliveredDeliveries, RETENTION_START } from '../events/sql/deleteDeliveredDeliveries.js';
+import { deleteOldEvents, LOG_START } from '../events/sql/deleteOldEvents.js';
+import { loadTriggers } from '../events/sql/loadTriggers.js';
+import type { Queryable } from '../events/sql/queryable.js';
 
 export type RetentionConfig = Pick<
   Config,

@@ -7,7 +7,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.js';
-import './modules/engine.js';
+import './modules/index.js';
 
 let schema: GraphQLSchema | undefined;
 

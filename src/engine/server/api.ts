@@ -3,11 +3,11 @@
  * SSE), graphql-ws (WebSocket) and the HTTP server on one database. Used by
  * the `start` command and by tests, so both run the same server.
  */
-import type { App } from '../apps/app.js';
+import type { App } from '../app.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import { migrationSets } from '../db/database.js';
-import { watchDeliveryQueues } from '../events/metrics.js';
+import { watchDeliveryQueues } from '../dispatcher/metrics.js';
 import { buildSchema } from '../graphql/schema.js';
 import type { Logger } from '../log.js';
 import { createRealtime, type Realtime } from '../realtime/realtime.js';

@@ -23,8 +23,8 @@ import { bearer, type Authenticator } from './auth.js';
 import { endStreamsAtTokenExpiry } from './tokenExpiry.js';
 import { graphqlDuration, graphqlOperations } from './metrics.js';
 import { continueTrace } from './trace.js';
-import { TRIGGER_HEADER } from '../events/delivery/headers.js';
-import { TRIGGER_NAME } from '../events/triggerDefinition.js';
+import { TRIGGER_HEADER } from '../dispatcher/delivery/headers.js';
+import { TRIGGER_NAME } from '../events/triggers/triggerDefinition.js';
 
 export interface ServerContext {
   requestId: string;

@@ -2,7 +2,7 @@
  * Demo data for the food-delivery domain. Ids are fixed so that tokens,
  * docs and the web demo can name the same users on every machine.
  */
-import type { customers, drivers, menuItems, restaurants } from '../schema/domain.js';
+import type { customers, drivers, menuItems, restaurants } from './schema.js';
 
 type Insert<T extends { $inferInsert: unknown }> = T['$inferInsert'];
 

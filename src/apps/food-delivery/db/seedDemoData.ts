@@ -1,6 +1,6 @@
 /** Loads the food-delivery demo rows (./demoData.ts). Safe to run again: rows that exist are left as they are. */
-import type { Db } from '../client.js';
-import { customers, drivers, menuItems, restaurants } from '../schema/domain.js';
+import type { Db } from '../../../engine/db/client.js';
+import { customers, drivers, menuItems, restaurants } from './schema.js';
 import { demoCustomers, demoDrivers, demoMenuItems, demoRestaurants } from './demoData.js';
 
 export async function seedDemoData(db: Db): Promise<Record<string, number>> {

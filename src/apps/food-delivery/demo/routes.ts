@@ -15,19 +15,19 @@ import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../config.js';
-import { demoCustomers, demoDrivers, demoRestaurants } from '../db/seed/demoData.js';
-import type { Role } from '../graphql/context.js';
-import type { Logger } from '../log.js';
-import { mintToken } from './auth.js';
-import type { ExtraRoute } from './http.js';
+import type { Config } from '../../../engine/config.js';
+import { demoCustomers, demoDrivers, demoRestaurants } from '../db/demoData.js';
+import type { Role } from '../../../engine/graphql/context.js';
+import type { Logger } from '../../../engine/log.js';
+import { mintToken } from '../../../engine/server/auth.js';
+import type { ExtraRoute } from '../../../engine/server/http.js';
 
 /** Long enough for a demo session, short enough that a leaked one soon dies; the page refreshes them. */
 export const DEMO_TOKEN_TTL_SECONDS = 30 * 60;
 /** The admin the demo's event log acts as (admins have no row). */
 export const DEMO_ADMIN_ID = 'demo-admin';
 
-const ROOT = fileURLToPath(new URL('../../web-demo/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../web-demo/', import.meta.url));
 const GRAPHQL_WS_UMD = path.join(path.dirname(createRequire(import.meta.url).resolve('graphql-ws/package.json')), 'umd/graphql-ws.min.js');
 /** Flat file names only: no slashes, no leading dot, so no path can leave ROOT. */
 const STATIC_FILE = /^\/demo\/([a-z0-9][\w-]*\.(html|js|css|svg))$/i;

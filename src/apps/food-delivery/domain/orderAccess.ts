@@ -7,10 +7,10 @@
  * and ownership in one atomic statement.
  */
 import { eq, sql, type SQL } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/client.js';
-import { orders, type Order } from '../../db/schema/domain.js';
-import type { Context, Viewer } from '../context.js';
-import { forbidden, notFound } from '../errors.js';
+import type { Db, Tx } from '../../../engine/db/client.js';
+import { orders, type Order } from '../db/schema.js';
+import type { Context, Viewer } from '../../../engine/graphql/context.js';
+import { forbidden, notFound } from '../../../engine/graphql/errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -6,7 +6,7 @@
  *   placed ─▶ validated ─▶ paid ─▶ approved ─▶ driver_assigned ─▶ picked_up ─▶ delivered
  *      └─▶ rejected   └─▶ payment_failed  └─▶ declined
  */
-import type { OrderStatus } from '../../db/schema/domain.js';
+import type { OrderStatus } from '../db/schema.js';
 
 export const ORDER_PLACED = 'order.placed';
 

@@ -7,12 +7,12 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { GraphQLError } from 'graphql';
-import type { Tx } from '../../db/client.js';
-import { orders, type Order } from '../../db/schema/domain.js';
-import type { JsonObject } from '../../db/schema/events.js';
-import type { NewEvent } from '../../events/transaction.js';
-import type { Viewer } from '../context.js';
-import { clientError, forbidden, notFound } from '../errors.js';
+import type { Tx } from '../../../engine/db/client.js';
+import { orders, type Order } from '../db/schema.js';
+import type { JsonObject } from '../../../engine/db/schema/events.js';
+import type { NewEvent } from '../../../engine/events/transaction.js';
+import type { Viewer } from '../../../engine/graphql/context.js';
+import { clientError, forbidden, notFound } from '../../../engine/graphql/errors.js';
 import { canViewOrder, findOrder, isUuid, orderScope } from './orderAccess.js';
 import { canTransition, illegalTransitionMessage, TRANSITIONS, type Step } from './orderLifecycle.js';
 

@@ -3,8 +3,8 @@
  * is personal data: only the customer themself, the service and admins read it.
  */
 import { inArray } from 'drizzle-orm';
-import { customers, type Customer } from '../../db/schema/domain.js';
-import { builder } from '../builder.js';
+import { customers, type Customer } from '../db/schema.js';
+import { builder } from '../../../engine/graphql/builder.js';
 import { OrderRef } from './order.js';
 
 export const CustomerRef = builder.objectRef<Customer>('Customer').implement({

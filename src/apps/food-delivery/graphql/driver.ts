@@ -3,8 +3,8 @@
  * assigned) and `drivers`, the list the assign-driver handler picks from.
  */
 import { asc, eq, inArray } from 'drizzle-orm';
-import { drivers, type Driver } from '../../db/schema/domain.js';
-import { builder } from '../builder.js';
+import { drivers, type Driver } from '../db/schema.js';
+import { builder } from '../../../engine/graphql/builder.js';
 import { OrderRef } from './order.js';
 
 export const DriverRef = builder.objectRef<Driver>('Driver').implement({

@@ -7,12 +7,12 @@
  * read per subscriber.
  */
 import { inArray } from 'drizzle-orm';
-import { orders, type Order, type OrderStatus } from '../../db/schema/domain.js';
-import { stateReads } from '../../realtime/metrics.js';
-import type { Realtime } from '../../realtime/realtime.js';
-import type { FeedSpec } from '../../realtime/sharedFeed.js';
-import { createTickBatcher } from '../../realtime/tickBatcher.js';
-import { isUuid } from './orderAccess.js';
+import { orders, type Order, type OrderStatus } from '../db/schema.js';
+import { stateReads } from '../../../engine/realtime/metrics.js';
+import type { Realtime } from '../../../engine/realtime/realtime.js';
+import type { FeedSpec } from '../../../engine/realtime/sharedFeed.js';
+import { createTickBatcher } from '../../../engine/realtime/tickBatcher.js';
+import { isUuid } from '../domain/orderAccess.js';
 
 /** States an order never leaves. */
 const FINAL: ReadonlySet<OrderStatus> = new Set<OrderStatus>(['rejected', 'declined', 'delivered']);

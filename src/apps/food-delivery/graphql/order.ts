@@ -6,13 +6,13 @@
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
-import { ORDER_STATUSES, orders, restaurants, type Order } from '../../db/schema/domain.js';
-import { builder } from '../builder.js';
-import { forbidden } from '../errors.js';
-import { canViewOrder, findOrder, orderScope } from './orderAccess.js';
+import { ORDER_STATUSES, orders, restaurants, type Order } from '../db/schema.js';
+import { builder } from '../../../engine/graphql/builder.js';
+import { forbidden } from '../../../engine/graphql/errors.js';
+import { canViewOrder, findOrder, orderScope } from '../domain/orderAccess.js';
 import { orderCursor, pageOrders } from './orderPage.js';
 import { RestaurantRef } from './restaurant.js';
-import { uuid } from './validators.js';
+import { uuid } from '../../../engine/graphql/modules/validators.js';
 
 export const OrderStatusEnum = builder.enumType('OrderStatus', {
   description: 'Where an order is in its lifecycle (see docs/architecture.md).',

@@ -14,19 +14,19 @@
  * SUBSCRIPTION_BUFFER orders are pending, the feed ends with SLOW_CONSUMER
  * (subscribe again and re-query).
  */
-import type { Order } from '../../db/schema/domain.js';
-import { unwrapDelivery, type Delivery } from '../../realtime/delivery.js';
-import { LiveState } from '../../realtime/liveState.js';
-import { subscribers, type SubscriptionKind } from '../../realtime/metrics.js';
-import { driverTopic, restaurantTopic } from '../../realtime/topics.js';
-import { builder } from '../builder.js';
-import type { Context } from '../context.js';
-import { badInput, clientError, forbidden } from '../errors.js';
+import type { Order } from '../db/schema.js';
+import { unwrapDelivery, type Delivery } from '../../../engine/realtime/delivery.js';
+import { LiveState } from '../../../engine/realtime/liveState.js';
+import { subscribers, type SubscriptionKind } from '../../../engine/realtime/metrics.js';
+import { driverTopic, restaurantTopic } from '../../../engine/realtime/topics.js';
+import { builder } from '../../../engine/graphql/builder.js';
+import type { Context } from '../../../engine/graphql/context.js';
+import { badInput, clientError, forbidden } from '../../../engine/graphql/errors.js';
 import { liveOrderSpec } from './liveOrders.js';
 import { OrderRef } from './order.js';
-import { canViewOrder } from './orderAccess.js';
-import { uuid } from './validators.js';
-import type { ShareExtension } from '../../realtime/shareMode.js';
+import { canViewOrder } from '../domain/orderAccess.js';
+import { uuid } from '../../../engine/graphql/modules/validators.js';
+import type { ShareExtension } from '../../../engine/realtime/shareMode.js';
 
 async function watchFeed(ctx: Context, kind: SubscriptionKind, topic: string): Promise<LiveState<Delivery<Order>>> {
   const { realtime } = ctx;

@@ -3,8 +3,8 @@
  * order time. Adds `Order.items`, loaded for all orders of a request at once.
  */
 import { asc, inArray } from 'drizzle-orm';
-import { orderItems, type OrderItem } from '../../db/schema/domain.js';
-import { builder } from '../builder.js';
+import { orderItems, type OrderItem } from '../db/schema.js';
+import { builder } from '../../../engine/graphql/builder.js';
 import { OrderRef } from './order.js';
 
 export const OrderItemRef = builder.objectRef<OrderItem>('OrderItem').implement({

@@ -6,15 +6,15 @@
  */
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { driverAssignments, drivers, type Order } from '../../db/schema/domain.js';
-import { withEventTransaction } from '../../events/transaction.js';
-import { builder } from '../builder.js';
-import type { Context } from '../context.js';
-import { clientError, notFound } from '../errors.js';
+import { driverAssignments, drivers, type Order } from '../db/schema.js';
+import { withEventTransaction } from '../../../engine/events/transaction.js';
+import { builder } from '../../../engine/graphql/builder.js';
+import type { Context } from '../../../engine/graphql/context.js';
+import { clientError, notFound } from '../../../engine/graphql/errors.js';
 import { OrderRef } from './order.js';
-import { TRANSITIONS, type Step } from './orderLifecycle.js';
-import { orderEvent, transitionOrder, type TransitionInput } from './orderTransition.js';
-import { reason, uuid } from './validators.js';
+import { TRANSITIONS, type Step } from '../domain/orderLifecycle.js';
+import { orderEvent, transitionOrder, type TransitionInput } from '../domain/orderTransition.js';
+import { reason, uuid } from '../../../engine/graphql/modules/validators.js';
 
 /** One step, one event: the common body of the simple mutations. */
 function runStep(ctx: Context, mutation: string, orderId: string, step: Step, set?: TransitionInput['set']): Promise<Order> {

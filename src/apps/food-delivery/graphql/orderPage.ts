@@ -3,9 +3,9 @@
  * timeKeyset.ts, limited to the viewer's scope.
  */
 import { and, getColumns, type SQL } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { orders, type Order } from '../../db/schema/domain.js';
-import { cursorAt, timeCursor, timeKeysetOrder, timeKeysetWhere } from './timeKeyset.js';
+import type { Db } from '../../../engine/db/client.js';
+import { orders, type Order } from '../db/schema.js';
+import { cursorAt, timeCursor, timeKeysetOrder, timeKeysetWhere } from '../../../engine/graphql/modules/timeKeyset.js';
 
 export interface OrderPageArgs {
   before?: string;

@@ -8,19 +8,19 @@
  * A slow client skips intermediate states but always gets the newest: at
  * most one state is pending per subscriber, whatever the rate of change.
  */
-import type { Order } from '../../db/schema/domain.js';
-import { unwrapDelivery, type Delivery } from '../../realtime/delivery.js';
-import { LiveState } from '../../realtime/liveState.js';
-import { subscribers } from '../../realtime/metrics.js';
-import { aggregateTopic } from '../../realtime/topics.js';
-import { builder } from '../builder.js';
-import type { Context } from '../context.js';
-import { forbidden } from '../errors.js';
+import type { Order } from '../db/schema.js';
+import { unwrapDelivery, type Delivery } from '../../../engine/realtime/delivery.js';
+import { LiveState } from '../../../engine/realtime/liveState.js';
+import { subscribers } from '../../../engine/realtime/metrics.js';
+import { aggregateTopic } from '../../../engine/realtime/topics.js';
+import { builder } from '../../../engine/graphql/builder.js';
+import type { Context } from '../../../engine/graphql/context.js';
+import { forbidden } from '../../../engine/graphql/errors.js';
 import { liveOrderSpec } from './liveOrders.js';
 import { OrderRef } from './order.js';
-import { canViewOrder, loadOrderFor } from './orderAccess.js';
-import { uuid } from './validators.js';
-import type { ShareExtension } from '../../realtime/shareMode.js';
+import { canViewOrder, loadOrderFor } from '../domain/orderAccess.js';
+import { uuid } from '../../../engine/graphql/modules/validators.js';
+import type { ShareExtension } from '../../../engine/realtime/shareMode.js';
 
 interface Watch {
   ctx: Context;

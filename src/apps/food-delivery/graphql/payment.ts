@@ -4,8 +4,8 @@
  * rows change while a client watches, so their loaders batch but never cache.
  */
 import { desc, inArray } from 'drizzle-orm';
-import { orders, payments, type Payment } from '../../db/schema/domain.js';
-import { builder } from '../builder.js';
+import { orders, payments, type Payment } from '../db/schema.js';
+import { builder } from '../../../engine/graphql/builder.js';
 import { OrderRef } from './order.js';
 
 export const PaymentStatusEnum = builder.enumType('PaymentStatus', {

@@ -7,15 +7,15 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { payments } from '../../db/schema/domain.js';
-import { withEventTransaction } from '../../events/transaction.js';
-import { builder } from '../builder.js';
-import { clientError, notFound } from '../errors.js';
+import { payments } from '../db/schema.js';
+import { withEventTransaction } from '../../../engine/events/transaction.js';
+import { builder } from '../../../engine/graphql/builder.js';
+import { clientError, notFound } from '../../../engine/graphql/errors.js';
 import { OrderRef } from './order.js';
-import { TRANSITIONS } from './orderLifecycle.js';
-import { orderEvent, transitionOrder } from './orderTransition.js';
+import { TRANSITIONS } from '../domain/orderLifecycle.js';
+import { orderEvent, transitionOrder } from '../domain/orderTransition.js';
 import { PaymentRef } from './payment.js';
-import { reason, uuid } from './validators.js';
+import { reason, uuid } from '../../../engine/graphql/modules/validators.js';
 
 builder.mutationFields((t) => ({
   payOrder: t.field({

@@ -6,16 +6,16 @@
  */
 import { eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import { customers, menuItems, orderItems, orders, restaurants, type Order } from '../../db/schema/domain.js';
-import { withEventTransaction } from '../../events/transaction.js';
-import { builder } from '../builder.js';
-import type { Context } from '../context.js';
-import { badInput, notFound } from '../errors.js';
+import { customers, menuItems, orderItems, orders, restaurants, type Order } from '../db/schema.js';
+import { withEventTransaction } from '../../../engine/events/transaction.js';
+import { builder } from '../../../engine/graphql/builder.js';
+import type { Context } from '../../../engine/graphql/context.js';
+import { badInput, notFound } from '../../../engine/graphql/errors.js';
 import { OrderRef } from './order.js';
-import { isUuid } from './orderAccess.js';
-import { ORDER_PLACED } from './orderLifecycle.js';
-import { orderEvent } from './orderTransition.js';
-import { uuid } from './validators.js';
+import { isUuid } from '../domain/orderAccess.js';
+import { ORDER_PLACED } from '../domain/orderLifecycle.js';
+import { orderEvent } from '../domain/orderTransition.js';
+import { uuid } from '../../../engine/graphql/modules/validators.js';
 
 export const MAX_ORDER_LINES = 50;
 export const MAX_QUANTITY = 99;

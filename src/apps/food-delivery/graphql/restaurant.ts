@@ -3,9 +3,9 @@
  * authenticated role. Menus load in one batched query per request.
  */
 import { asc, eq, inArray } from 'drizzle-orm';
-import { menuItems, restaurants, type MenuItem, type Restaurant } from '../../db/schema/domain.js';
-import { builder } from '../builder.js';
-import { uuid } from './validators.js';
+import { menuItems, restaurants, type MenuItem, type Restaurant } from '../db/schema.js';
+import { builder } from '../../../engine/graphql/builder.js';
+import { uuid } from '../../../engine/graphql/modules/validators.js';
 
 export const MenuItemRef = builder.objectRef<MenuItem>('MenuItem').implement({
   fields: (t) => ({

@@ -6,7 +6,7 @@
  * past `approved` (a redelivery) is left as it is.
  */
 import { z } from 'zod';
-import { defineHandler, RetryLater } from '../kit/index.js';
+import { defineHandler, RetryLater } from '../../../kit/index.js';
 
 const AVAILABLE = /* GraphQL */ `
   query AvailableDrivers {

@@ -5,7 +5,7 @@
  * a payment already settled is left as it is.
  */
 import { z } from 'zod';
-import { defineHandler, RetryLater } from '../kit/index.js';
+import { defineHandler, RetryLater } from '../../../kit/index.js';
 import { charge } from './fakePaymentProvider.js';
 
 const RECORD = /* GraphQL */ `

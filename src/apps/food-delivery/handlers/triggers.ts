@@ -5,11 +5,11 @@
  * in-process (`start` in development: one process runs everything).
  * One order's events reach a function in commit order ('aggregate').
  */
-import type { HandlerMode } from '../apps/app.js';
-import type { InProcessHandler, RetryPolicy, TriggerDefinition, TriggerTarget } from '../events/triggerDefinition.js';
-import { allHandlers, assignDriver, chargePayment, validateOrder } from './functions/index.js';
-import type { Handler } from './kit/defineHandler.js';
-import { toInProcess, type InProcessOptions } from './kit/inProcess.js';
+import type { HandlerMode } from '../../../engine/app.js';
+import type { InProcessHandler, RetryPolicy, TriggerDefinition, TriggerTarget } from '../../../engine/events/triggers/triggerDefinition.js';
+import { allHandlers, assignDriver, chargePayment, validateOrder } from './index.js';
+import type { Handler } from '../../../kit/defineHandler.js';
+import { toInProcess, type InProcessOptions } from '../../../kit/inProcess.js';
 
 /** The env variable holding a function's webhook URL: validate-order → VALIDATE_ORDER_URL. */
 export const urlEnvFor = (name: string): string => `${name.toUpperCase().replace(/-/g, '_')}_URL`;

@@ -5,7 +5,7 @@
  * order already decided (a redelivery) is left as it is.
  */
 import { z } from 'zod';
-import { defineHandler, RetryLater } from '../kit/index.js';
+import { defineHandler, RetryLater } from '../../../kit/index.js';
 import { checkOrder } from './orderRules.js';
 
 const RECORD = /* GraphQL */ `

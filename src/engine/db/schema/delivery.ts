@@ -14,7 +14,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import type { TriggerDefinition } from '../../events/triggerDefinition.js';
+import type { TriggerDefinition } from '../../events/triggers/triggerDefinition.js';
 import { events, xid8 } from './events.js';
 import { threefactor } from './threefactor.js';
 

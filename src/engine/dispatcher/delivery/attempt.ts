@@ -6,9 +6,9 @@
  *
  * Throws only when the dispatcher aborts the attempt (drain at shutdown).
  */
-import type { ClaimedDelivery } from '../sql/claimDeliveries.js';
-import type { ActiveTrigger } from '../triggers/registry.js';
-import type { InProcessHandler, TriggerTarget } from '../triggerDefinition.js';
+import type { ClaimedDelivery } from '../../events/sql/claimDeliveries.js';
+import type { ActiveTrigger } from '../../events/triggers/registry.js';
+import type { InProcessHandler, TriggerTarget } from '../../events/triggers/triggerDefinition.js';
 import { webhookBody } from './body.js';
 import { deliveryHeaders } from './headers.js';
 import { runInProcess } from './inProcess.js';

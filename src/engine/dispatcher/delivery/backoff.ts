@@ -3,7 +3,7 @@
  * capped, with ±20% jitter so a burst of failures does not retry in lockstep;
  * a Retry-After from the receiver takes precedence (capped the same way).
  */
-import type { RetryPolicy } from '../triggerDefinition.js';
+import type { RetryPolicy } from '../../events/triggers/triggerDefinition.js';
 
 /** Delay after failed attempt number `attempt` (1-based). */
 export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {

@@ -16,9 +16,9 @@
  * payload): then data.old / data.new of that operation carry those columns
  * only, in the listed order (a MANUAL row is sent as given).
  */
-import type { ClaimedDelivery } from '../sql/claimDeliveries.js';
-import type { EventOp, HasuraEventPayload, Row } from '../payload.js';
-import type { OperationSpec, TriggerMatch } from '../triggerDefinition.js';
+import type { ClaimedDelivery } from '../../events/sql/claimDeliveries.js';
+import type { EventOp, HasuraEventPayload, Row } from '../../events/payload.js';
+import type { OperationSpec, TriggerMatch } from '../../events/triggers/triggerDefinition.js';
 
 const TABLE_PREFIX = 'table:';
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;

@@ -3,8 +3,8 @@
  * would receive, with the same timeout. A handler that ignores the abort
  * signal is not waited for past the timeout.
  */
-import type { HasuraEventPayload } from '../payload.js';
-import type { InProcessHandler } from '../triggerDefinition.js';
+import type { HasuraEventPayload } from '../../events/payload.js';
+import type { InProcessHandler } from '../../events/triggers/triggerDefinition.js';
 import type { HttpResult } from './webhook.js';
 import { truncateText } from './truncate.js';
 

@@ -3,9 +3,9 @@
  * else (non-2xx, timeout, connection error, handler error) retries after a
  * backoff (or the receiver's Retry-After) until the last attempt, then dead.
  */
-import type { CompletedAttempt } from '../dispatcher/completer.js';
-import type { ClaimedDelivery } from '../sql/claimDeliveries.js';
-import type { RetryPolicy } from '../triggerDefinition.js';
+import type { CompletedAttempt } from '../completer.js';
+import type { ClaimedDelivery } from '../../events/sql/claimDeliveries.js';
+import type { RetryPolicy } from '../../events/triggers/triggerDefinition.js';
 import { parseRetryAfter, retryDelayMs } from './backoff.js';
 import type { HttpResult } from './webhook.js';
 

@@ -1,5 +1,5 @@
 /** Reads every trigger with its runtime state, for the dispatcher's registry. */
-import type { TriggerDefinition } from '../triggerDefinition.js';
+import type { TriggerDefinition } from '../triggers/triggerDefinition.js';
 import type { Queryable } from './queryable.js';
 
 export interface StoredTrigger {

@@ -4,7 +4,7 @@
  * syncing at every start is a no-op; `paused` is runtime state and never
  * written here.
  */
-import type { TriggerDefinition } from '../triggerDefinition.js';
+import type { TriggerDefinition } from '../triggers/triggerDefinition.js';
 import type { RoutingColumns } from '../triggers/routing.js';
 import { jsonParam, type Queryable } from './queryable.js';
 

@@ -3,7 +3,7 @@
  * app, a file of Hasura metadata), so that a name declared twice is refused
  * with one line naming both places.
  */
-import type { TriggerDefinition } from '../triggerDefinition.js';
+import type { TriggerDefinition } from './triggerDefinition.js';
 import { TriggerDefinitionError } from './routing.js';
 
 export interface DeclaredTrigger {

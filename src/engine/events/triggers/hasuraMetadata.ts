@@ -26,7 +26,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { TRIGGER_NAME, type OperationSpec, type TriggerDefinition } from './triggerDefinition.js';
-import type { DeclaredTrigger } from './triggers/declared.js';
+import type { DeclaredTrigger } from './declared.js';
 
 export type { DeclaredTrigger };
 

@@ -6,7 +6,7 @@
  */
 import { loadTriggers } from '../sql/loadTriggers.js';
 import type { Queryable } from '../sql/queryable.js';
-import { retryPolicy, type InProcessHandler, type RetryPolicy, type TriggerDefinition } from '../triggerDefinition.js';
+import { retryPolicy, type InProcessHandler, type RetryPolicy, type TriggerDefinition } from './triggerDefinition.js';
 import { routingColumns } from './routing.js';
 
 export interface ActiveTrigger {

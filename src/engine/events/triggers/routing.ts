@@ -3,8 +3,8 @@
  * (what the SQL routing trigger matches on), and rejects definitions that
  * could never route or deliver anything, naming the trigger.
  */
-import { urlTemplateProblem } from '../delivery/urlTemplate.js';
-import { retryPolicy, TRIGGER_NAME, type TriggerDefinition } from '../triggerDefinition.js';
+import { urlTemplateProblem } from '../../dispatcher/delivery/urlTemplate.js';
+import { retryPolicy, TRIGGER_NAME, type TriggerDefinition } from './triggerDefinition.js';
 
 export interface RoutingColumns {
   matchKind: 'event' | 'table';

@@ -12,7 +12,7 @@ import type { Sql } from '../../db/client.js';
 import type { Logger } from '../../log.js';
 import { syncCapture, type CaptureChange } from '../sql/syncCapture.js';
 import { upsertTriggers } from '../sql/upsertTriggers.js';
-import type { TriggerDefinition } from '../triggerDefinition.js';
+import type { TriggerDefinition } from './triggerDefinition.js';
 import { routingColumns, TriggerDefinitionError } from './routing.js';
 
 /** Arbitrary but fixed: "3fev" in ASCII. */

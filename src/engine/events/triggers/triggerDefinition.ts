@@ -2,7 +2,7 @@
  * The shape of an event trigger, as declared in code (or loaded from a Hasura
  * metadata file). The dispatcher syncs these into the database at start.
  */
-import type { HasuraEventPayload } from './payload.js';
+import type { HasuraEventPayload } from '../payload.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt (Hasura's num_retries). */
