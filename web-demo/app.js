@@ -7,7 +7,7 @@ import { fill, h } from './dom.js';
 import { mountDriver } from './driver.js';
 import { mountEventLog } from './eventLog.js';
 import { demoTokens, request } from './graphql.js';
-import { EVENT_TRIGGERS, RESTAURANTS } from './operations.js';
+import { RESTAURANTS } from './operations.js';
 import { mountRestaurant } from './restaurant.js';
 
 const $ = (selector) => document.querySelector(selector);
@@ -42,13 +42,10 @@ async function main() {
   const customer = tokens.customers[0];
   $('[data-testid="customer-name"]').textContent = customer.name;
 
-  const [{ restaurants }, { eventTriggers }] = await Promise.all([
-    request({ kind: 'customers', id: customer.id }, RESTAURANTS),
-    request({ kind: 'admin' }, EVENT_TRIGGERS),
-  ]);
+  const { restaurants } = await request({ kind: 'customers', id: customer.id }, RESTAURANTS);
   if (!restaurants.length) throw new Error('No restaurants: load the demo data with "npm run seed", then reload.');
 
-  mountEventLog($('#events'), { names, triggers: eventTriggers, setLive: liveIndicator('events') });
+  mountEventLog($('#events'), { names, setLive: liveIndicator('events') });
   const restaurantPane = switchable($('#restaurant-as'), tokens.restaurants, (restaurant) =>
     mountRestaurant($('#restaurant-orders'), { restaurant, setLive: liveIndicator('restaurant') }),
   );

@@ -1,27 +1,20 @@
 // The live event log (admin view of the `events` subscription): every event
 // as it is committed, with its type, time, the order it belongs to, the actor
-// (session) whose write caused it and the order state it carries. Events that
-// a trigger delivers (per the server's own trigger definitions) are marked
-// with that trigger's handler, so the chain mutation → event → handler →
-// write-back → event reads top to bottom.
+// (session) whose write caused it and the order state it carries. Each event
+// is marked with the triggers the server routed it to (its deliveries, which
+// the stream carries: routing is the server's, never re-done here), so the
+// chain mutation → event → handler → write-back → event reads top to bottom.
 import { fill, flashError, formatTime, h, shortId, statusBadge } from './dom.js';
 import { liveClient } from './graphql.js';
 import { EVENTS_LIVE } from './operations.js';
 
 const MAX_ROWS = 200;
 
-/** The enabled event triggers' names that an event type is delivered to (`order.*` matches a prefix). */
-function routing(triggers) {
-  const matches = (pattern, type) => (pattern.endsWith('*') ? type.startsWith(pattern.slice(0, -1)) : pattern === type);
-  return (type) => triggers.filter((t) => t.kind === 'event' && t.enabled && t.eventTypes.some((p) => matches(p, type))).map((t) => t.name);
-}
-
 /**
  * @param body the <tbody> to fill
- * @param opts { names: Map<id, name>, triggers: [{ name, kind, eventTypes, enabled }], setLive }
+ * @param opts { names: Map<id, name>, setLive }
  */
-export function mountEventLog(body, { names, triggers, setLive }) {
-  const deliveredTo = routing(triggers);
+export function mountEventLog(body, { names, setLive }) {
   // The stream is resumable: after a dropped socket or a SLOW_CONSUMER cut,
   // subscribe again after the last cursor seen, so no event goes missing.
   let lastCursor = null;
@@ -45,7 +38,7 @@ export function mountEventLog(body, { names, triggers, setLive }) {
     seen.add(event.id);
     empty.remove();
     const payload = event.payload ?? {};
-    const handlers = deliveredTo(event.type);
+    const handlers = [...new Set((event.deliveries ?? []).map((d) => d.triggerName))];
     const row = h(
       'tr',
       { class: 'fresh', dataset: { eventType: event.type, eventId: event.id, aggregateId: event.aggregateId } },

@@ -13,11 +13,6 @@ export const RESTAURANTS = `query Restaurants {
   restaurants { id name cuisine menu { id name description priceCents available } }
 }`;
 
-/** Which triggers deliver which event types (admin): the event log's "delivered to" column. */
-export const EVENT_TRIGGERS = `query EventTriggers {
-  eventTriggers { name kind eventTypes enabled }
-}`;
-
 export const MY_LATEST_ORDER = `query MyLatestOrder {
   myOrders(first: 1) { edges { node { ${ORDER_FIELDS} } } }
 }`;
@@ -66,8 +61,9 @@ export const DRIVER_JOBS_LIVE = `subscription DriverJobsLive {
   driverJobs { ${ORDER_FIELDS} }
 }`;
 
+/** Each event with the triggers the server routed it to (its deliveries, made in the event's own transaction). */
 export const EVENTS_LIVE = `subscription EventsLive($after: String) {
-  events(after: $after) { id cursor type aggregateType aggregateId payload session createdAt }
+  events(after: $after) { id cursor type aggregateType aggregateId payload session createdAt deliveries { triggerName } }
 }`;
 
 /** Connection -> nodes. */
