@@ -5,15 +5,16 @@
  * only when chosen.
  */
 import type { App } from '../engine/app.js';
+import type { Handler } from '../kit/defineHandler.js';
 import { fail } from './runtime.js';
 
-const APPS: Record<string, () => Promise<App | undefined>> = {
+const APPS: Record<string, () => Promise<App<Handler> | undefined>> = {
   none: async () => undefined,
   'food-delivery': async () => (await import('../apps/food-delivery/index.js')).foodDelivery,
 };
 
 /** The app named by APP; an unknown name stops the process with one line. */
-export async function loadApp(name: string): Promise<App | undefined> {
+export async function loadApp(name: string): Promise<App<Handler> | undefined> {
   const load = APPS[name];
   if (!load) fail(`config: APP must be one of ${Object.keys(APPS).join(', ')}`);
   return load();

@@ -9,19 +9,28 @@ import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { MigrationSet } from './db/migrate.js';
 import type { InProcessHandler, TriggerDefinition } from './events/triggers/triggerDefinition.js';
-import type { Handler } from '../kit/defineHandler.js';
-import type { InProcessOptions } from '../kit/inProcess.js';
 import type { Logger } from './log.js';
 import type { ExtraRoute } from './server/http.js';
 
 /** How the dispatcher reaches an app's functions: deployed webhooks, or called in its own process (development). */
 export type HandlerMode = 'webhook' | 'inProcess';
 
-export interface App {
+/** What an app's in-process handlers need to write back through the API (the kit's toInProcess takes the same). */
+export interface InProcessOptions {
+  apiUrl: string;
+  serviceToken: string;
+  log?: Logger;
+}
+
+/**
+ * `H` is the app's handler function type (the kit's `Handler`): the engine
+ * never calls them, the composition root serves them (`npm run handlers`).
+ */
+export interface App<H = unknown> {
   name: string;
   migrations: MigrationSet;
   /** The handler functions `npm run handlers` serves. */
-  handlers: readonly Handler[];
+  handlers: readonly H[];
   /** The event triggers that drive `handlers`, reached as `mode` says. */
   triggers(mode: HandlerMode): TriggerDefinition[];
   /** The in-process targets named by `triggers('inProcess')`. */

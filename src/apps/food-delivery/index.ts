@@ -11,9 +11,10 @@ import { allHandlers } from './handlers/index.js';
 import { handlerTriggers, inProcessHandlers } from './handlers/triggers.js';
 import { createDemoRoutes } from './demo/routes.js';
 import type { App } from '../../engine/app.js';
+import type { Handler } from '../../kit/defineHandler.js';
 import { foodDeliveryMigrations } from './migrations.js';
 
-export const foodDelivery: App = {
+export const foodDelivery: App<Handler> = {
   name: 'food-delivery',
   migrations: foodDeliveryMigrations,
   handlers: allHandlers,

@@ -1,0 +1,55 @@
+/**
+ * The one-way doors between engine, apps and kit (.dependency-cruiser.cjs,
+ * docs/architecture.md): dependency-cruiser resolves every import of src/
+ * and none may point the wrong way. The rules are also run over a small tree
+ * of wrong-way imports, so a rule that stopped matching would fail here too.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cruise, type ICruiseResult } from 'dependency-cruiser';
+import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CONFIG = path.join(ROOT, '.dependency-cruiser.cjs');
+
+async function violations(baseDir: string): Promise<string[]> {
+  const options = await extractDepcruiseOptions(CONFIG);
+  const result = await cruise(['src'], { ...options, baseDir, validate: true, tsConfig: { fileName: path.join(ROOT, 'tsconfig.json') } });
+  const output = result.output as ICruiseResult;
+  return (output.summary.violations ?? []).map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
+}
+
+describe('imports between the engine, the apps and the kit', () => {
+  it('all point the allowed way', async () => {
+    expect(await violations(ROOT)).toEqual([]);
+  }, 60_000);
+
+  it('a wrong-way import of each kind is caught', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'threefactor-imports-'));
+    try {
+      const file = async (name: string, text: string) => {
+        await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+        await writeFile(path.join(dir, name), text);
+      };
+      await file('src/engine/index.ts', "export const api = 1;\n");
+      await file('src/engine/internal.ts', "import { order } from '../apps/shop/order.js';\nimport { serve } from '../kit/server.js';\nexport const x = [order, serve];\n");
+      await file('src/kit/contract.ts', "export const HEADER = 'x';\n");
+      await file('src/kit/server.ts', "import { api } from '../engine/index.js';\nexport const serve = api;\n");
+      await file('src/apps/shop/order.ts', "import { x } from '../../engine/internal.js';\nimport { api } from '../../engine/index.js';\nexport const order = [x, api];\n");
+      await file('src/cli/main.ts', "import { order } from '../apps/shop/order.js';\nexport default order;\n");
+      expect((await violations(dir)).sort()).toEqual(
+        [
+          'apps-to-engine-public-api-only: src/apps/shop/order.ts → src/engine/internal.ts',
+          'engine-not-to-apps-or-cli: src/engine/internal.ts → src/apps/shop/order.ts',
+          'engine-to-kit-contract-only: src/engine/internal.ts → src/kit/server.ts',
+          'kit-imports-nothing-of-ours: src/kit/server.ts → src/engine/index.ts',
+        ].sort(),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
