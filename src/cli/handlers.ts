@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../engine/config.js';
 import { loadApp } from './apps.js';
-import { serveHandlers } from '../kit/server.js';
+import { serveHandlers } from '../kit/node.js';
 import { handlerSettings, type HandlerSettings } from './handlerSettings.js';
 import { fail, readConfig, runService } from './runtime.js';
 

@@ -1,16 +1,16 @@
 /**
  * `defineHandler`: a business-logic function as a name, the event types it
  * accepts, a schema for the event data it reads, and `handle(event, tools)`.
- * `invoke` is the one path every transport (HTTP server, in-process) runs:
+ * `invoke` is the one path every transport (the fetch core, in-process) runs:
  * route check, data check, trace continuation, the call, one log line.
  */
 import type { z } from 'zod';
-import type { HasuraEventPayload } from '../engine/events/payload.js';
-import type { Logger } from '../engine/log.js';
-import { continueTrace } from '../engine/server/trace.js';
+import type { HasuraEventPayload } from './contract.js';
 import { asFailure, PermanentFailure } from './errors.js';
 import { describeIssue, eventType, toHandlerEvent, traceparentOf, type HandlerEvent } from './event.js';
 import { createGraphqlClient, type ApiTarget, type GraphqlClient } from './graphqlClient.js';
+import type { Logger } from './log.js';
+import { continueTrace } from './trace.js';
 
 export interface HandlerTools extends GraphqlClient {
   /** Child logger bound to this function, event and trace. */

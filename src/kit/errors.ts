@@ -1,19 +1,11 @@
 /**
- * How a handler says it failed, and the one status convention between
- * handlers and the dispatcher:
- *
- *   2xx                          done (including "already applied" on redelivery)
- *   408, 429, 5xx, no answer     retry with backoff; honour Retry-After
- *   any other 4xx                permanent: dead-letter now, retrying cannot help
- *                                (400 malformed body, 401 bad signature, 404 no such
- *                                function, 413 too large, 422 event can never be processed)
- *
- * In-process calls throw a HandlerFailure carrying the same status.
+ * How a handler says it failed. Each failure carries the HTTP status it
+ * answers with, and so whether the dispatcher retries it, by the contract's
+ * status convention (./contract.ts, `isRetryableStatus`): 408, 429 and 5xx
+ * are transient, any other 4xx permanent. In-process calls throw the same
+ * HandlerFailure, so both transports fail alike.
  */
-
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
+import { isRetryableStatus } from './contract.js';
 
 export class HandlerFailure extends Error {
   override name = 'HandlerFailure';

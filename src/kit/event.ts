@@ -1,10 +1,10 @@
 /**
  * What a handler function receives: the webhook body (Hasura's exact shape,
- * src/events/payload.ts), checked once at the edge, and the typed domain view
+ * ./contract.ts), checked once at the edge, and the typed domain view
  * a function's business logic reads. Handlers never look at the envelope.
  */
 import { z } from 'zod';
-import type { EventOp, HasuraEventPayload, Row } from '../engine/events/payload.js';
+import type { EventOp, HasuraEventPayload, Row } from './contract.js';
 
 const row = z.record(z.string(), z.unknown());
 

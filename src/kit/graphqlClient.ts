@@ -5,6 +5,7 @@
  * dispatcher delivered with), so events it writes are not routed to that same
  * trigger again (the loop guard).
  */
+import { HEADER } from './contract.js';
 import { ApiUnavailable, GraphqlRequestError } from './errors.js';
 
 export interface ApiTarget {
@@ -15,9 +16,6 @@ export interface ApiTarget {
   /** Per-call deadline; the dispatcher's own timeout should be longer. */
   timeoutMs?: number;
 }
-
-/** Same name as on the delivery: the trigger travels unchanged from dispatcher to API. */
-export const CAUSE_HEADER = 'x-threefactor-trigger';
 
 export interface CallCause {
   trigger: string;
@@ -56,9 +54,10 @@ export function createGraphqlClient(target: ApiTarget, cause: CallCause): Graphq
     'content-type': 'application/json',
     accept: 'application/graphql-response+json, application/json',
     authorization: `Bearer ${target.serviceToken}`,
-    traceparent: cause.traceparent,
-    [CAUSE_HEADER]: cause.trigger,
-    ...(cause.tracestate ? { tracestate: cause.tracestate } : {}),
+    [HEADER.traceparent]: cause.traceparent,
+    // The same header as on the delivery: the trigger travels unchanged from dispatcher to API.
+    [HEADER.trigger]: cause.trigger,
+    ...(cause.tracestate ? { [HEADER.tracestate]: cause.tracestate } : {}),
   };
 
   async function graphql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {

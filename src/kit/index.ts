@@ -1,10 +1,22 @@
 /**
- * The handler kit's public surface: define a function, serve functions over
- * signed webhooks, or hand them to the dispatcher in-process.
+ * The handler kit's public surface, the same on every platform: define a
+ * function, serve functions as a web-standard fetch handler, or hand them to
+ * the dispatcher in-process; and the wire contract both sides speak. Node's
+ * HTTP server is a separate entry (./node.ts), so this one loads where no
+ * node:http exists.
  */
 export { defineHandler, type Handler, type HandlerSpec, type HandlerTools, type Outcome } from './defineHandler.js';
 export type { HandlerEvent } from './event.js';
-export { ApiUnavailable, GraphqlRequestError, HandlerFailure, isRetryableStatus, PermanentFailure, RetryLater } from './errors.js';
+export { ApiUnavailable, GraphqlRequestError, HandlerFailure, PermanentFailure, RetryLater } from './errors.js';
 export type { Applied } from './graphqlClient.js';
-export { toInProcess, type InProcessOptions } from './inProcess.js';
-export { serveHandlers, type HandlerServer, type ServeOptions } from './server.js';
+export {
+  HEADER,
+  isRetryableStatus,
+  SIGNATURE_HEADERS,
+  SIGNATURE_TOLERANCE_SEC,
+  type EventOp,
+  type HasuraEventPayload,
+  type Row,
+} from './contract.js';
+export { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from './fetchHandler.js';
+export { toInProcess, type InProcessFunction, type InProcessOptions } from './inProcess.js';

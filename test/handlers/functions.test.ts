@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { menuItems } from '../../src/apps/food-delivery/db/schema.js';
 import { allHandlers } from '../../src/apps/food-delivery/handlers/index.js';
-import { serveHandlers, type HandlerServer } from '../../src/kit/index.js';
+import { serveHandlers, type HandlerServer } from '../../src/kit/node.js';
 import { handlerTriggers, inProcessHandlers } from '../../src/apps/food-delivery/handlers/triggers.js';
 import { createLogger } from '../../src/engine/log.js';
 import { startTestApi, type TestApi } from '../support/api.js';

@@ -1,12 +1,14 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { seedDemoData } from '../../src/apps/food-delivery/db/seedDemoData.js';
-import { defineHandler, HandlerFailure, RetryLater, serveHandlers, toInProcess, type HandlerServer } from '../../src/kit/index.js';
+import { defineHandler, HandlerFailure, RetryLater, toInProcess } from '../../src/kit/index.js';
+import { serveHandlers, type HandlerServer } from '../../src/kit/node.js';
 import { createLogger } from '../../src/engine/log.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { waitFor } from '../support/wait.js';
 import { deliver, domainEvent, newWebhookSecret } from '../support/webhooks.js';
 
 const silent = createLogger('silent');
@@ -353,6 +355,39 @@ describe('a sender that gives up mid-body', () => {
       const res = await deliver(`${lone.url}/count-restaurants`, thing('after-abort'), { secret });
       expect(res).toMatchObject({ status: 200, body: { outcome: 'after-abort:3' } });
     } finally {
+      await lone.drain(1000);
+    }
+  });
+});
+
+describe('slow senders', () => {
+  it('hold no call slot: connections that send a Content-Length and a few bytes do not make a signed delivery get 503', async () => {
+    const lone = await serveHandlers([countRestaurants], {
+      port: 0,
+      webhookSecret: secret,
+      apiUrl: `${api.url}/graphql`,
+      serviceToken: await api.token('service'),
+      log: silent,
+      maxInFlight: 2,
+    });
+    const slow: Socket[] = [];
+    let requests = 0;
+    lone.server.on('request', () => requests++);
+    try {
+      for (let i = 0; i < 8; i++) {
+        const socket = connect(lone.port, '127.0.0.1');
+        socket.on('error', () => {});
+        slow.push(socket);
+        socket.write(
+          'POST /count-restaurants HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"id":',
+        );
+      }
+      // Every slow request has reached the handler server and is waiting for its body.
+      await waitFor(() => requests === slow.length, 'the slow requests to arrive');
+      const res = await deliver(`${lone.url}/count-restaurants`, thing('past-the-slow'), { secret });
+      expect(res).toMatchObject({ status: 200, body: { ok: true, outcome: 'past-the-slow:3' } });
+    } finally {
+      for (const socket of slow) socket.destroy();
       await lone.drain(1000);
     }
   });

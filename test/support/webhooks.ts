@@ -1,10 +1,11 @@
 /**
  * Deliveries for handler tests: Hasura-shaped bodies and Standard Webhooks
- * signatures made with the real `standardwebhooks` package, sent over HTTP.
+ * signatures made with the real `standardwebhooks` package, sent over HTTP
+ * or built as a fetch `Request` for the kit's fetch core.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import type { HasuraEventPayload } from '../../src/engine/events/payload.js';
+import { HEADER, type HasuraEventPayload } from '../../src/kit/contract.js';
 
 export const newWebhookSecret = (): string => `whsec_${randomBytes(24).toString('base64')}`;
 
@@ -54,23 +55,41 @@ export interface SendOptions {
   tamper?: (signedBody: string) => string;
 }
 
-/** POST a body (object or raw text) to a handler URL, signed as the dispatcher signs. */
-export async function deliver(url: string, body: unknown, opts: SendOptions): Promise<Delivery> {
+/** A body (object or raw text) and the headers the dispatcher signs it with. */
+export function signed(body: unknown, opts: SendOptions): { headers: Record<string, string>; body: string } {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const msgId = opts.msgId ?? `msg_${randomUUID()}`;
   const at = opts.signedAt ?? new Date();
   const signature = new Webhook(opts.secret).sign(msgId, at, text);
-  const res = await fetch(url, {
-    method: 'POST',
+  return {
     headers: {
       'content-type': 'application/json',
-      'webhook-id': msgId,
-      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'webhook-signature': signature,
+      [HEADER.webhookId]: msgId,
+      [HEADER.webhookTimestamp]: String(Math.floor(at.getTime() / 1000)),
+      [HEADER.webhookSignature]: signature,
       ...opts.headers,
     },
     body: opts.tamper ? opts.tamper(text) : text,
-  });
+  };
+}
+
+/**
+ * A signed delivery as a fetch Request, with the Content-Length a wire request
+ * carries (a constructed Request has none of its own).
+ */
+export function signedRequest(url: string, body: unknown, opts: SendOptions): Request {
+  const delivery = signed(body, opts);
+  const length = String(new TextEncoder().encode(delivery.body).byteLength);
+  return new Request(url, { method: 'POST', headers: { 'content-length': length, ...delivery.headers }, body: delivery.body });
+}
+
+/** POST a body (object or raw text) to a handler URL, signed as the dispatcher signs. */
+export async function deliver(url: string, body: unknown, opts: SendOptions): Promise<Delivery> {
+  return answerOf(await fetch(url, { method: 'POST', ...signed(body, opts) }));
+}
+
+/** A handler's answer, its JSON body parsed (a non-JSON body kept as `error`). */
+export async function answerOf(res: Response): Promise<Delivery> {
   const raw = await res.text();
   let parsed: Delivery['body'];
   try {

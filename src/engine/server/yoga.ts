@@ -22,8 +22,8 @@ import type { Realtime } from '../realtime/realtime.js';
 import { bearer, type Authenticator } from './auth.js';
 import { endStreamsAtTokenExpiry } from './tokenExpiry.js';
 import { graphqlDuration, graphqlOperations } from './metrics.js';
-import { continueTrace } from './trace.js';
-import { TRIGGER_HEADER } from '../dispatcher/delivery/headers.js';
+import { HEADER } from '../../kit/contract.js';
+import { continueTrace } from '../../kit/trace.js';
 import { TRIGGER_NAME } from '../events/triggers/triggerDefinition.js';
 
 export interface ServerContext {
@@ -142,7 +142,7 @@ export function createGraphqlHandler(deps: YogaDeps): Yoga {
         token: bearer(request.headers.get('authorization')),
         traceparent: request.headers.get('traceparent'),
         tracestate: request.headers.get('tracestate'),
-        causedBy: request.headers.get(TRIGGER_HEADER),
+        causedBy: request.headers.get(HEADER.trigger),
         requestId,
       }),
     plugins: [

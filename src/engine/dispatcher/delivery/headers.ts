@@ -5,7 +5,8 @@
  * back on its write-back, see the loop guard in drizzle/…_delivery_routing),
  * and the trigger's own headers, which cannot override any of these.
  */
-import { continueTrace } from '../../server/trace.js';
+import { HEADER } from '../../../kit/contract.js';
+import { continueTrace } from '../../../kit/trace.js';
 import type { WebhookSigner } from './signer.js';
 
 export interface DeliveryHeaderInput {
@@ -19,8 +20,6 @@ export interface DeliveryHeaderInput {
   now?: Date;
 }
 
-export const TRIGGER_HEADER = 'x-threefactor-trigger';
-
 export function deliveryHeaders(input: DeliveryHeaderInput): Record<string, string> {
   const now = input.now ?? new Date();
   const trace = continueTrace(input.traceContext?.traceparent, input.traceContext?.tracestate);
@@ -29,14 +28,14 @@ export function deliveryHeaders(input: DeliveryHeaderInput): Record<string, stri
   Object.assign(headers, {
     'content-type': 'application/json',
     'user-agent': 'threefactor-dispatcher',
-    'webhook-id': input.eventId,
-    'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-    'webhook-signature': input.signer.sign(input.eventId, now, input.body),
-    'idempotency-key': input.eventId,
-    traceparent: trace.traceparent,
-    ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
-    [TRIGGER_HEADER]: input.triggerName,
-    'x-threefactor-delivery': input.deliveryId,
+    [HEADER.webhookId]: input.eventId,
+    [HEADER.webhookTimestamp]: String(Math.floor(now.getTime() / 1000)),
+    [HEADER.webhookSignature]: input.signer.sign(input.eventId, now, input.body),
+    [HEADER.idempotencyKey]: input.eventId,
+    [HEADER.traceparent]: trace.traceparent,
+    ...(trace.tracestate ? { [HEADER.tracestate]: trace.tracestate } : {}),
+    [HEADER.trigger]: input.triggerName,
+    [HEADER.delivery]: input.deliveryId,
   });
   return headers;
 }
