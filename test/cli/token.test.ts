@@ -1,9 +1,11 @@
 /**
  * `token`: mints a JWT the API accepts, for a seeded demo user found by name,
- * and refuses clearly when there is no such user or role.
+ * and refuses clearly when there is no such user or role. The roles are the
+ * engine's and the loaded app's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoData } from '../../src/apps/food-delivery/db/seedDemoData.js';
+import { foodDelivery } from '../../src/apps/food-delivery/index.js';
 import { createAuthenticator } from '../../src/engine/server/auth.js';
 import { testConfig, TEST_SECRET } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
@@ -25,7 +27,7 @@ describe('token command', () => {
     const proc = runCommand(['token', 'customer', 'alice'], env());
     expect((await proc.exited).code).toBe(0);
     const jwt = String(proc.logs.at(-1)?.raw ?? '');
-    const viewer = await createAuthenticator(testConfig()).verify(jwt);
+    const viewer = await createAuthenticator(testConfig(), foodDelivery.roles).verify(jwt);
     expect(viewer).toEqual({ role: 'customer', sub: '00000000-0000-4000-8000-000100000001', expiresAt: expect.any(Number) as number });
     expect(proc.stderr()).toContain('token for customer "Alice Martin"');
   });
@@ -40,5 +42,18 @@ describe('token command', () => {
     const proc = runCommand(['token', 'superuser'], env());
     expect((await proc.exited).code).toBe(2);
     expect(proc.stderr().trim()).toBe('threefactor: usage: token <customer|restaurant|driver|service|admin> [name-or-id]');
+  });
+
+  it("offers the engine's roles only when no app is loaded", async () => {
+    const proc = runCommand(['token', 'customer'], { ...env(), APP: 'none' });
+    expect((await proc.exited).code).toBe(2);
+    expect(proc.stderr().trim()).toBe('threefactor: usage: token <service|admin> [name-or-id]');
+  });
+
+  it('mints an engine role without a database lookup', async () => {
+    const proc = runCommand(['token', 'service', 'payment-handler'], { ...env(), APP: 'none' });
+    expect((await proc.exited).code).toBe(0);
+    const viewer = await createAuthenticator(testConfig(), []).verify(String(proc.logs.at(-1)?.raw ?? ''));
+    expect(viewer).toMatchObject({ role: 'service', sub: 'payment-handler' });
   });
 });

@@ -171,7 +171,7 @@ describe('trigger sync', () => {
 describe('loop guard through the API', () => {
   it('takes the causing trigger from x-threefactor-trigger for the service role only', async () => {
     // The hub is never started: building a context only carries it.
-    const deps = { auth: createAuthenticator(testConfig()), database: db, log: testLog(), realtime: createRealtime(db, testLog(), { subscriberBuffer: 10 }) };
+    const deps = { auth: createAuthenticator(testConfig(), ['customer']), database: db, log: testLog(), realtime: createRealtime(db, testLog(), { subscriberBuffer: 10 }) };
     const ctx = async (role: 'service' | 'customer', causedBy: string) =>
       (await buildContext(deps, { token: await mintToken(TEST_SECRET, { role, sub: role }), causedBy })).events.causedBy;
     expect(await ctx('service', 'driver_availability')).toBe('driver_availability');

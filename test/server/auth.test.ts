@@ -1,6 +1,8 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { TEST_SECRET, type TestApi } from '../support/api.js';
+import { acceptedRoles } from '../../src/engine/graphql/context.js';
+import { createAuthenticator, mintToken } from '../../src/engine/server/auth.js';
+import { TEST_SECRET, testConfig, type TestApi } from '../support/api.js';
 import { useTestApi } from '../support/useTestApi.js';
 
 let api: TestApi;
@@ -56,6 +58,26 @@ describe('authentication on every operation', () => {
     expect(res.status).toBe(200);
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ restaurants: [] });
+  });
+});
+
+describe('roles: the engine knows service and admin, the app adds its own', () => {
+  const verify = (appRoles: readonly string[], role: string) =>
+    mintToken(TEST_SECRET, { role, sub: 'x' }).then((token) => createAuthenticator(testConfig(), appRoles).verify(token));
+
+  it("accepts the app's roles and the engine's, and nothing else", async () => {
+    expect(await verify(['customer', 'courier'], 'courier')).toMatchObject({ role: 'courier', sub: 'x' });
+    expect(await verify(['customer', 'courier'], 'admin')).toMatchObject({ role: 'admin' });
+    await expect(verify(['customer', 'courier'], 'driver')).rejects.toThrow('Authentication failed: role must be one of customer, courier, service, admin');
+  });
+
+  it('without an app, only service and admin', async () => {
+    expect(await verify([], 'service')).toMatchObject({ role: 'service' });
+    await expect(verify([], 'customer')).rejects.toThrow('Authentication failed: role must be one of service, admin');
+  });
+
+  it("an app can't redefine an engine role", () => {
+    expect(() => acceptedRoles(['customer', 'admin'])).toThrow('app role "admin" is one of the engine\'s own (service, admin)');
   });
 });
 

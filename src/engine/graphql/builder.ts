@@ -13,8 +13,8 @@ import type { Context, Role } from './context.js';
 import { badInput, forbidden } from './errors.js';
 
 export interface AuthScopes {
-  /** The viewer has one of these roles. Admin is not implied: list it. */
-  role: Role | Role[];
+  /** The viewer has one of these roles (the engine's or the app's). Admin is not implied: list it. */
+  role: Role | readonly Role[];
 }
 
 export const builder = new SchemaBuilder<{
@@ -33,7 +33,7 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
-      role: (allowed) => (Array.isArray(allowed) ? allowed : [allowed]).includes(ctx.viewer.role),
+      role: (allowed) => (typeof allowed === 'string' ? allowed === ctx.viewer.role : allowed.includes(ctx.viewer.role)),
     }),
     unauthorizedError: () => forbidden(),
   },

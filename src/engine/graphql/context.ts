@@ -8,10 +8,24 @@ import type { EventContext } from '../events/transaction.js';
 import type { Logger } from '../log.js';
 import type { Realtime } from '../realtime/realtime.js';
 
-export const ROLES = ['customer', 'restaurant', 'driver', 'service', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+/** The roles the engine itself knows: a handler writing back (service) and an operator (admin). */
+export const ENGINE_ROLES: readonly Role[] = ['service', 'admin'];
 
-/** The authenticated principal. `sub` is the customer, restaurant or driver id for those roles. */
+/**
+ * A viewer's role: one of the engine's or one the app adds (`App.roles`). A
+ * string, because the engine does not know an app's roles; the authenticator
+ * lets no other through, and an app narrows it where it needs to.
+ */
+export type Role = string;
+
+/** Every role a token may carry: the app's, then the engine's. An app can't redefine an engine role. */
+export function acceptedRoles(appRoles: readonly string[]): readonly Role[] {
+  const clash = appRoles.find((role) => ENGINE_ROLES.includes(role));
+  if (clash) throw new Error(`app role "${clash}" is one of the engine's own (${ENGINE_ROLES.join(', ')})`);
+  return [...appRoles, ...ENGINE_ROLES];
+}
+
+/** The authenticated principal. For an app's roles, `sub` is usually the id of the viewer's row. */
 export interface Viewer {
   sub: string;
   role: Role;

@@ -1,12 +1,13 @@
 /**
  * Authentication: every operation carries a JWT (HS256 with a shared secret,
  * or any JWKS-published key). The token's `sub` and `role` claims become the
- * viewer. Verified tokens are cached briefly, keyed by the token itself, so a
+ * viewer; the role must be the engine's (service, admin) or one the app adds.
+ * Verified tokens are cached briefly, keyed by the token itself, so a
  * client's repeated requests do not pay for verification each time.
  */
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.js';
-import { ROLES, type Role, type Viewer } from '../graphql/context.js';
+import { acceptedRoles, type Role, type Viewer } from '../graphql/context.js';
 import { unauthenticated } from '../graphql/errors.js';
 
 export interface Authenticator {
@@ -16,7 +17,12 @@ export interface Authenticator {
 
 const CACHE_MAX = 10_000;
 
-export function createAuthenticator(config: Pick<Config, 'AUTH_JWT_SECRET' | 'AUTH_JWKS_URL' | 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE'>): Authenticator {
+/** `appRoles`: the roles the loaded app adds (`App.roles`; none for the engine alone). */
+export function createAuthenticator(
+  config: Pick<Config, 'AUTH_JWT_SECRET' | 'AUTH_JWKS_URL' | 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE'>,
+  appRoles: readonly string[],
+): Authenticator {
+  const roles = acceptedRoles(appRoles);
   const key: Uint8Array | JWTVerifyGetKey = config.AUTH_JWKS_URL
     ? createRemoteJWKSet(new URL(config.AUTH_JWKS_URL))
     : new TextEncoder().encode(config.AUTH_JWT_SECRET);
@@ -38,7 +44,7 @@ export function createAuthenticator(config: Pick<Config, 'AUTH_JWT_SECRET' | 'AU
         const reason = (err as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid';
         throw unauthenticated(`Authentication failed: token is ${reason}`);
       }
-      const viewer = toViewer(payload);
+      const viewer = toViewer(payload, roles);
       if (cache.size >= CACHE_MAX) cache.clear();
       // Never cache past the token's own expiry, and re-verify at least every minute.
       const exp = payload.exp ? payload.exp * 1000 : Infinity;
@@ -48,13 +54,13 @@ export function createAuthenticator(config: Pick<Config, 'AUTH_JWT_SECRET' | 'AU
   };
 }
 
-function toViewer(payload: JWTPayload): Viewer {
+function toViewer(payload: JWTPayload, roles: readonly Role[]): Viewer {
   const role = payload.role;
   if (typeof payload.sub !== 'string' || !payload.sub) throw unauthenticated('Authentication failed: token has no sub');
-  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
-    throw unauthenticated(`Authentication failed: role must be one of ${ROLES.join(', ')}`);
+  if (typeof role !== 'string' || !roles.includes(role)) {
+    throw unauthenticated(`Authentication failed: role must be one of ${roles.join(', ')}`);
   }
-  return { sub: payload.sub, role: role as Role, ...(payload.exp ? { expiresAt: payload.exp * 1000 } : {}) };
+  return { sub: payload.sub, role, ...(payload.exp ? { expiresAt: payload.exp * 1000 } : {}) };
 }
 
 /** Extract the token from an Authorization header value. */

@@ -1,5 +1,5 @@
 /** Loads the food-delivery demo rows (./demoData.ts). Safe to run again: rows that exist are left as they are. */
-import type { Db } from '../../../engine/db/client.js';
+import type { Db } from '../../../engine/index.js';
 import { customers, drivers, menuItems, restaurants } from './schema.js';
 import { demoCustomers, demoDrivers, demoMenuItems, demoRestaurants } from './demoData.js';
 

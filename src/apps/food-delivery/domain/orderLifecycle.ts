@@ -1,7 +1,7 @@
 /**
  * The order state machine as data: for every step, the statuses it may start
  * from, the status it leaves, and the event it writes. Pure and tiny, so the
- * mutations, their error messages and the tests read the one table.
+ * operations, their error messages and the tests read the one table.
  *
  *   placed ─▶ validated ─▶ paid ─▶ approved ─▶ driver_assigned ─▶ picked_up ─▶ delivered
  *      └─▶ rejected   └─▶ payment_failed  └─▶ declined
@@ -40,6 +40,6 @@ export function canTransition(step: Step, status: OrderStatus): boolean {
 }
 
 /** E.g. "Order 1f… is delivered; approveOrder needs status paid". */
-export function illegalTransitionMessage(orderId: string, status: OrderStatus, mutation: string, step: Step): string {
-  return `Order ${orderId} is ${status}; ${mutation} needs status ${TRANSITIONS[step].from.join(' or ')}`;
+export function illegalTransitionMessage(orderId: string, status: OrderStatus, operation: string, step: Step): string {
+  return `Order ${orderId} is ${status}; ${operation} needs status ${TRANSITIONS[step].from.join(' or ')}`;
 }

@@ -2,32 +2,28 @@
  * Moving an order one step. The move is one compare-and-set UPDATE on
  * (id, allowed statuses, owner) that bumps the version, so of two concurrent
  * mutations exactly one wins. When it matches nothing, a second read says
- * why, as a client error thrown inside the transaction (which rolls it back).
+ * why, as a DomainError thrown inside the transaction (which rolls it back).
  * Also the one shape of an order event.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { GraphQLError } from 'graphql';
-import type { Tx } from '../../../engine/db/client.js';
+import type { JsonObject, NewEvent, Tx, Viewer } from '../../../engine/index.js';
 import { orders, type Order } from '../db/schema.js';
-import type { JsonObject } from '../../../engine/db/schema/events.js';
-import type { NewEvent } from '../../../engine/events/transaction.js';
-import type { Viewer } from '../../../engine/graphql/context.js';
-import { clientError, forbidden, notFound } from '../../../engine/graphql/errors.js';
-import { canViewOrder, findOrder, isUuid, orderScope } from './orderAccess.js';
+import { DomainError } from './errors.js';
+import { canViewOrder, findOrder, isUuid, notYours, orderScope } from './orderAccess.js';
 import { canTransition, illegalTransitionMessage, TRANSITIONS, type Step } from './orderLifecycle.js';
 
 export interface TransitionInput {
   orderId: string;
   step: Step;
-  /** The GraphQL mutation, named in error messages. */
-  mutation: string;
+  /** The operation that takes the step (e.g. approveOrder), named in error messages. */
+  operation: string;
   /** Columns the step sets besides status and version. */
   set?: { statusReason?: string | null; driverId?: string };
 }
 
 export async function transitionOrder(tx: Tx, viewer: Viewer, input: TransitionInput): Promise<Order> {
   const { from, to } = TRANSITIONS[input.step];
-  if (!isUuid(input.orderId)) throw notFound('Order', input.orderId);
+  if (!isUuid(input.orderId)) throw DomainError.notFound('Order', input.orderId);
   const [row] = await tx
     .update(orders)
     .set({
@@ -45,15 +41,13 @@ export async function transitionOrder(tx: Tx, viewer: Viewer, input: TransitionI
   throw await whyNot(tx, viewer, input);
 }
 
-async function whyNot(tx: Tx, viewer: Viewer, { orderId, step, mutation }: TransitionInput): Promise<GraphQLError> {
+async function whyNot(tx: Tx, viewer: Viewer, { orderId, step, operation }: TransitionInput): Promise<DomainError> {
   const order = await findOrder(tx, orderId);
-  if (!order) return notFound('Order', orderId);
-  if (!canViewOrder(viewer, order)) return forbidden(`Order ${orderId} is not yours`);
+  if (!order) return DomainError.notFound('Order', orderId);
+  if (!canViewOrder(viewer, order)) return notYours(orderId);
   // Allowed now but not when the UPDATE ran: another transaction moved it in between.
-  if (canTransition(step, order.status)) return clientError('CONFLICT', `Order ${orderId} changed while ${mutation} ran; try again`);
-  return clientError('ILLEGAL_TRANSITION', illegalTransitionMessage(orderId, order.status, mutation, step), {
-    status: order.status,
-  });
+  if (canTransition(step, order.status)) return DomainError.conflict(`Order ${orderId} changed while ${operation} ran; try again`);
+  return DomainError.illegalTransition(illegalTransitionMessage(orderId, order.status, operation, step), order.status);
 }
 
 /** An order event: the new state in the payload, so routing and fan-out never read again. */

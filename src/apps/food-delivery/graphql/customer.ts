@@ -1,10 +1,11 @@
 /**
  * Customer: who placed an order. Adds `Order.customer`. The e-mail address
- * is personal data: only the customer themself, the service and admins read it.
+ * is shown only as domain/customerAccess allows.
  */
 import { inArray } from 'drizzle-orm';
 import { customers, type Customer } from '../db/schema.js';
-import { builder } from '../../../engine/graphql/builder.js';
+import { builder } from '../../../engine/index.js';
+import { canReadEmail } from '../domain/customerAccess.js';
 import { OrderRef } from './order.js';
 
 export const CustomerRef = builder.objectRef<Customer>('Customer').implement({
@@ -14,10 +15,7 @@ export const CustomerRef = builder.objectRef<Customer>('Customer').implement({
     email: t.string({
       nullable: true,
       description: 'Null unless you are this customer, the service or an admin.',
-      resolve: (customer, _args, ctx) =>
-        ctx.viewer.sub === customer.id || ctx.viewer.role === 'service' || ctx.viewer.role === 'admin'
-          ? customer.email
-          : null,
+      resolve: (customer, _args, ctx) => (canReadEmail(ctx.viewer, customer) ? customer.email : null),
     }),
   }),
 });

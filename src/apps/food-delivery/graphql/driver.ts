@@ -4,7 +4,7 @@
  */
 import { asc, eq, inArray } from 'drizzle-orm';
 import { drivers, type Driver } from '../db/schema.js';
-import { builder } from '../../../engine/graphql/builder.js';
+import { builder } from '../../../engine/index.js';
 import { OrderRef } from './order.js';
 
 export const DriverRef = builder.objectRef<Driver>('Driver').implement({

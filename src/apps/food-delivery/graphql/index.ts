@@ -5,7 +5,6 @@ import './orderItem.js';
 import './customer.js';
 import './driver.js';
 import './payment.js';
-import './placeOrder.js';
 import './orderMutations.js';
 import './paymentMutations.js';
 import './orderSubscriptions.js';

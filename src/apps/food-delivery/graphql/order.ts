@@ -1,18 +1,16 @@
 /**
  * The Order type and the ways to read orders: one by id, and keyset-paged
  * lists for a customer, a restaurant and a driver. Related objects are added
- * by their own modules (orderItem, customer, driver, payment), all batched
- * through dataloaders. Every read goes through the rule in orderAccess.
+ * by their own modules (orderItem, customer, driver, payment, restaurant),
+ * all batched through dataloaders. Who sees which order is the rule in
+ * domain/orderAccess.
  */
-import { and, eq, inArray } from 'drizzle-orm';
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
-import { ORDER_STATUSES, orders, restaurants, type Order } from '../db/schema.js';
-import { builder } from '../../../engine/graphql/builder.js';
-import { forbidden } from '../../../engine/graphql/errors.js';
-import { canViewOrder, findOrder, orderScope } from '../domain/orderAccess.js';
-import { orderCursor, pageOrders } from './orderPage.js';
-import { RestaurantRef } from './restaurant.js';
-import { uuid } from '../../../engine/graphql/modules/validators.js';
+import { builder, uuid } from '../../../engine/index.js';
+import { orderCursor, pageOrders } from '../db/orderPage.js';
+import { ORDER_STATUSES, type Order } from '../db/schema.js';
+import { findOrderFor, orderScope } from '../domain/orderAccess.js';
+import { fromDomain } from './errors.js';
 
 export const OrderStatusEnum = builder.enumType('OrderStatus', {
   description: 'Where an order is in its lifecycle (see docs/architecture.md).',
@@ -34,14 +32,6 @@ OrderRef.implement({
     version: t.exposeInt('version', { description: 'Bumped by one on every change.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    restaurant: t.loadable({
-      type: RestaurantRef,
-      resolve: (order) => order.restaurantId,
-      load: async (ids: string[], ctx) => {
-        const rows = await ctx.database.db.select().from(restaurants).where(inArray(restaurants.id, ids));
-        return ids.map((id) => rows.find((r) => r.id === id) ?? new Error(`Restaurant ${id} is missing`));
-      },
-    }),
   }),
 });
 
@@ -55,12 +45,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'An order you may see (null when there is none); FORBIDDEN when it is not yours.',
     args: { id: t.arg.id({ validate: uuid }) },
-    resolve: async (_root, { id }, ctx) => {
-      const order = await findOrder(ctx.database.db, id);
-      if (!order) return null;
-      if (!canViewOrder(ctx.viewer, order)) throw forbidden(`Order ${id} is not yours`);
-      return order;
-    },
+    resolve: (_root, { id }, ctx) => fromDomain(() => findOrderFor(ctx, id)),
   }),
   myOrders: t.connection(
     {
@@ -69,7 +54,7 @@ builder.queryFields((t) => ({
       authScopes: { role: 'customer' },
       resolve: (_root, args, ctx) =>
         resolveCursorConnection({ args, toCursor: orderCursor, ...PAGE }, (page: ResolveCursorConnectionArgs) =>
-          pageOrders(ctx.database.db, orderScope(ctx.viewer), page),
+          pageOrders(ctx.database.db, { scope: orderScope(ctx.viewer) }, page),
         ),
     },
     OrderConnection,
@@ -77,7 +62,7 @@ builder.queryFields((t) => ({
 }));
 
 builder.queryFields((t) => {
-  /** The viewer's own orders (orderScope), optionally of one status. */
+  /** The viewer's own orders, optionally of one status. */
   const ownOrdersByStatus = (role: 'restaurant' | 'driver', description: string) =>
     t.connection(
       {
@@ -87,11 +72,7 @@ builder.queryFields((t) => {
         args: { status: t.arg({ type: OrderStatusEnum, required: false }) },
         resolve: (_root, args, ctx) =>
           resolveCursorConnection({ args, toCursor: orderCursor, ...PAGE }, (page: ResolveCursorConnectionArgs) =>
-            pageOrders(
-              ctx.database.db,
-              and(orderScope(ctx.viewer), args.status ? eq(orders.status, args.status) : undefined),
-              page,
-            ),
+            pageOrders(ctx.database.db, { scope: orderScope(ctx.viewer), status: args.status }, page),
           ),
       },
       OrderConnection,

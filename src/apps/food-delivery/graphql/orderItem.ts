@@ -4,7 +4,7 @@
  */
 import { asc, inArray } from 'drizzle-orm';
 import { orderItems, type OrderItem } from '../db/schema.js';
-import { builder } from '../../../engine/graphql/builder.js';
+import { builder } from '../../../engine/index.js';
 import { OrderRef } from './order.js';
 
 export const OrderItemRef = builder.objectRef<OrderItem>('OrderItem').implement({

@@ -1,31 +1,43 @@
 /**
- * The order's steps after placement, except payment (paymentMutations):
- * validation and driver assignment written back by the service, approval by
- * the restaurant, pick-up and delivery by the assigned driver. Each one is a
- * compare-and-set on the order plus exactly one event, in one transaction.
+ * The Order's mutations, a thin edge over domain/: placing an order
+ * (placeOrder), the service's write-backs (recordOrderValidation,
+ * assignDriver), the restaurant's approval or decline, and the assigned
+ * driver's pick-up and delivery. Paying is paymentMutations. Each checks its
+ * arguments, calls the rule of the same name and maps its refusals.
  */
-import { eq } from 'drizzle-orm';
-import { z } from 'zod';
-import { driverAssignments, drivers, type Order } from '../db/schema.js';
-import { withEventTransaction } from '../../../engine/events/transaction.js';
-import { builder } from '../../../engine/graphql/builder.js';
-import type { Context } from '../../../engine/graphql/context.js';
-import { clientError, notFound } from '../../../engine/graphql/errors.js';
+import { builder, reason, uuid } from '../../../engine/index.js';
+import { assignDriver } from '../domain/driverAssignment.js';
+import { approveOrder, declineOrder, deliverOrder, orderValidationInput, pickUpOrder, recordOrderValidation } from '../domain/orderSteps.js';
+import { MAX_ADDRESS_LENGTH, MAX_ORDER_LINES, MAX_QUANTITY, placeOrder, placeOrderInput } from '../domain/placeOrder.js';
+import { fromDomain } from './errors.js';
 import { OrderRef } from './order.js';
-import { TRANSITIONS, type Step } from '../domain/orderLifecycle.js';
-import { orderEvent, transitionOrder, type TransitionInput } from '../domain/orderTransition.js';
-import { reason, uuid } from '../../../engine/graphql/modules/validators.js';
 
-/** One step, one event: the common body of the simple mutations. */
-function runStep(ctx: Context, mutation: string, orderId: string, step: Step, set?: TransitionInput['set']): Promise<Order> {
-  return withEventTransaction(ctx.database.db, ctx.events, async ({ tx, emit }) => {
-    const order = await transitionOrder(tx, ctx.viewer, { orderId, step, mutation, set });
-    await emit(orderEvent(TRANSITIONS[step].event, order, set?.statusReason ? { reason: set.statusReason } : {}));
-    return order;
-  });
-}
+const OrderItemInput = builder.inputType('OrderItemInput', {
+  fields: (t) => ({
+    menuItemId: t.id(),
+    quantity: t.int({ description: `1 to ${MAX_QUANTITY}.` }),
+  }),
+});
+
+const PlaceOrderInputRef = builder
+  .inputType('PlaceOrderInput', {
+    fields: (t) => ({
+      restaurantId: t.id(),
+      items: t.field({ type: [OrderItemInput], description: `1 to ${MAX_ORDER_LINES} lines, each menu item once.` }),
+      deliveryAddress: t.string({ description: `1 to ${MAX_ADDRESS_LENGTH} characters.` }),
+    }),
+  })
+  .validate(placeOrderInput);
 
 builder.mutationFields((t) => ({
+  placeOrder: t.field({
+    type: OrderRef,
+    description: 'Place an order (customer). Writes order.placed.',
+    authScopes: { role: 'customer' },
+    args: { input: t.arg({ type: PlaceOrderInputRef }) },
+    resolve: (_root, { input }, ctx) => fromDomain(() => placeOrder(ctx, input), { inputArg: 'input' }),
+  }),
+
   recordOrderValidation: t.field({
     type: OrderRef,
     description: 'Service write-back of the order check: placed → validated, or → rejected with a reason.',
@@ -35,14 +47,8 @@ builder.mutationFields((t) => ({
       valid: t.arg.boolean(),
       reason: t.arg.string({ required: false, validate: reason.nullish() }),
     },
-    // loose: the checked args are passed on whole, not just the keys named here.
-    validate: z
-      .looseObject({ valid: z.boolean(), reason: z.string().nullish() })
-      .refine((a) => a.valid || a.reason, { message: 'is required when valid is false', path: ['reason'] }),
-    resolve: (_root, { orderId, valid, reason: why }, ctx) =>
-      valid
-        ? runStep(ctx, 'recordOrderValidation', orderId, 'validate')
-        : runStep(ctx, 'recordOrderValidation', orderId, 'reject', { statusReason: why ?? null }),
+    validate: orderValidationInput,
+    resolve: (_root, args, ctx) => fromDomain(() => recordOrderValidation(ctx, args)),
   }),
 
   approveOrder: t.field({
@@ -50,7 +56,7 @@ builder.mutationFields((t) => ({
     description: 'The restaurant accepts a paid order.',
     authScopes: { role: 'restaurant' },
     args: { orderId: t.arg.id({ validate: uuid }) },
-    resolve: (_root, { orderId }, ctx) => runStep(ctx, 'approveOrder', orderId, 'approve'),
+    resolve: (_root, { orderId }, ctx) => fromDomain(() => approveOrder(ctx, orderId)),
   }),
 
   declineOrder: t.field({
@@ -58,7 +64,7 @@ builder.mutationFields((t) => ({
     description: 'The restaurant refuses a paid order, saying why.',
     authScopes: { role: 'restaurant' },
     args: { orderId: t.arg.id({ validate: uuid }), reason: t.arg.string({ validate: reason }) },
-    resolve: (_root, { orderId, reason: why }, ctx) => runStep(ctx, 'declineOrder', orderId, 'decline', { statusReason: why }),
+    resolve: (_root, { orderId, reason: why }, ctx) => fromDomain(() => declineOrder(ctx, orderId, why)),
   }),
 
   assignDriver: t.field({
@@ -66,16 +72,7 @@ builder.mutationFields((t) => ({
     description: 'Service write-back: an available driver takes an approved order.',
     authScopes: { role: 'service' },
     args: { orderId: t.arg.id({ validate: uuid }), driverId: t.arg.id({ validate: uuid }) },
-    resolve: (_root, { orderId, driverId }, ctx) =>
-      withEventTransaction(ctx.database.db, ctx.events, async ({ tx, emit }) => {
-        const [driver] = await tx.select().from(drivers).where(eq(drivers.id, driverId));
-        if (!driver) throw notFound('Driver', driverId);
-        if (!driver.available) throw clientError('CONFLICT', `Driver ${driverId} is not available`);
-        const order = await transitionOrder(tx, ctx.viewer, { orderId, step: 'assignDriver', mutation: 'assignDriver', set: { driverId } });
-        await tx.insert(driverAssignments).values({ orderId, driverId });
-        await emit(orderEvent(TRANSITIONS.assignDriver.event, order));
-        return order;
-      }),
+    resolve: (_root, args, ctx) => fromDomain(() => assignDriver(ctx, args)),
   }),
 
   pickUpOrder: t.field({
@@ -83,7 +80,7 @@ builder.mutationFields((t) => ({
     description: 'The assigned driver has the food.',
     authScopes: { role: 'driver' },
     args: { orderId: t.arg.id({ validate: uuid }) },
-    resolve: (_root, { orderId }, ctx) => runStep(ctx, 'pickUpOrder', orderId, 'pickUp'),
+    resolve: (_root, { orderId }, ctx) => fromDomain(() => pickUpOrder(ctx, orderId)),
   }),
 
   deliverOrder: t.field({
@@ -91,6 +88,6 @@ builder.mutationFields((t) => ({
     description: 'The assigned driver handed the food over.',
     authScopes: { role: 'driver' },
     args: { orderId: t.arg.id({ validate: uuid }) },
-    resolve: (_root, { orderId }, ctx) => runStep(ctx, 'deliverOrder', orderId, 'deliver'),
+    resolve: (_root, { orderId }, ctx) => fromDomain(() => deliverOrder(ctx, orderId)),
   }),
 }));

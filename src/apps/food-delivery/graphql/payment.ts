@@ -5,7 +5,7 @@
  */
 import { desc, inArray } from 'drizzle-orm';
 import { orders, payments, type Payment } from '../db/schema.js';
-import { builder } from '../../../engine/graphql/builder.js';
+import { builder } from '../../../engine/index.js';
 import { OrderRef } from './order.js';
 
 export const PaymentStatusEnum = builder.enumType('PaymentStatus', {

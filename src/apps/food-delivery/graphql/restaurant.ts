@@ -1,11 +1,12 @@
 /**
  * Restaurants and their menus: read-only catalogue, visible to every
- * authenticated role. Menus load in one batched query per request.
+ * authenticated role. Adds `Order.restaurant`. Menus and an order's
+ * restaurant load in one batched query per request.
  */
 import { asc, eq, inArray } from 'drizzle-orm';
+import { builder, uuid } from '../../../engine/index.js';
 import { menuItems, restaurants, type MenuItem, type Restaurant } from '../db/schema.js';
-import { builder } from '../../../engine/graphql/builder.js';
-import { uuid } from '../../../engine/graphql/modules/validators.js';
+import { OrderRef } from './order.js';
 
 export const MenuItemRef = builder.objectRef<MenuItem>('MenuItem').implement({
   fields: (t) => ({
@@ -56,3 +57,14 @@ builder.queryFields((t) => ({
     },
   }),
 }));
+
+builder.objectField(OrderRef, 'restaurant', (t) =>
+  t.loadable({
+    type: RestaurantRef,
+    resolve: (order) => order.restaurantId,
+    load: async (ids: string[], ctx) => {
+      const rows = await ctx.database.db.select().from(restaurants).where(inArray(restaurants.id, ids));
+      return ids.map((id) => rows.find((r) => r.id === id) ?? new Error(`Restaurant ${id} is missing`));
+    },
+  }),
+);

@@ -1,26 +1,25 @@
 /**
- * placeOrder: a customer's new order. The input is checked by zod before the
- * resolver runs; the price comes from the menu in the database, never from
- * the client. The order, its items and `order.placed` commit together or not
- * at all.
+ * Placing an order (a customer). The input's shape and limits are
+ * `placeOrderInput`, checked before this runs; then the customer must exist,
+ * the restaurant too, and every item must be on its menu and available. The
+ * price comes from the menu in the database, never from the client. The
+ * order, its items and `order.placed` commit together or not at all.
  */
 import { eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
+import { uuid, withEventTransaction } from '../../../engine/index.js';
 import { customers, menuItems, orderItems, orders, restaurants, type Order } from '../db/schema.js';
-import { withEventTransaction } from '../../../engine/events/transaction.js';
-import { builder } from '../../../engine/graphql/builder.js';
-import type { Context } from '../../../engine/graphql/context.js';
-import { badInput, notFound } from '../../../engine/graphql/errors.js';
-import { OrderRef } from './order.js';
-import { isUuid } from '../domain/orderAccess.js';
-import { ORDER_PLACED } from '../domain/orderLifecycle.js';
-import { orderEvent } from '../domain/orderTransition.js';
-import { uuid } from '../../../engine/graphql/modules/validators.js';
+import type { Caller } from './caller.js';
+import { DomainError } from './errors.js';
+import { isUuid } from './orderAccess.js';
+import { ORDER_PLACED } from './orderLifecycle.js';
+import { orderEvent } from './orderTransition.js';
 
 export const MAX_ORDER_LINES = 50;
 export const MAX_QUANTITY = 99;
+export const MAX_ADDRESS_LENGTH = 500;
 
-const placeOrderInput = z.object({
+export const placeOrderInput = z.object({
   restaurantId: uuid,
   items: z
     .array(
@@ -34,41 +33,19 @@ const placeOrderInput = z.object({
     .refine((items) => new Set(items.map((i) => i.menuItemId)).size === items.length, {
       message: 'must name each menu item once (use quantity)',
     }),
-  deliveryAddress: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'),
+  deliveryAddress: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(MAX_ADDRESS_LENGTH, `must be at most ${MAX_ADDRESS_LENGTH} characters`),
 });
 
-type PlaceOrderInput = z.infer<typeof placeOrderInput>;
+export type PlaceOrderInput = z.infer<typeof placeOrderInput>;
 
-const OrderItemInput = builder.inputType('OrderItemInput', {
-  fields: (t) => ({
-    menuItemId: t.id(),
-    quantity: t.int({ description: `1 to ${MAX_QUANTITY}.` }),
-  }),
-});
-
-const PlaceOrderInputRef = builder
-  .inputType('PlaceOrderInput', {
-    fields: (t) => ({
-      restaurantId: t.id(),
-      items: t.field({ type: [OrderItemInput], description: `1 to ${MAX_ORDER_LINES} lines, each menu item once.` }),
-      deliveryAddress: t.string({ description: '1 to 500 characters.' }),
-    }),
-  })
-  .validate(placeOrderInput);
-
-builder.mutationField('placeOrder', (t) =>
-  t.field({
-    type: OrderRef,
-    description: 'Place an order (customer). Writes order.placed.',
-    authScopes: { role: 'customer' },
-    args: { input: t.arg({ type: PlaceOrderInputRef }) },
-    resolve: (_root, { input }, ctx) => placeOrder(ctx, input),
-  }),
-);
-
-async function placeOrder(ctx: Context, input: PlaceOrderInput): Promise<Order> {
-  const customerId = ctx.viewer.sub;
-  return withEventTransaction(ctx.database.db, ctx.events, async ({ tx, emit }) => {
+/** The viewer (a customer) places an order; refusals name the input field at fault (`items.0.menuItemId`). */
+export function placeOrder(caller: Caller, input: PlaceOrderInput): Promise<Order> {
+  const customerId = caller.viewer.sub;
+  return withEventTransaction(caller.database.db, caller.events, async ({ tx, emit }) => {
     // Three independent lookups, pipelined on the transaction's connection. Prepared statements
     // skip a parse-and-describe round trip each; their shapes are bounded (≤ MAX_ORDER_LINES ids).
     const [[customer], [restaurant], menu] = await Promise.all([
@@ -88,15 +65,15 @@ async function placeOrder(ctx: Context, input: PlaceOrderInput): Promise<Order> 
         .prepare('placeOrderMenu')
         .execute(),
     ]);
-    if (!customer) throw notFound('Customer', customerId);
-    if (!restaurant) throw badInput(`Restaurant ${input.restaurantId} does not exist`, 'input.restaurantId');
+    if (!customer) throw DomainError.notFound('Customer', customerId);
+    if (!restaurant) throw DomainError.badInput(`Restaurant ${input.restaurantId} does not exist`, 'restaurantId');
 
     const lines = input.items.map(({ menuItemId, quantity }, i) => {
       const item = menu.find((m) => m.id === menuItemId);
-      const field = `input.items.${i}.menuItemId`;
-      if (!item) throw badInput(`Menu item ${menuItemId} does not exist`, field);
-      if (item.restaurantId !== restaurant.id) throw badInput(`Menu item ${menuItemId} is not on ${restaurant.name}'s menu`, field);
-      if (!item.available) throw badInput(`Menu item ${item.name} is not available`, field);
+      const field = `items.${i}.menuItemId`;
+      if (!item) throw DomainError.badInput(`Menu item ${menuItemId} does not exist`, field);
+      if (item.restaurantId !== restaurant.id) throw DomainError.badInput(`Menu item ${menuItemId} is not on ${restaurant.name}'s menu`, field);
+      if (!item.available) throw DomainError.badInput(`Menu item ${item.name} is not available`, field);
       return { menuItemId, name: item.name, quantity, unitPriceCents: item.priceCents };
     });
 
