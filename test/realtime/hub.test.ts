@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { foodDelivery } from '../../src/apps/food-delivery/index.js';
 import { createLogger } from '../../src/engine/log.js';
 import { createHub, type Hub } from '../../src/engine/realtime/hub.js';
 import { hubReads, listenConnects } from '../../src/engine/realtime/metrics.js';
@@ -20,7 +21,8 @@ async function counter(c: typeof hubReads | typeof listenConnects, labels: Recor
 beforeAll(async () => {
   db = await freshDatabase();
   // No backstop: every delivery below must come from a notification or the catch-up after (re)LISTEN.
-  hub = createHub({ sql: db.sql, log, backstopMs: 3_600_000 });
+  // The app's own topics are the food-delivery app's (App.topicsOf): restaurant and driver from an order's payload.
+  hub = createHub({ sql: db.sql, log, backstopMs: 3_600_000, appTopics: foodDelivery.topicsOf });
   await hub.start();
 });
 afterAll(async () => {
@@ -29,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('realtime hub', () => {
-  it('fans an order event out to its order, restaurant, driver and global topics; topics are reference counted', async () => {
+  it("fans an order event out to its order and global topics and the app's restaurant and driver topics; topics are reference counted", async () => {
     const got: Record<string, LogEvent[]> = { order: [], restaurant: [], driver: [], all: [], other: [] };
     const leave = [
       hub.subscribe('order:o1', (e) => got.order!.push(e)),

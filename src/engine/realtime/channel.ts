@@ -7,17 +7,18 @@
  *
  * `finish(final)` drops whatever is buffered, yields `final` and ends;
  * `end()` lets what is buffered go out, then ends; `return()` (the client
- * went away) ends at once. Either way `onClose` runs
- * exactly once, which is where subscribers leave their topics.
+ * went away) ends at once. Either way `closed()` runs exactly once, which is
+ * where subscribers leave their topics: it calls `onClose`, or a subclass
+ * that is its own subscriber overrides it (no closure per subscriber).
  */
 export abstract class Channel<T> implements AsyncIterableIterator<T> {
   private waiter: ((result: IteratorResult<T>) => void) | undefined;
   private final: T | undefined;
   private finishing = false;
   private done = false;
-  private closed = false;
+  private isClosed = false;
 
-  constructor(private readonly onClose: () => void) {}
+  constructor(private readonly onClose?: () => void) {}
 
   /** The next buffered item, removed from the buffer. */
   protected abstract take(): T | undefined;
@@ -94,9 +95,14 @@ export abstract class Channel<T> implements AsyncIterableIterator<T> {
     return { value: undefined, done: true };
   }
 
+  /** Runs once, when the channel closes (finished, ended or returned). */
+  protected closed(): void {
+    this.onClose?.();
+  }
+
   private close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.onClose();
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.closed();
   }
 }

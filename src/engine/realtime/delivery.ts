@@ -5,11 +5,12 @@
  * regular GraphQL error on that field, over WebSocket and SSE alike.
  */
 import type { GraphQLError } from 'graphql';
-import { deliverySeconds, type SubscriptionKind } from './metrics.js';
+import { deliverySeconds } from './metrics.js';
 
 export type Delivery<T> = { value: T; causedAt?: Date } | { error: GraphQLError };
 
-export function unwrapDelivery<T>(delivery: Delivery<T>, kind: SubscriptionKind): T {
+/** `kind`: the subscription's metric label. */
+export function unwrapDelivery<T>(delivery: Delivery<T>, kind: string): T {
   if ('error' in delivery) throw delivery.error;
   if (delivery.causedAt) deliverySeconds.observe({ kind }, (Date.now() - delivery.causedAt.getTime()) / 1000);
   return delivery.value;

@@ -15,12 +15,17 @@ export class LiveState<T> extends Channel<T> {
   private more: Map<string, T> | undefined;
 
   constructor(
-    onClose: () => void,
-    /** More distinct keys pending than this, and the subscriber is cut off by `onOverflow`. */
-    private readonly maxKeys: number,
-    private readonly onOverflow: () => void,
+    onClose: (() => void) | undefined,
+    /** More distinct keys pending than this, and the subscriber is cut off by `overflowed()`. */
+    protected readonly maxKeys: number,
+    private readonly onOverflow?: () => void,
   ) {
     super(onClose);
+  }
+
+  /** A new key arrived with `maxKeys` pending: calls `onOverflow`, or a subclass overrides it. */
+  protected overflowed(): void {
+    this.onOverflow?.();
   }
 
   get buffered(): number {
@@ -37,7 +42,7 @@ export class LiveState<T> extends Channel<T> {
       else this.more!.set(key, value);
     } else if (this.buffered >= this.maxKeys) {
       slowConsumers.inc({ action: 'closed' });
-      this.onOverflow();
+      this.overflowed();
       return;
     } else if (this.slotKey === undefined && !this.more?.size) {
       this.slotKey = key;

@@ -56,7 +56,7 @@ export const listenConnects = new Counter({
 
 export const stateReads = new Counter({
   name: 'threefactor_realtime_state_reads_total',
-  help: 'Batched re-reads of changed state for live subscriptions (one per hub tick, however many subscribers), by kind',
+  help: 'Batched re-reads of changed state for live subscriptions (one per hub tick, however many subscribers), by the rows read',
   labelNames: ['kind'] as const,
   registers: [registry],
 });
@@ -67,5 +67,3 @@ export const slowConsumers = new Counter({
   labelNames: ['action'] as const,
   registers: [registry],
 });
-
-export type SubscriptionKind = 'order' | 'restaurantOrders' | 'driverJobs' | 'events';

@@ -1,12 +1,14 @@
 /**
  * The process's realtime service, as the GraphQL context sees it: the hub
- * (one LISTEN connection, in-memory topics), the shared live-state feeds on
- * top of it, and the per-subscriber bound. One per API process.
+ * (one LISTEN connection, in-memory topics, plus the app's own topics), the
+ * shared live-state feeds on top of it, and the per-subscriber bound. One
+ * per API process.
  */
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
 import { createHub, type Hub, type HubOptions } from './hub.js';
 import { createFeedRegistry, type FeedRegistry } from './sharedFeed.js';
+import type { AppTopics } from './topics.js';
 
 export interface Realtime {
   hub: Hub;
@@ -32,16 +34,31 @@ export interface Finishable {
 
 export interface RealtimeOptions {
   subscriberBuffer: number;
-  hub?: Omit<HubOptions, 'sql' | 'log'>;
+  hub?: Omit<HubOptions, 'sql' | 'log' | 'appTopics'>;
+  /** The app's own topics for an event (`App.topicsOf`). */
+  topicsOf?: AppTopics;
+}
+
+/** An app's topicsOf that throws must not stop the hub's dispatch: the event still reaches its engine topics. */
+function guarded(topicsOf: AppTopics, log: Logger): AppTopics {
+  return (event) => {
+    try {
+      return topicsOf(event);
+    } catch (err) {
+      log.error({ err, eventId: event.id }, 'realtime: App.topicsOf failed; the event goes to its default topics only');
+      return [];
+    }
+  };
 }
 
 export function createRealtime(database: Database, log: Logger, opts: RealtimeOptions): Realtime {
   const realtimeLog = log.child({ component: 'realtime' });
-  const hub = createHub({ sql: database.sql, log: realtimeLog, ...opts.hub });
+  const appTopics = opts.topicsOf && guarded(opts.topicsOf, realtimeLog);
+  const hub = createHub({ sql: database.sql, log: realtimeLog, ...opts.hub, appTopics });
   const open = new Set<Finishable>();
   return {
     hub,
-    feeds: createFeedRegistry(hub, realtimeLog),
+    feeds: createFeedRegistry(hub, database.db, realtimeLog),
     database,
     log: realtimeLog,
     subscriberBuffer: opts.subscriberBuffer,

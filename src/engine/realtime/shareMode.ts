@@ -6,6 +6,5 @@
  */
 export type ShareMode = 'latest' | 'changes';
 
-export interface ShareExtension {
-  realtimeShare: ShareMode;
-}
+/** A type, not an interface: GraphQL's field extensions are an index signature, which only a type literal satisfies. */
+export type ShareExtension = { realtimeShare: ShareMode };

@@ -2,9 +2,12 @@
  * Live-state feeds shared by every subscriber of a topic in this process.
  *
  * A feed joins one hub topic (e.g. `order:<id>` or `restaurant:<id>`), and
- * for each event re-reads the state it points at ONCE, however many
- * subscribers watch it, then hands the fresh state to each of them. The
+ * for each event re-reads the row it points at ONCE, however many
+ * subscribers watch it, then hands the fresh row to each of them. The
  * subscribers apply their own authorization to it (no I/O).
+ * - Reads of one `LiveRows` are batched per hub tick across all its feeds
+ *   (`tickBatcher.ts`): one query for every row changed in that tick, whoever
+ *   watches it (an order's own subscribers, its restaurant's feed, …).
  * - Per key (e.g. per order), one read in flight at a time; events arriving
  *   meanwhile schedule exactly one more read.
  * - Values go out in increasing version per key, so a slow read never
@@ -12,41 +15,64 @@
  * - A failed read (database down) is retried with backoff; subscribers see
  *   only a delay, then the latest state.
  * Feeds are reference counted: the last subscriber to leave takes the feed
- * off the hub.
+ * off the hub. Members are objects, not callbacks, and leave through the feed
+ * they joined: a subscriber costs no closure here.
  */
+import type { Db } from '../db/client.js';
 import type { Logger } from '../log.js';
 import type { Hub } from './hub.js';
+import { stateReads } from './metrics.js';
 import type { LogEvent } from './sql/eventRow.js';
+import { createTickBatcher, type TickBatcher } from './tickBatcher.js';
 
-export interface FeedSpec<T> {
-  /** Which state an event changed (e.g. the order id). */
+/** The rows live subscriptions watch, and how to re-read them: one definition, shared by every field that watches them. */
+export interface LiveRows<Row> {
+  /** The `kind` label of the state-reads metric, e.g. `order`. */
+  name: string;
+  /** Which row an event changed (e.g. its aggregate id). */
   keyOf(event: LogEvent): string;
-  /** Read that state fresh; undefined when it does not exist. */
-  load(key: string, event: LogEvent): Promise<T | undefined>;
-  versionOf(value: T): number;
+  /** Read these rows fresh, in one query; a key without a row is left out of the map. */
+  loadMany(keys: string[], db: Db): Promise<Map<string, Row>>;
+  /** Orders the states of one row: only a higher version is sent. */
+  versionOf(row: Row): number;
   /** A final state changes no more: its key need not be remembered. */
-  isFinal?(value: T): boolean;
+  isFinal?(row: Row): boolean;
 }
 
-/** Gets the fresh state and the (latest) event that caused the read. */
-export type FeedSubscriber<T> = (value: T, cause: LogEvent) => void;
+/** A subscriber of a feed: gets the fresh row, its key and the (latest) event that caused the read. */
+export interface FeedMember<Row> {
+  receive(key: string, row: Row, cause: LogEvent): void;
+}
+
+/** A joined feed: what a member leaves. */
+export interface JoinedFeed<Row> {
+  leave(member: FeedMember<Row>): void;
+}
 
 export interface FeedRegistry {
-  /** Subscribe to the shared feed of `topic`; returns the function that leaves it. */
-  join<T>(topic: string, spec: FeedSpec<T>, subscriber: FeedSubscriber<T>): () => void;
-  stats(): { feeds: number; subscribers: number };
+  /** Join the shared feed of `rows` on `topic`. */
+  join<Row>(rows: LiveRows<Row>, topic: string, member: FeedMember<Row>): JoinedFeed<Row>;
 }
 
 /** Versions remembered per feed; beyond this the oldest keys are forgotten (their next value is simply sent). */
 const MAX_TRACKED_KEYS = 10_000;
+
+/** The process's reads of one `LiveRows`: its tick batcher and its feeds by topic. */
+interface Reader<Row> {
+  rows: LiveRows<Row>;
+  batcher: TickBatcher<Row>;
+  feeds: Map<string, Feed<Row>>;
+  hub: Hub;
+  log: Logger;
+}
 
 /**
  * One topic's feed. A class with its bookkeeping allocated on first use: a
  * process holds one feed per watched order, so an idle feed must cost little
  * (a few hundred bytes, not a closure scope and four collections).
  */
-class Feed<T> {
-  readonly subscribers = new Set<FeedSubscriber<unknown>>();
+class Feed<Row> implements JoinedFeed<Row> {
+  readonly members = new Set<FeedMember<Row>>();
   /** Last version sent per key (absent: nothing sent yet, or a final state). */
   private versions?: Map<string, number>;
   /** Keys with a read in flight. */
@@ -59,36 +85,37 @@ class Feed<T> {
   private readonly leaveHub: () => void;
 
   constructor(
-    hub: Hub,
+    private readonly reader: Reader<Row>,
     private readonly topic: string,
-    private readonly spec: FeedSpec<T>,
-    private readonly log: Logger,
   ) {
-    this.leaveHub = hub.subscribe(topic, (event) => this.read(spec.keyOf(event), event));
+    this.leaveHub = reader.hub.subscribe(topic, (event) => this.read(reader.rows.keyOf(event), event));
   }
 
-  stop(): void {
+  leave(member: FeedMember<Row>): void {
+    if (!this.members.delete(member) || this.members.size > 0) return;
+    if (this.reader.feeds.get(this.topic) === this) this.reader.feeds.delete(this.topic);
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.leaveHub();
   }
 
-  private publish(key: string, value: T, cause: LogEvent): void {
-    const version = this.spec.versionOf(value);
+  private publish(key: string, row: Row, cause: LogEvent): void {
+    const { rows } = this.reader;
+    const version = rows.versionOf(row);
     const last = this.versions?.get(key);
     if (last !== undefined && version <= last) return;
     this.versions?.delete(key);
     // A final state is still sent; its key just need not be remembered.
-    if (!this.spec.isFinal?.(value)) {
+    if (!rows.isFinal?.(row)) {
       const versions = (this.versions ??= new Map());
       versions.set(key, version);
       if (versions.size > MAX_TRACKED_KEYS) versions.delete(versions.keys().next().value!);
     }
-    for (const subscriber of this.subscribers) {
+    for (const member of this.members) {
       try {
-        subscriber(value, cause);
+        member.receive(key, row, cause);
       } catch (err) {
-        this.log.error({ err, topic: this.topic }, 'realtime feed: subscriber failed');
+        this.reader.log.error({ err, topic: this.topic }, 'realtime feed: subscriber failed');
       }
     }
   }
@@ -101,11 +128,11 @@ class Feed<T> {
       return;
     }
     reading.add(key);
-    this.spec.load(key, event).then(
-      (value) => {
+    this.reader.batcher.load(key).then(
+      (row) => {
         reading.delete(key);
         this.retryMs = 50;
-        if (value !== undefined) this.publish(key, value, event);
+        if (row !== undefined) this.publish(key, row, event);
         const next = this.dirty?.get(key);
         if (next) {
           this.dirty!.delete(key);
@@ -117,7 +144,7 @@ class Feed<T> {
         // Keep the newest event for this key and try again later.
         const dirty = (this.dirty ??= new Map());
         if (!dirty.has(key)) dirty.set(key, event);
-        this.log.warn({ err, topic: this.topic }, 'realtime feed: reading state failed; retrying');
+        this.reader.log.warn({ err, topic: this.topic }, 'realtime feed: reading state failed; retrying');
         this.retryLater();
       },
     );
@@ -136,35 +163,33 @@ class Feed<T> {
   }
 }
 
-export function createFeedRegistry(hub: Hub, log: Logger): FeedRegistry {
-  const feeds = new Map<string, Feed<unknown>>();
-  let subscriberCount = 0;
+export function createFeedRegistry(hub: Hub, db: Db, log: Logger): FeedRegistry {
+  const readers = new Map<LiveRows<unknown>, Reader<unknown>>();
+
+  function readerOf<Row>(rows: LiveRows<Row>): Reader<Row> {
+    // A reader is only ever made from its own `rows`, so its values are Row.
+    let reader = readers.get(rows as LiveRows<unknown>) as Reader<Row> | undefined;
+    if (!reader) {
+      const batcher = createTickBatcher<Row>((keys) => {
+        stateReads.inc({ kind: rows.name });
+        return rows.loadMany(keys, db);
+      });
+      reader = { rows, batcher, feeds: new Map(), hub, log };
+      readers.set(rows as LiveRows<unknown>, reader as Reader<unknown>);
+    }
+    return reader;
+  }
 
   return {
-    join<T>(topic: string, spec: FeedSpec<T>, subscriber: FeedSubscriber<T>) {
-      let feed = feeds.get(topic);
+    join(rows, topic, member) {
+      const reader = readerOf(rows);
+      let feed = reader.feeds.get(topic);
       if (!feed) {
-        // The feed of a topic is always opened with that topic's spec, so its values are T.
-        feed = new Feed(hub, topic, spec as FeedSpec<unknown>, log);
-        feeds.set(topic, feed);
+        feed = new Feed(reader, topic);
+        reader.feeds.set(topic, feed);
       }
-      const subs = feed.subscribers;
-      const entry = subscriber as FeedSubscriber<unknown>;
-      subs.add(entry);
-      subscriberCount++;
-      let left = false;
-      const joined = feed;
-      return () => {
-        if (left) return;
-        left = true;
-        subscriberCount--;
-        subs.delete(entry);
-        if (subs.size === 0 && feeds.get(topic) === joined) {
-          feeds.delete(topic);
-          joined.stop();
-        }
-      };
+      feed.members.add(member);
+      return feed;
     },
-    stats: () => ({ feeds: feeds.size, subscribers: subscriberCount }),
   };
 }

@@ -3,23 +3,20 @@
  * only the event row, never the database, so fan-out costs no I/O.
  * - `*`: every event (the admin stream);
  * - `<aggregateType>:<aggregateId>`, e.g. `order:<id>`;
- * - order events also go to `restaurant:<id>` and `driver:<id>` from the new
- *   state in their payload, for the restaurant and driver feeds.
+ * - whatever the app adds for it (`App.topicsOf`), e.g. the food-delivery
+ *   app's `restaurant:<id>` from an order's payload.
  */
 import type { LogEvent } from './sql/eventRow.js';
+
+/** An app's own topics for an event, read from the event alone. */
+export type AppTopics = (event: LogEvent) => readonly string[];
 
 export const ALL = '*';
 
 export const aggregateTopic = (aggregateType: string, aggregateId: string) => `${aggregateType}:${aggregateId}`;
-export const restaurantTopic = (restaurantId: string) => `restaurant:${restaurantId}`;
-export const driverTopic = (driverId: string) => `driver:${driverId}`;
 
-export function topicsOf(event: LogEvent): string[] {
+export function topicsOf(event: LogEvent, appTopics?: AppTopics): string[] {
   const topics = [ALL, aggregateTopic(event.aggregateType, event.aggregateId)];
-  if (event.aggregateType === 'order') {
-    const { restaurantId, driverId } = event.payload;
-    if (typeof restaurantId === 'string') topics.push(restaurantTopic(restaurantId));
-    if (typeof driverId === 'string') topics.push(driverTopic(driverId));
-  }
+  if (appTopics) topics.push(...appTopics(event));
   return topics;
 }

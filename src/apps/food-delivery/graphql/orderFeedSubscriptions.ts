@@ -12,47 +12,18 @@
  * misses nothing (keep, per id, the state with the higher version).
  * A slow client keeps only the newest state per order; if more than
  * SUBSCRIPTION_BUFFER orders are pending, the feed ends with SLOW_CONSUMER
- * (subscribe again and re-query).
+ * (subscribe again and re-query). Identical WebSocket subscriptions share an
+ * execution.
  */
+import { badInput, builder, forbidden, liveSubscription, uuid, type Admission, type Context, type Viewer } from '../../../engine/index.js';
 import type { Order } from '../db/schema.js';
-import { unwrapDelivery, type Delivery } from '../../../engine/realtime/delivery.js';
-import { LiveState } from '../../../engine/realtime/liveState.js';
-import { subscribers, type SubscriptionKind } from '../../../engine/realtime/metrics.js';
-import { driverTopic, restaurantTopic } from '../../../engine/realtime/topics.js';
-import { builder } from '../../../engine/graphql/builder.js';
-import type { Context } from '../../../engine/graphql/context.js';
-import { badInput, clientError, forbidden } from '../../../engine/graphql/errors.js';
-import { liveOrderSpec } from './liveOrders.js';
-import { OrderRef } from './order.js';
 import { canViewOrder } from '../domain/orderAccess.js';
-import { uuid } from '../../../engine/graphql/modules/validators.js';
-import type { ShareExtension } from '../../../engine/realtime/shareMode.js';
+import { driverTopic, restaurantTopic } from '../realtime.js';
+import { liveOrders } from './liveOrders.js';
+import { OrderRef } from './order.js';
 
-async function watchFeed(ctx: Context, kind: SubscriptionKind, topic: string): Promise<LiveState<Delivery<Order>>> {
-  const { realtime } = ctx;
-  await realtime.start();
-  const bound = realtime.subscriberBuffer;
-  let leave = () => {};
-  let untrack = () => {};
-  subscribers.inc({ kind });
-  const channel: LiveState<Delivery<Order>> = new LiveState<Delivery<Order>>(
-    () => {
-      leave();
-      untrack();
-      subscribers.dec({ kind });
-    },
-    bound,
-    () =>
-      channel.finish({
-        error: clientError('SLOW_CONSUMER', `Subscriber fell behind on more than ${bound} orders; subscribe again and re-query`),
-      }),
-  );
-  leave = realtime.feeds.join(topic, liveOrderSpec(realtime), (order, cause) => {
-    if (canViewOrder(ctx.viewer, order)) channel.offer(order.id, { value: order, causedAt: cause.createdAt });
-  });
-  untrack = realtime.track(channel);
-  return channel;
-}
+/** A feed carries the orders this viewer may see, and quietly skips the rest. */
+const visible = (order: Order, viewer: Viewer): Admission => (canViewOrder(viewer, order) ? 'send' : 'skip');
 
 /** The subject a feed is about: the viewer's own id for its role, or the one named by service/admin. */
 function feedSubject(ctx: Context, ownRole: 'restaurant' | 'driver', given: string | null | undefined, argName: string): string {
@@ -70,19 +41,26 @@ builder.subscriptionFields((t) => ({
     description: "A restaurant's orders as they change (restaurant: its own; service/admin: pass restaurantId).",
     authScopes: { role: ['restaurant', 'service', 'admin'] },
     args: { restaurantId: t.arg.id({ required: false, validate: uuid.optional() }) },
-    // Identical WebSocket subscriptions (same viewer and arguments) share an execution (from the second on).
-    extensions: { realtimeShare: 'changes' } satisfies ShareExtension,
-    subscribe: (_root, args, ctx) =>
-      watchFeed(ctx, 'restaurantOrders', restaurantTopic(feedSubject(ctx, 'restaurant', args.restaurantId, 'restaurantId'))),
-    resolve: (delivery: Delivery<Order>) => unwrapDelivery(delivery, 'restaurantOrders'),
+    ...liveSubscription({
+      kind: 'restaurantOrders',
+      shape: 'feed',
+      rows: liveOrders,
+      topic: (args: { restaurantId?: string | null }, ctx) =>
+        restaurantTopic(feedSubject(ctx, 'restaurant', args.restaurantId, 'restaurantId')),
+      admit: visible,
+    }),
   }),
   driverJobs: t.field({
     type: OrderRef,
     description: 'Orders assigned to a driver as they change (driver: their own; service/admin: pass driverId).',
     authScopes: { role: ['driver', 'service', 'admin'] },
     args: { driverId: t.arg.id({ required: false, validate: uuid.optional() }) },
-    extensions: { realtimeShare: 'changes' } satisfies ShareExtension,
-    subscribe: (_root, args, ctx) => watchFeed(ctx, 'driverJobs', driverTopic(feedSubject(ctx, 'driver', args.driverId, 'driverId'))),
-    resolve: (delivery: Delivery<Order>) => unwrapDelivery(delivery, 'driverJobs'),
+    ...liveSubscription({
+      kind: 'driverJobs',
+      shape: 'feed',
+      rows: liveOrders,
+      topic: (args: { driverId?: string | null }, ctx) => driverTopic(feedSubject(ctx, 'driver', args.driverId, 'driverId')),
+      admit: visible,
+    }),
   }),
 }));

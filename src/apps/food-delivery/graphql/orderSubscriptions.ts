@@ -7,67 +7,19 @@
  *
  * A slow client skips intermediate states but always gets the newest: at
  * most one state is pending per subscriber, whatever the rate of change.
+ * Identical WebSocket subscriptions share an execution; a joiner gets the
+ * newest state.
  */
-import type { Order } from '../db/schema.js';
-import { unwrapDelivery, type Delivery } from '../../../engine/realtime/delivery.js';
-import { LiveState } from '../../../engine/realtime/liveState.js';
-import { subscribers } from '../../../engine/realtime/metrics.js';
-import { aggregateTopic } from '../../../engine/realtime/topics.js';
-import { builder } from '../../../engine/graphql/builder.js';
-import type { Context } from '../../../engine/graphql/context.js';
-import { forbidden } from '../../../engine/graphql/errors.js';
-import { liveOrderSpec } from './liveOrders.js';
+import { builder, liveSubscription, uuid } from '../../../engine/index.js';
+import { canViewOrder, loadOrderFor, notYours } from '../domain/orderAccess.js';
+import { orderTopic } from '../realtime.js';
+import { fromDomain, toClientError } from './errors.js';
+import { liveOrders } from './liveOrders.js';
 import { OrderRef } from './order.js';
-import { canViewOrder, loadOrderFor } from '../domain/orderAccess.js';
-import { uuid } from '../../../engine/graphql/modules/validators.js';
-import type { ShareExtension } from '../../../engine/realtime/shareMode.js';
 
-interface Watch {
-  ctx: Context;
+interface OrderArgs {
   id: string;
-  /** The newest version sent (or the client's `afterVersion`). */
-  sent: number;
-  channel: LiveState<Delivery<Order>>;
-}
-
-/**
- * A state for the watcher: ended with FORBIDDEN if the order left the viewer's reach, else sent
- * if newer than what was sent (the initial read and the feed race). A module function, not a
- * closure per subscriber: under tsx every named closure carries a 256-byte property dictionary.
- */
-function offer(watch: Watch, order: Order, causedAt?: Date): void {
-  if (!canViewOrder(watch.ctx.viewer, order)) return watch.channel.finish({ error: forbidden(`Order ${watch.id} is not yours`) });
-  if (order.version <= watch.sent) return;
-  watch.sent = order.version;
-  watch.channel.offer(watch.id, { value: order, causedAt });
-}
-
-async function watchOrder(ctx: Context, id: string, afterVersion: number | null): Promise<LiveState<Delivery<Order>>> {
-  const { realtime } = ctx;
-  await realtime.start();
-  let leave: (() => void) | undefined;
-  let untrack: (() => void) | undefined;
-  subscribers.inc({ kind: 'order' });
-  const channel = new LiveState<Delivery<Order>>(
-    () => {
-      leave?.();
-      untrack?.();
-      subscribers.dec({ kind: 'order' });
-    },
-    1,
-    () => {},
-  );
-  const watch: Watch = { ctx, id, sent: afterVersion ?? Number.NEGATIVE_INFINITY, channel };
-  // Join before the initial read, so a change committed in between is not missed.
-  leave = realtime.feeds.join(aggregateTopic('order', id), liveOrderSpec(realtime), (order, cause) => offer(watch, order, cause.createdAt));
-  untrack = realtime.track(channel);
-  try {
-    offer(watch, await loadOrderFor(ctx, id));
-  } catch (err) {
-    await channel.return();
-    throw err;
-  }
-  return channel;
+  afterVersion?: number | null;
 }
 
 builder.subscriptionField('order', (t) =>
@@ -82,9 +34,14 @@ builder.subscriptionField('order', (t) =>
         description: 'The last version the client has (after a reconnect): the current state is sent only if newer.',
       }),
     },
-    // Identical WebSocket subscriptions (same viewer and arguments) share an execution (from the second on); a joiner gets the newest state.
-    extensions: { realtimeShare: 'latest' } satisfies ShareExtension,
-    subscribe: (_root, { id, afterVersion }, ctx) => watchOrder(ctx, String(id), afterVersion ?? null),
-    resolve: (delivery: Delivery<Order>) => unwrapDelivery(delivery, 'order'),
+    ...liveSubscription({
+      kind: 'order',
+      shape: 'row',
+      rows: liveOrders,
+      topic: ({ id }: OrderArgs) => orderTopic(id),
+      initial: ({ id }: OrderArgs, ctx) => fromDomain(() => loadOrderFor(ctx, id)),
+      afterVersion: ({ afterVersion }: OrderArgs) => afterVersion,
+      admit: (order, viewer) => (canViewOrder(viewer, order) ? 'send' : toClientError(notYours(order.id))),
+    }),
   }),
 );
