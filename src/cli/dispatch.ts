@@ -2,22 +2,26 @@
  * `dispatch`: a dispatcher process. Run as many as needed against one
  * database; each claims its share of deliveries. Triggers come from the app
  * (its handler functions, reached as webhooks; none with APP=none) and from
- * TRIGGERS_FILE (Hasura metadata), synced at start. `launchDispatcher` is
- * shared with `start`, which runs the same thing in-process in all-in-one mode.
+ * TRIGGERS_FILE (Hasura metadata), synced at start. `dispatcherServices` is
+ * shared with `start`, which runs the same services in-process in all-in-one
+ * mode. Everything runs on one Runtime: started in order, stopped in reverse
+ * by the SIGTERM deadline.
  */
 import { ConfigError, type Config } from '../engine/config.js';
 import type { Database } from '../engine/db/client.js';
 import type { App, HandlerMode } from '../engine/app.js';
 import { migrationSets, openDatabase } from '../engine/db/database.js';
-import { startDispatcher } from '../engine/dispatcher/dispatcher.js';
+import { startDispatcher, type Dispatcher } from '../engine/dispatcher/dispatcher.js';
 import { HasuraMetadataError } from '../engine/events/triggers/hasuraMetadata.js';
 import { loadTriggersFile } from '../engine/events/triggers/triggersFile.js';
-import { startDispatchOperations } from '../engine/dispatcher/operations.js';
+import { dispatchOperations } from '../engine/dispatcher/operations.js';
 import type { InProcessHandler, TriggerDefinition } from '../engine/events/triggers/triggerDefinition.js';
 import { uniqueTriggers, type DeclaredTrigger } from '../engine/events/triggers/declared.js';
 import { TriggerDefinitionError } from '../engine/events/triggers/routing.js';
+import { msUntil } from '../engine/lib.js';
 import type { Logger } from '../engine/log.js';
-import { fail, runService, type Running } from './runtime.js';
+import { closing, Runtime, type Service } from '../engine/runtime/service.js';
+import { fail, runService } from './runtime.js';
 
 /** The app's triggers, each labelled with where it was declared. */
 export function appTriggers(app: App | undefined, mode: HandlerMode): DeclaredTrigger[] {
@@ -45,42 +49,59 @@ export interface DispatchSetup {
   inProcessHandlers?: Record<string, InProcessHandler>;
 }
 
+/** Of the shutdown deadline, the part left to the services stopped after the dispatcher (retention, metrics, the API, the database). */
+const AFTER_DISPATCHER_MS = 1_000;
+
 /**
- * Start a dispatcher on an open database, with its operator side: metrics
- * hooks and queue gauges, /metrics on METRICS_PORT when set, and retention
- * (one process at a time, under an advisory lock). Operator errors become one
- * line and exit 2.
+ * The dispatcher with its operator side (metrics hooks and queue gauges,
+ * /metrics on METRICS_PORT when set, retention: one process at a time, under
+ * an advisory lock), as services of a process's Runtime. `setup` is read
+ * when the dispatcher starts, so it may use what started before it (in
+ * all-in-one mode, the API's address).
  */
-export async function launchDispatcher(config: Config, log: Logger, database: Database, setup: DispatchSetup): Promise<Running> {
-  const ops = await startDispatchOperations({ database, log, config });
-  let dispatcher;
+export function dispatcherServices(config: Config, log: Logger, database: Database, setup: () => Promise<DispatchSetup>): Service[] {
+  const ops = dispatchOperations({ database, log, config });
+  let dispatcher: Dispatcher | undefined;
+  return [
+    ...ops.services,
+    {
+      name: 'dispatcher',
+      async start() {
+        const { triggers, inProcessHandlers } = await setup();
+        dispatcher = await startDispatcher({
+          database,
+          log,
+          triggers,
+          inProcessHandlers,
+          webhookSecret: webhookSecret(config),
+          batchSize: config.DISPATCH_BATCH_SIZE,
+          concurrency: config.DISPATCH_CONCURRENCY,
+          pollMs: config.DISPATCH_POLL_MS,
+          leaseMs: config.DISPATCH_LEASE_MS,
+          hooks: ops.hooks,
+        });
+      },
+      stop: async (deadline) => dispatcher?.stop({ deadlineMs: Math.max(1_000, msUntil(deadline) - AFTER_DISPATCHER_MS) }),
+    },
+  ];
+}
+
+/** The database pool, opened before the Runtime (migrations run first), closed last. */
+export function databaseService(database: Database): Service {
+  return closing('database', (deadline) => database.close(msUntil(deadline) / 1000));
+}
+
+/** Starts a process's Runtime; an operator's mistake (a trigger definition, the config, a captured table that does not exist) is one line and exit 2. */
+export async function startOrFail(runtime: Runtime): Promise<Runtime> {
   try {
-    dispatcher = await startDispatcher({
-      database,
-      log,
-      triggers: setup.triggers,
-      inProcessHandlers: setup.inProcessHandlers,
-      webhookSecret: webhookSecret(config),
-      batchSize: config.DISPATCH_BATCH_SIZE,
-      concurrency: config.DISPATCH_CONCURRENCY,
-      pollMs: config.DISPATCH_POLL_MS,
-      leaseMs: config.DISPATCH_LEASE_MS,
-      hooks: ops.hooks,
-    });
+    await runtime.start();
   } catch (err) {
-    await ops.stop();
     if (err instanceof TriggerDefinitionError || err instanceof ConfigError) fail(err.message);
     // undefined_table: a trigger captures a table that does not exist; the message names both.
     if ((err as { code?: string }).code === '42P01') fail((err as Error).message);
     throw err;
   }
-  if (ops.metricsUrl) log.info({ url: ops.metricsUrl }, 'dispatcher metrics listening');
-  return {
-    async stop() {
-      await dispatcher.stop({ deadlineMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 1_000) });
-      await ops.stop();
-    },
-  };
+  return runtime;
 }
 
 export async function dispatch(): Promise<void> {
@@ -98,18 +119,6 @@ export async function dispatch(): Promise<void> {
       max: Math.min(config.DATABASE_POOL_MAX, 5),
       migrations: migrationSets(app),
     });
-    let dispatcher: Running;
-    try {
-      dispatcher = await launchDispatcher(config, log, database, { triggers });
-    } catch (err) {
-      await database.close();
-      throw err;
-    }
-    return {
-      async stop() {
-        await dispatcher.stop();
-        await database.close();
-      },
-    };
+    return startOrFail(new Runtime('dispatch', [databaseService(database), ...dispatcherServices(config, log, database, async () => ({ triggers }))], log));
   });
 }

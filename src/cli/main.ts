@@ -3,6 +3,7 @@
  * The `threefactor` command line: one entry point, one subcommand per job.
  * Each subcommand lives in its own module and is loaded on demand.
  */
+import { errorMessage } from '../engine/lib.js';
 import { fail } from './runtime.js';
 
 type Command = { describe: string; run: (args: string[]) => Promise<void> };
@@ -33,6 +34,6 @@ if (!name || name === 'help' || name === '--help') {
   } catch (err) {
     // An operator sees one line; LOG_LEVEL=debug shows the stack.
     if (process.env.LOG_LEVEL === 'debug') console.error(err);
-    fail(`${name} failed: ${err instanceof Error ? err.message : String(err)}`, 1);
+    fail(`${name} failed: ${errorMessage(err)}`, 1);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Process lifecycle shared by every long-running command: config errors as
  * one line and exit code 2, SIGTERM/SIGINT drain with a deadline, and a
- * last-resort log line for anything unexpected.
+ * last-resort log line for anything unexpected. What a command starts is
+ * usually one Runtime of services (src/engine/runtime/service.ts), stopped
+ * here by the signal's deadline.
  */
 import type { App } from '../engine/app.js';
 import { loadApp } from './apps.js';
@@ -9,8 +11,8 @@ import { ConfigError, loadConfig, type Config } from '../engine/config.js';
 import { createLogger, type Logger } from '../engine/log.js';
 
 export interface Running {
-  /** Drain and release everything; must finish within the config's deadline. */
-  stop(): Promise<void>;
+  /** Drain and release everything by `deadline` (epoch ms: the signal plus SHUTDOWN_TIMEOUT_MS). */
+  stop(deadline: number): Promise<void>;
 }
 
 /** Print one clear line and exit; never a stack trace for an operator error. */
@@ -52,7 +54,7 @@ export async function runService(name: string, start: (config: Config, log: Logg
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS + 2_000);
     hardStop.unref();
-    running.stop().then(
+    running.stop(Date.now() + config.SHUTDOWN_TIMEOUT_MS).then(
       () => {
         log.info('stopped cleanly');
         process.exit(0);

@@ -4,16 +4,22 @@
  * one command brings up the whole flow; in production run one process per
  * role (`start`, `dispatch`, `handlers`) and scale each out. With APP=none
  * it serves the engine alone: the admin API and the `events` stream.
+ *
+ * One Runtime: the database, the realtime hub, the API, then (all-in-one)
+ * the dispatcher's services; stopped in reverse by the SIGTERM deadline, so
+ * the dispatcher drains while the API its handlers write back to still serves.
  */
 import type { App } from '../engine/app.js';
 import type { Config } from '../engine/config.js';
-import type { Database, Db } from '../engine/db/client.js';
+import type { Db } from '../engine/db/client.js';
 import { migrationSets, openDatabase } from '../engine/db/database.js';
-import { handlerSettings } from './handlerSettings.js';
 import type { Logger } from '../engine/log.js';
+import { apiService } from '../engine/runtime/apiService.js';
+import { realtimeService } from '../engine/runtime/realtimeService.js';
+import { Runtime, type Service } from '../engine/runtime/service.js';
 import { createApi } from '../engine/server/api.js';
-import { appTriggers, declaredTriggers, launchDispatcher } from './dispatch.js';
-import type { Running } from './runtime.js';
+import { appTriggers, databaseService, declaredTriggers, dispatcherServices, startOrFail, type DispatchSetup } from './dispatch.js';
+import { handlerSettings } from './handlerSettings.js';
 import { runService } from './runtime.js';
 
 /** Conveniences that default on in development only; tests and production opt in explicitly. */
@@ -24,31 +30,30 @@ export async function start(): Promise<void> {
     const database = await openDatabase(config, log, { applicationName: 'threefactor-api', migrations: migrationSets(app) });
     if (app && inDevelopment(config, config.SEED_DEMO_DATA)) await seedIfEmpty(app, database.db, log);
     const api = createApi(config, database, log, app);
-    const { port, url } = await api.listen(config.PORT, config.HOST);
-    log.info({ url: `${url}/graphql`, app: app?.name ?? 'none', graphiql: config.GRAPHIQL ?? config.NODE_ENV === 'development' }, 'api listening');
-
-    // The in-process handlers still write back through the GraphQL API: this process's own.
-    const dispatcher = inDevelopment(config, config.ALL_IN_ONE)
-      ? await startInProcessWorkers(config, log, database, app, `http://127.0.0.1:${port}/graphql`)
-      : undefined;
-    return {
-      async stop() {
-        await dispatcher?.stop();
-        await api.drain(config.SHUTDOWN_TIMEOUT_MS);
-        await database.close();
-      },
-    };
+    const allInOne = inDevelopment(config, config.ALL_IN_ONE);
+    let apiUrl = '';
+    const services: Service[] = [
+      databaseService(database),
+      realtimeService(api.realtime),
+      apiService(api, { port: config.PORT, host: config.HOST }, ({ port, url }) => {
+        apiUrl = `http://127.0.0.1:${port}/graphql`;
+        log.info({ url: `${url}/graphql`, app: app?.name ?? 'none', graphiql: config.GRAPHIQL ?? config.NODE_ENV === 'development' }, 'api listening');
+      }),
+    ];
+    // The in-process handlers still write back through the GraphQL API: this process's own, started before them.
+    if (allInOne) services.push(...dispatcherServices(config, log, database, () => inProcessSetup(config, log, app, apiUrl)));
+    const runtime = await startOrFail(new Runtime('start', services, log));
+    if (allInOne) log.info('all-in-one: dispatcher and handler functions running in this process');
+    return runtime;
   });
 }
 
-async function startInProcessWorkers(config: Config, log: Logger, database: Database, app: App | undefined, apiUrl: string): Promise<Running> {
+async function inProcessSetup(config: Config, log: Logger, app: App | undefined, apiUrl: string): Promise<DispatchSetup> {
   const inProcess = app ? { apiUrl, serviceToken: (await handlerSettings({ ...config, API_URL: apiUrl })).serviceToken, log } : undefined;
-  const running = await launchDispatcher(config, log, database, {
+  return {
     triggers: await declaredTriggers(config, log, appTriggers(app, 'inProcess')),
     inProcessHandlers: app && inProcess ? app.inProcessHandlers(inProcess) : undefined,
-  });
-  log.info('all-in-one: dispatcher and handler functions running in this process');
-  return running;
+  };
 }
 
 async function seedIfEmpty(app: App, db: Db, log: Logger): Promise<void> {

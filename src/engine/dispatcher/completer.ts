@@ -1,12 +1,16 @@
 /**
- * Batched completion: outcomes are buffered and written together, deliveries
- * and attempts in one statement (sql/completeDeliveries.ts).
- * If the database is unreachable the batch stays buffered and is retried
- * with backoff; the leases are kept alive by the heartbeat meanwhile, and if
- * they expire anyway the delivery is simply sent again (at least once).
+ * The completer (a dispatcher service): outcomes are buffered and written
+ * together, deliveries and attempts in one statement
+ * (sql/completeDeliveries.ts). If the database is unreachable the batch
+ * stays buffered and is retried with backoff; the lease keeper keeps the
+ * leases alive meanwhile (pendingIds), and if they expire anyway the
+ * delivery is simply sent again (at least once). stop(deadline) writes what
+ * is buffered until the deadline and reports what it could not.
  */
 import type { Sql } from '../db/client.js';
+import { errorMessage, msUntil, sleep } from '../lib.js';
 import type { Logger } from '../log.js';
+import type { Service } from '../runtime/service.js';
 import { completeDeliveries, type AttemptRecord, type DeliveryOutcome } from '../events/sql/completeDeliveries.js';
 
 export interface CompletedAttempt {
@@ -28,7 +32,8 @@ export interface CompleterOptions {
 
 const MAX_STATEMENT_ROWS = 1000;
 
-export class Completer {
+export class Completer implements Service {
+  readonly name = 'completer';
   private buffer: CompletedAttempt[] = [];
   private writing: CompletedAttempt[] = [];
   private flushing: Promise<boolean> | null = null;
@@ -37,6 +42,13 @@ export class Completer {
   private closed = false;
 
   constructor(private readonly o: CompleterOptions) {}
+
+  async start(): Promise<void> {}
+
+  async stop(deadline: number): Promise<void> {
+    const unwritten = await this.drain(deadline);
+    if (unwritten) this.o.log.error({ unwritten }, 'stopped with outcomes unwritten; their deliveries will be re-run when their leases expire');
+  }
 
   add(item: CompletedAttempt): void {
     this.buffer.push(item);
@@ -70,10 +82,15 @@ export class Completer {
     return this.flushing;
   }
 
-  /** Flushes until empty or the deadline; returns how many outcomes could not be written. */
-  async drain(deadline: number): Promise<number> {
+  /** Flushes until empty or the deadline, then stops; returns how many outcomes could not be written. */
+  private async drain(deadline: number): Promise<number> {
     while (this.size > 0 && Date.now() < deadline) {
-      if (!(await this.flush())) await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
+      // A write that hangs (a lock, a dead link) must not hold the drain past its deadline.
+      const giveUp = new AbortController();
+      const written = await Promise.race([this.flush(), sleep(msUntil(deadline), { signal: giveUp.signal }).then(() => null)]);
+      giveUp.abort();
+      if (written === null) break;
+      if (!written) await sleep(Math.min(250, msUntil(deadline)));
     }
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
@@ -119,9 +136,3 @@ export class Completer {
     }
   }
 }
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -24,6 +24,7 @@
  * - threefactor_delivery_latency_seconds{trigger}   histogram, event created_at → first attempt's start
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { errorMessage } from '../lib.js';
 import type { Logger } from '../log.js';
 import { registry } from '../server/metrics.js';
 import type { DeliveryOutcomeKind, DispatcherHooks, OutcomeDetail } from './dispatcher.js';
@@ -164,7 +165,7 @@ async function read(): Promise<void> {
       ]);
     } catch (err) {
       // A scrape must still answer (the counters are valid); the gauges are left out rather than stale.
-      source.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read delivery queue depths');
+      source.log?.warn({ err: errorMessage(err) }, 'could not read delivery queue depths');
       rows = [];
     } finally {
       clearTimeout(timer);

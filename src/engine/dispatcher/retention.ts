@@ -10,13 +10,15 @@
  * - events are history: kept unless RETENTION_EVENTS_DAYS is set, and then
  *   never one with a pending, running or dead delivery.
  *
- * The dispatcher process runs startRetention; with N dispatchers only the one
- * holding a session advisory lock does the work (the lock goes with its
- * connection if the process dies).
+ * The dispatcher process runs it as a service (Retention, on the process's
+ * Runtime); with N dispatchers only the one holding a session advisory lock
+ * does the work (the lock goes with its connection if the process dies).
  */
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
+import { errorMessage, sleep } from '../lib.js';
 import type { Logger } from '../log.js';
+import type { Service } from '../runtime/service.js';
 import { deleteDeadDeliveries } from '../events/sql/deleteDeadDeliveries.js';
 import { deleteDeliveredDeliveries, RETENTION_START } from '../events/sql/deleteDeliveredDeliveries.js';
 import { deleteOldEvents, LOG_START } from '../events/sql/deleteOldEvents.js';
@@ -92,7 +94,7 @@ export async function runRetentionOnce(opts: RetentionOptions): Promise<Retentio
 async function purge(sql: Queryable, opts: RetentionOptions, counts: RetentionCounts): Promise<void> {
   const { config, signal } = opts;
   const limit = config.RETENTION_BATCH_SIZE;
-  const pause = () => sleep(config.RETENTION_BATCH_PAUSE_MS, signal);
+  const pause = () => sleep(config.RETENTION_BATCH_PAUSE_MS, { signal });
   const triggers = (await loadTriggers(sql)).map((t) => t.name);
 
   if (config.RETENTION_DELIVERED_DAYS > 0) {
@@ -144,9 +146,7 @@ async function purge(sql: Queryable, opts: RetentionOptions, counts: RetentionCo
   }
 }
 
-export interface RetentionService {
-  stop(): Promise<void>;
-}
+export type RetentionServiceOptions = Omit<RetentionOptions, 'signal'> & { intervalMs?: number; firstRunMs?: number };
 
 /**
  * Runs retention every `intervalMs` (default RETENTION_INTERVAL_MS), the
@@ -154,64 +154,66 @@ export interface RetentionService {
  * logged and retried at the next interval. stop() interrupts a pass between
  * two batches and waits for it.
  */
-export function startRetention(opts: Omit<RetentionOptions, 'signal'> & { intervalMs?: number; firstRunMs?: number }): RetentionService {
-  const log = opts.log.child({ component: 'retention' });
-  const intervalMs = opts.intervalMs ?? opts.config.RETENTION_INTERVAL_MS;
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
+export class Retention implements Service {
+  readonly name = 'retention';
+  private readonly log: Logger;
+  private readonly intervalMs: number;
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
 
-  if (!retentionEnabled(opts.config)) {
-    log.info('retention disabled: every delivery and event is kept');
-    return { stop: async () => {} };
+  constructor(private readonly o: RetentionServiceOptions) {
+    this.log = o.log.child({ component: 'retention' });
+    this.intervalMs = o.intervalMs ?? o.config.RETENTION_INTERVAL_MS;
   }
-  log.info(
-    {
-      deliveredDays: opts.config.RETENTION_DELIVERED_DAYS || null,
-      deadDays: opts.config.RETENTION_DEAD_DAYS ?? null,
-      eventsDays: opts.config.RETENTION_EVENTS_DAYS ?? null,
-      intervalMs,
-    },
-    'retention scheduled',
-  );
 
-  const schedule = (ms: number) => {
-    if (controller.signal.aborted) return;
-    timer = setTimeout(() => {
-      timer = null;
-      running = runRetentionOnce({ ...opts, log, signal: controller.signal })
+  async start(): Promise<void> {
+    const { config } = this.o;
+    if (!retentionEnabled(config)) {
+      this.log.info('retention disabled: every delivery and event is kept');
+      return;
+    }
+    this.log.info(
+      {
+        deliveredDays: config.RETENTION_DELIVERED_DAYS || null,
+        deadDays: config.RETENTION_DEAD_DAYS ?? null,
+        eventsDays: config.RETENTION_EVENTS_DAYS ?? null,
+        intervalMs: this.intervalMs,
+      },
+      'retention scheduled',
+    );
+    this.schedule(this.o.firstRunMs ?? Math.min(this.intervalMs, 5_000));
+  }
+
+  /** The deadline is the Runtime's to enforce: a pass stops between two batches, each one statement. */
+  async stop(_deadline?: number): Promise<void> {
+    this.controller.abort();
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    if (this.controller.signal.aborted) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = runRetentionOnce({ ...this.o, log: this.log, signal: this.controller.signal })
         .then(
           (r) => {
-            if (!r.ran) log.debug('retention skipped: another process holds the lock');
+            if (!r.ran) this.log.debug('retention skipped: another process holds the lock');
           },
-          (err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'retention pass failed; will retry'),
+          (err: unknown) => this.log.warn({ err: errorMessage(err) }, 'retention pass failed; will retry'),
         )
         .finally(() => {
-          running = null;
-          schedule(intervalMs);
+          this.running = null;
+          this.schedule(this.intervalMs);
         });
     }, ms);
-  };
-  schedule(opts.firstRunMs ?? Math.min(intervalMs, 5_000));
-
-  return {
-    async stop() {
-      controller.abort();
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+/** Creates and starts a Retention service (for a caller without a Runtime). */
+export function startRetention(opts: RetentionServiceOptions): Retention {
+  const retention = new Retention(opts);
+  void retention.start();
+  return retention;
 }

@@ -18,6 +18,7 @@
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../log.js';
 import { compareCursors, type Cursor } from '../events/cursor.js';
+import { sleep } from '../lib.js';
 import type { Hub } from './hub.js';
 import type { LogEvent } from './sql/eventRow.js';
 import { readRange, type EventFilter } from './sql/readRange.js';
@@ -104,7 +105,7 @@ export function streamEvents(opts: EventStreamOptions): EventStream {
       } catch (err) {
         // A database outage delays the catch-up; it is not the client's error.
         opts.log.warn({ err }, 'event stream: reading history failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+        await sleep(retryMs, { unref: true });
         retryMs = Math.min(retryMs * 2, 5_000);
         continue;
       }

@@ -24,11 +24,12 @@ import type { Sql } from '../db/client.js';
 import type { Logger } from '../log.js';
 import { EVENTS_CHANNEL } from '../events/channels.js';
 import { compareCursors, ORIGIN, type Cursor } from '../events/cursor.js';
+import { sleep } from '../lib.js';
 import { hubEvents, hubReads, hubTopics, listenConnects } from './metrics.js';
 import type { LogEvent } from './sql/eventRow.js';
 import { readCommittedAfter } from './sql/readCommittedAfter.js';
 import { readHead } from './sql/readHead.js';
-import { topicsOf } from './topics.js';
+import { topicsOf, type AppTopics } from './topics.js';
 
 export type Listener = (event: LogEvent) => void;
 
@@ -43,6 +44,8 @@ export interface HubOptions {
   backstopMs?: number;
   /** First and last delay between retries of a failed read. */
   retryMs?: { min: number; max: number };
+  /** The app's own topics for an event (`App.topicsOf`), besides `*` and its aggregate's. */
+  appTopics?: AppTopics;
 }
 
 export interface Hub {
@@ -147,7 +150,7 @@ export function createHub(opts: HubOptions): Hub {
     for (const event of events) {
       // Defensive: the cursor query never returns an event twice; a bug must not deliver one twice either.
       if (compareCursors(event.cursor, position) <= 0) continue;
-      for (const topic of topicsOf(event)) {
+      for (const topic of topicsOf(event, opts.appTopics)) {
         const set = topics.get(topic);
         if (!set) continue;
         for (const listener of set) {
@@ -219,8 +222,7 @@ export function createHub(opts: HubOptions): Hub {
       if (backstop) clearInterval(backstop);
       await starting?.catch(() => {});
       // UNLISTEN waits for the listen connection; during an outage, do not wait for it to return.
-      const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref());
-      await Promise.race([unlisten?.().catch(() => {}), gaveUp]);
+      await Promise.race([unlisten?.().catch(() => {}), sleep(1_000, { unref: true })]);
     },
   };
 }

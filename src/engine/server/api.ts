@@ -24,8 +24,8 @@ export interface Api extends ApiServer {
 
 /** `app`: the loaded app whose GraphQL is registered, or undefined for the engine alone. */
 export function createApi(config: Config, database: Database, log: Logger, app: App | undefined): Api {
-  const realtime = createRealtime(database, log, { subscriberBuffer: config.SUBSCRIPTION_BUFFER });
-  const deps = { config, schema: buildSchema(), database, auth: createAuthenticator(config), log, realtime };
+  const realtime = createRealtime(database, log, { subscriberBuffer: config.SUBSCRIPTION_BUFFER, topicsOf: app?.topicsOf });
+  const deps = { config, schema: buildSchema(), database, auth: createAuthenticator(config, app?.roles ?? []), log, realtime };
   const yoga = createGraphqlHandler(deps);
   const server = createApiServer({ yoga, sql: database.sql, migrations: migrationSets(app), log, extraRoutes: app?.routes?.(config, log) });
   // Queue-depth gauges on /metrics are read from this database on scrape.

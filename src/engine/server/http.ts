@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sql } from '../db/client.js';
+import { sleep } from '../lib.js';
 import type { MigrationSet } from '../db/migrate.js';
 import type { Logger } from '../log.js';
 import { healthz, readyz, type Readiness } from './health.js';
@@ -70,7 +71,7 @@ export function createApiServer(opts: { yoga: Yoga; sql: Sql; migrations: Migrat
       server.closeIdleConnections();
       await Promise.all(closers.map((close) => close()));
       const finished = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
-      const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+      const deadline = sleep(timeoutMs, { unref: true }).then(() => 'timeout' as const);
       if ((await Promise.race([finished, deadline])) === 'timeout') {
         opts.log.warn({ inFlight }, 'drain deadline reached; closing remaining connections');
       }

@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { errorMessage } from '../lib.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'threefactor_' });
@@ -32,6 +33,6 @@ export async function serveMetrics(res: ServerResponse): Promise<void> {
     res.end(text);
   } catch (err) {
     res.writeHead(500, { 'content-type': 'text/plain' });
-    res.end(`metrics collection failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    res.end(`metrics collection failed: ${errorMessage(err)}\n`);
   }
 }

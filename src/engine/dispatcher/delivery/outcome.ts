@@ -2,6 +2,8 @@
  * What an attempt's result means for its delivery: 2xx delivered; anything
  * else (non-2xx, timeout, connection error, handler error) retries after a
  * backoff (or the receiver's Retry-After) until the last attempt, then dead.
+ * A delivery handed back unattempted (a drain, a trigger not loaded here)
+ * is released: pending again at once, the attempt not counted.
  */
 import type { CompletedAttempt } from '../completer.js';
 import type { ClaimedDelivery } from '../../events/sql/claimDeliveries.js';
@@ -39,4 +41,8 @@ export function decideOutcome(
       error,
     },
   };
+}
+
+export function releasedOutcome(d: ClaimedDelivery): CompletedAttempt {
+  return { outcome: { id: d.id, claims: d.claims, status: 'pending', counted: false, delayMs: 0, httpStatus: null, error: null } };
 }

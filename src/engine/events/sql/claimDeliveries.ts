@@ -8,10 +8,12 @@
  * cannot serve, and ordered deliveries that still have an unfinished
  * (pending or running) predecessor of the same (trigger, key). An ordered
  * delivery is also held back until its event's transaction is below the
- * snapshot's xmin, so no earlier (xid, seq) of the same key can still commit
- * after it has been sent.
+ * log's horizon (./horizon.ts, the same one the realtime hub reads by), so
+ * no earlier (xid, seq) of the same key can still commit after it has been
+ * sent.
  */
 import type { DeliverySource } from '../../db/schema/delivery.js';
+import { horizon } from './horizon.js';
 import type { Queryable } from './queryable.js';
 
 export interface ClaimedEvent {
@@ -77,7 +79,7 @@ export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<C
         and (
           d.ordering_key is null
           or (
-            d.event_xid < pg_snapshot_xmin(pg_current_snapshot())
+            d.event_xid < ${horizon(sql)}
             and not exists (
               select 1
               from threefactor.deliveries as earlier

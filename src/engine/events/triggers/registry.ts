@@ -4,6 +4,7 @@
  * which of them this process can serve (an in-process target needs its
  * handler registered here).
  */
+import { errorMessage } from '../../lib.js';
 import { loadTriggers } from '../sql/loadTriggers.js';
 import type { Queryable } from '../sql/queryable.js';
 import { retryPolicy, type InProcessHandler, type RetryPolicy, type TriggerDefinition } from './triggerDefinition.js';
@@ -33,7 +34,7 @@ export class TriggerRegistry {
       try {
         routingColumns(row.definition);
       } catch (err) {
-        invalid.push({ name: row.name, reason: err instanceof Error ? err.message : String(err) });
+        invalid.push({ name: row.name, reason: errorMessage(err) });
         continue;
       }
       next.set(row.name, { name: row.name, definition: row.definition, policy: retryPolicy(row.definition) });

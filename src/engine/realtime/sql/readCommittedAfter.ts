@@ -5,19 +5,16 @@
  * older transaction still running: the caller must look again soon even if
  * no notification comes.
  *
- * The horizon is the snapshot's xmin, refined: transactions still running
- * in OTHER databases of the cluster cannot write our event log, so they need
- * not hold it back (a long CREATE DATABASE or batch job elsewhere would
- * otherwise stall every subscriber here). A running xid counts as foreign
- * only while pg_stat_activity shows its backend in another database; if it
- * cannot be proven foreign (finished meanwhile, stats not visible to this
- * role), it holds the horizon, which costs latency, never an event.
+ * The horizon is the one ordered deliveries wait for too
+ * (events/sql/horizon.ts): the snapshot's xmin, not held back by
+ * transactions running in other databases of the cluster.
  *
  * One statement, so horizon, rows and "held" agree; the left join returns
  * one row (with null event columns) when nothing is new.
  */
 import type { Sql } from '../../db/client.js';
 import type { Cursor } from '../../events/cursor.js';
+import { horizon } from '../../events/sql/horizon.js';
 import { toLogEvent, type EventRecord, type LogEvent } from './eventRow.js';
 
 type Row = { held: boolean } & ({ [K in keyof EventRecord]: EventRecord[K] } | { [K in keyof EventRecord]: null });
@@ -30,22 +27,8 @@ export interface CommittedBatch {
 
 export async function readCommittedAfter(sql: Sql, after: Cursor, limit: number): Promise<CommittedBatch> {
   const rows = await sql<Row[]>`
-    with snapshot as (
-      select pg_current_snapshot() as s
-    ),
-    foreign_xids as (
-      select a.backend_xid as xid
-      from pg_stat_activity a
-      where a.backend_xid is not null
-        and a.datid is distinct from (select oid from pg_database where datname = current_database())
-    ),
-    horizon as (
-      select coalesce(
-        (select min(x) from pg_snapshot_xip(s) x
-         where not exists (select 1 from foreign_xids f where f.xid = x::xid)),
-        pg_snapshot_xmax(s)
-      ) as xmin
-      from snapshot
+    with horizon as (
+      select ${horizon(sql)} as xmin
     ),
     batch as (
       select e.*

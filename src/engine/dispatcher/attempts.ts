@@ -1,0 +1,177 @@
+/**
+ * The in-flight attempts (a dispatcher service): runs each delivery the
+ * claim loop hands it (delivery/attempt.ts), gives its outcome to the
+ * completer, logs it as one line and reports it to the hooks. The claim loop
+ * never hands it more than the free slots, so nothing claimed waits here.
+ *
+ * stop(deadline): takes no more work (what still arrives is handed back),
+ * lets the running attempts finish until the deadline minus a reserve (the
+ * time to write what they produce), then aborts the rest and releases them:
+ * pending again at once, the attempt not counted.
+ */
+import type { DeliverySource } from '../db/schema/delivery.js';
+import type { ClaimedDelivery } from '../events/sql/claimDeliveries.js';
+import type { TriggerRegistry } from '../events/triggers/registry.js';
+import { errorMessage, msUntil, sleep } from '../lib.js';
+import type { Logger } from '../log.js';
+import type { Service } from '../runtime/service.js';
+import type { CompletedAttempt, Completer } from './completer.js';
+import { attemptDelivery, type AttemptContext } from './delivery/attempt.js';
+import { decideOutcome, releasedOutcome } from './delivery/outcome.js';
+
+export type DeliveryOutcomeKind = 'delivered' | 'retry' | 'dead' | 'released';
+
+/** Attach metrics here; called once per attempt outcome (and per release). */
+export interface DispatcherHooks {
+  /** `latencyMs` is the attempt's duration; `detail` (absent for releases) lets metrics compute commit-to-handler latency. */
+  onOutcome?(trigger: string, outcome: DeliveryOutcomeKind, latencyMs: number, detail?: OutcomeDetail): void;
+}
+
+export interface OutcomeDetail {
+  /** 1-based number of the attempt that produced this outcome. */
+  attempt: number;
+  /** The event's created_at. */
+  eventCreatedAt: string | Date;
+  /** When the attempt started (handler called / request sent). */
+  startedAt: Date;
+  /** How the delivery came to be; replays and manual runs of old events are not latency. */
+  source: DeliverySource;
+}
+
+export interface AttemptsOptions {
+  registry: Pick<TriggerRegistry, 'get'>;
+  context: AttemptContext;
+  completer: Pick<Completer, 'add'>;
+  log: Logger;
+  hooks?: DispatcherHooks;
+  /** An attempt ended, so its slot is free: the claim loop may refill. */
+  onSettled(): void;
+  /** A delivery names a trigger this process has not loaded: its definitions should be re-read. */
+  onUnknownTrigger(): void;
+}
+
+/** The longest part of the deadline kept for writing outcomes and releases after the attempts. */
+const WRITE_RESERVE_MS = 2_000;
+
+interface InFlight {
+  delivery: ClaimedDelivery;
+  controller: AbortController;
+  released: boolean;
+}
+
+class ShutdownAbort extends Error {
+  override name = 'ShutdownAbort';
+}
+
+export class Attempts implements Service {
+  readonly name = 'attempts';
+  /** How many running attempts the last stop() aborted and released. */
+  released = 0;
+  private readonly inflight = new Map<string, InFlight>();
+  private closed = false;
+  /** Set while stop() waits for the running attempts to finish. */
+  private emptied: (() => void) | null = null;
+
+  constructor(private readonly o: AttemptsOptions) {}
+
+  get size(): number {
+    return this.inflight.size;
+  }
+
+  /** Deliveries being attempted: their leases must be kept alive. */
+  ids(): IterableIterator<string> {
+    return this.inflight.keys();
+  }
+
+  run(d: ClaimedDelivery): void {
+    const trigger = this.o.registry.get(d.triggerName);
+    if (this.closed || !trigger) {
+      // Claimed as the drain began, or a trigger this process has not loaded yet: hand it back untouched.
+      this.handBack(d);
+      if (!trigger) this.o.onUnknownTrigger();
+      return;
+    }
+    const entry: InFlight = { delivery: d, controller: new AbortController(), released: false };
+    this.inflight.set(d.id, entry);
+    const startedAt = new Date();
+    const t0 = performance.now();
+    attemptDelivery(trigger, d, this.o.context, entry.controller.signal).then(
+      (result) => {
+        if (entry.released) return;
+        this.inflight.delete(d.id);
+        const ms = performance.now() - t0;
+        const done = decideOutcome(trigger.policy, d, result, startedAt, ms);
+        this.o.completer.add(done);
+        this.report(d, done, ms, startedAt);
+        this.settled();
+      },
+      (err: unknown) => {
+        if (entry.released) return;
+        this.inflight.delete(d.id);
+        if (!(err instanceof ShutdownAbort)) this.o.log.error({ err: errorMessage(err), delivery: d.id }, 'delivery attempt crashed; releasing it');
+        this.handBack(d);
+        this.o.hooks?.onOutcome?.(d.triggerName, 'released', performance.now() - t0);
+        this.settled();
+      },
+    );
+  }
+
+  /** Gives a claimed delivery back unattempted (pending at once, the attempt not counted). */
+  handBack(d: ClaimedDelivery): void {
+    this.o.completer.add(releasedOutcome(d));
+  }
+
+  async start(): Promise<void> {}
+
+  async stop(deadline: number): Promise<void> {
+    this.closed = true;
+    const reserve = Math.min(WRITE_RESERVE_MS, msUntil(deadline) / 4);
+    if (this.inflight.size > 0) await this.untilEmpty(deadline - reserve);
+    const releasing = [...this.inflight.values()];
+    for (const entry of releasing) {
+      entry.released = true;
+      entry.controller.abort(new ShutdownAbort('dispatcher draining'));
+      this.handBack(entry.delivery);
+      this.o.hooks?.onOutcome?.(entry.delivery.triggerName, 'released', 0);
+    }
+    this.inflight.clear();
+    this.released = releasing.length;
+  }
+
+  private settled(): void {
+    this.o.onSettled();
+    if (this.emptied !== null && this.inflight.size === 0) this.emptied();
+  }
+
+  private async untilEmpty(by: number): Promise<void> {
+    const giveUp = new AbortController();
+    const emptied = new Promise<void>((resolve) => (this.emptied = resolve));
+    try {
+      await Promise.race([emptied, sleep(msUntil(by), { signal: giveUp.signal })]);
+    } finally {
+      giveUp.abort();
+      this.emptied = null;
+    }
+  }
+
+  private report(d: ClaimedDelivery, done: CompletedAttempt, ms: number, startedAt: Date): void {
+    const a = done.attempt!;
+    const fields = {
+      trigger: d.triggerName,
+      delivery: d.id,
+      event: d.event.id,
+      eventType: d.event.type,
+      attempt: a.attempt,
+      maxAttempts: d.maxAttempts,
+      status: a.httpStatus,
+      ms: Math.round(ms * 10) / 10,
+      outcome: a.outcome,
+      ...(a.error ? { error: a.error } : {}),
+      ...(a.outcome === 'retry' ? { retryInMs: done.outcome.delayMs } : {}),
+    };
+    if (a.outcome === 'delivered') this.o.log.info(fields, 'delivery attempt');
+    else if (a.outcome === 'retry') this.o.log.warn(fields, 'delivery attempt failed; will retry');
+    else this.o.log.error(fields, 'delivery dead after its last attempt');
+    this.o.hooks?.onOutcome?.(d.triggerName, a.outcome, ms, { attempt: a.attempt, eventCreatedAt: d.event.createdAt, startedAt, source: d.source });
+  }
+}

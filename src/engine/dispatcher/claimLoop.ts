@@ -1,0 +1,208 @@
+/**
+ * The claim loop (the dispatcher's producer, a service): claims due
+ * deliveries in batches and hands them to the attempts, never more than the
+ * free slots. It is an explicit state machine, and every wake-up is an event
+ * into it, so a wake-up is never lost whatever state it arrives in.
+ *
+ * States (`state`, one at a time):
+ * - `starting`: LISTEN is being set up. Wake-ups need no record: start()
+ *   ends with a claim.
+ * - `idle`: nothing is known to be due; the next wake-up claims.
+ * - `claiming`: one claim statement is in flight. Wake-ups meanwhile fold
+ *   into one more claim right after it (`again`).
+ * - `waitingForSlots`: more is likely due (the last claim filled its batch,
+ *   or a wake-up came) but the refill rule (./refill.ts) asks for more free
+ *   slots first; every attempt that ends re-checks.
+ * - `backingOff`: the last claim failed; a timer claims again (100 ms
+ *   doubling, at most 3.2 s and less than a poll). Wake-ups meanwhile need no
+ *   record: the timer claims anyway.
+ * - `stopping`: stop() was called; nothing more is claimed, and a claim
+ *   still in flight hands back whatever it returns (released: pending again,
+ *   the attempt not counted).
+ * - `stopped`: before start() and after stop(); wake-ups are ignored.
+ *
+ * Events: wake() comes from a NOTIFY on either channel, every (re)LISTEN
+ * (notifications sent while disconnected are lost, so catch up), the poll
+ * backstop every pollMs, a retry timer (wakeIn), the rescuer, a written
+ * final outcome (ordered successors become claimable) and Dispatcher.wake();
+ * slotFreed() from every attempt that ends.
+ *
+ * | state \ event     | wake     | slotFreed | claim returned                             | claim failed | backoff timer |
+ * |-------------------|----------|-----------|--------------------------------------------|--------------|---------------|
+ * | `idle`            | evaluate | -         |                                            |              |               |
+ * | `claiming`        | again    | -         | full batch or again: evaluate, else `idle` | `backingOff` |               |
+ * | `waitingForSlots` | evaluate | evaluate  |                                            |              |               |
+ * | `backingOff`      | -        | -         |                                            |              | evaluate      |
+ * | `stopping`        | -        | -         | hand all back                              | -            |               |
+ *
+ * evaluate: the refill rule gives 0 → `waitingForSlots`; no trigger this
+ * process can serve → `idle`; otherwise claim that many → `claiming`.
+ * stop() goes from any state to `stopping`, then `stopped` once the claim in
+ * flight (if any) has settled.
+ */
+import type { Sql } from '../db/client.js';
+import { DELIVERIES_CHANNEL, EVENTS_CHANNEL } from '../events/channels.js';
+import { claimDeliveries, type ClaimedDelivery } from '../events/sql/claimDeliveries.js';
+import type { TriggerRegistry } from '../events/triggers/registry.js';
+import { errorMessage, msUntil, sleep } from '../lib.js';
+import type { Logger } from '../log.js';
+import type { Service } from '../runtime/service.js';
+import type { Attempts } from './attempts.js';
+import type { RefillRule } from './refill.js';
+
+export type ClaimLoopState = 'starting' | 'idle' | 'claiming' | 'waitingForSlots' | 'backingOff' | 'stopping' | 'stopped';
+
+export interface ClaimLoopOptions {
+  sql: Sql;
+  dispatcherId: string;
+  log: Logger;
+  registry: Pick<TriggerRegistry, 'servableNames'>;
+  attempts: Pick<Attempts, 'size' | 'run' | 'handBack'>;
+  refill: RefillRule;
+  /** The backstop: claim at least this often without a notification. */
+  pollMs: number;
+  leaseMs: number;
+}
+
+/** UNLISTEN waits for the listen connection: during an outage, stop without it after this long. */
+const UNLISTEN_GIVE_UP_MS = 1_000;
+
+type Listening = Awaited<ReturnType<Sql['listen']>>;
+
+export class ClaimLoop implements Service {
+  readonly name = 'claim loop';
+  private current: ClaimLoopState = 'stopped';
+  /** A wake-up arrived during the claim in flight. */
+  private again = false;
+  private failures = 0;
+  private claim: Promise<void> | null = null;
+  private listeners: Listening[] = [];
+  private backstop: NodeJS.Timeout | null = null;
+  private backoffTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryAt = Infinity;
+  private stopped: Promise<void> | null = null;
+
+  constructor(private readonly o: ClaimLoopOptions) {}
+
+  get state(): ClaimLoopState {
+    return this.current;
+  }
+
+  /** There may be deliveries to claim. */
+  readonly wake = (): void => {
+    switch (this.current) {
+      case 'idle':
+      case 'waitingForSlots':
+        this.evaluate();
+        return;
+      case 'claiming':
+        this.again = true;
+        return;
+      default:
+        return;
+    }
+  };
+
+  /** An attempt ended: its slot is free. */
+  slotFreed(): void {
+    if (this.current === 'waitingForSlots') this.evaluate();
+  }
+
+  /** A wake-up at a known time (a retry this process scheduled), if sooner than the next poll; the earliest one wins. */
+  wakeIn(ms: number): void {
+    if (this.current === 'stopping' || this.current === 'stopped' || ms >= this.o.pollMs) return;
+    const at = Date.now() + ms;
+    if (at >= this.retryAt) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryAt = at;
+    // A little after the retry's run_at, which the database computed from its own clock.
+    this.retryTimer = setTimeout(this.retryDue, ms + 5);
+  }
+
+  async start(): Promise<void> {
+    this.current = 'starting';
+    const listening = await Promise.allSettled([EVENTS_CHANNEL, DELIVERIES_CHANNEL].map((channel) => this.o.sql.listen(channel, this.wake, this.wake)));
+    this.listeners = listening.flatMap((l) => (l.status === 'fulfilled' ? [l.value] : []));
+    const failed = listening.find((l) => l.status === 'rejected');
+    if (failed) {
+      await this.unlisten(Date.now() + UNLISTEN_GIVE_UP_MS);
+      this.current = 'stopped';
+      throw failed.reason;
+    }
+    this.backstop = setInterval(this.wake, this.o.pollMs);
+    this.current = 'idle';
+    this.evaluate();
+  }
+
+  stop(deadline: number): Promise<void> {
+    return (this.stopped ??= this.stopClaiming(deadline));
+  }
+
+  private async stopClaiming(deadline: number): Promise<void> {
+    this.current = 'stopping';
+    if (this.backstop) clearInterval(this.backstop);
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.unlisten(Math.min(deadline, Date.now() + UNLISTEN_GIVE_UP_MS));
+    await this.claim;
+    this.current = 'stopped';
+  }
+
+  private evaluate(): void {
+    const limit = this.o.refill.limit(this.o.attempts.size);
+    if (limit === 0) {
+      this.current = 'waitingForSlots';
+      return;
+    }
+    const triggers = this.o.registry.servableNames();
+    if (triggers.length === 0) {
+      this.current = 'idle';
+      return;
+    }
+    this.current = 'claiming';
+    this.again = false;
+    const { sql, dispatcherId, leaseMs } = this.o;
+    this.claim = claimDeliveries(sql, { dispatcherId, triggers, limit, leaseMs }).then(
+      (claimed) => this.claimed(claimed, limit),
+      (err: unknown) => this.claimFailed(err),
+    );
+  }
+
+  private claimed(claimed: ClaimedDelivery[], limit: number): void {
+    this.failures = 0;
+    if (this.current === 'stopping') {
+      for (const d of claimed) this.o.attempts.handBack(d);
+      return;
+    }
+    for (const d of claimed) this.o.attempts.run(d);
+    if (claimed.length === limit || this.again) this.evaluate();
+    else this.current = 'idle';
+  }
+
+  private claimFailed(err: unknown): void {
+    if (this.current === 'stopping') return;
+    this.failures += 1;
+    if (this.failures === 1 || this.failures % 20 === 0) this.o.log.warn({ err: errorMessage(err), failures: this.failures }, 'claim failed; will retry');
+    this.current = 'backingOff';
+    this.backoffTimer = setTimeout(this.backoffOver, Math.min(this.o.pollMs - 1, 100 * 2 ** Math.min(this.failures, 5)));
+  }
+
+  private readonly backoffOver = (): void => {
+    this.backoffTimer = null;
+    if (this.current === 'backingOff') this.evaluate();
+  };
+
+  private readonly retryDue = (): void => {
+    this.retryTimer = null;
+    this.retryAt = Infinity;
+    this.wake();
+  };
+
+  private async unlisten(giveUpAt: number): Promise<void> {
+    const giveUp = new AbortController();
+    await Promise.race([Promise.allSettled(this.listeners.map((l) => l.unlisten())), sleep(msUntil(giveUpAt), { signal: giveUp.signal })]);
+    giveUp.abort();
+    this.listeners = [];
+  }
+}
