@@ -10,6 +10,7 @@ import type { Db } from './db/client.js';
 import type { MigrationSet } from './db/migrate.js';
 import type { InProcessHandler, TriggerDefinition } from './events/triggers/triggerDefinition.js';
 import type { Logger } from './log.js';
+import type { AppTopics } from './realtime/topics.js';
 import type { ExtraRoute } from './server/http.js';
 
 /** How the dispatcher reaches an app's functions: deployed webhooks, or called in its own process (development). */
@@ -28,6 +29,11 @@ export interface InProcessOptions {
  */
 export interface App<H = unknown> {
   name: string;
+  /**
+   * The roles the app adds to the engine's `service` and `admin` (e.g. customer): a token
+   * must carry one of them or of the engine's, and `authScopes: { role }` names them.
+   */
+  roles: readonly string[];
   migrations: MigrationSet;
   /** The handler functions `npm run handlers` serves. */
   handlers: readonly H[];
@@ -35,6 +41,8 @@ export interface App<H = unknown> {
   triggers(mode: HandlerMode): TriggerDefinition[];
   /** The in-process targets named by `triggers('inProcess')`. */
   inProcessHandlers(opts: InProcessOptions): Record<string, InProcessHandler>;
+  /** Extra hub topics for an event (e.g. `restaurant:<id>` from an order's payload), besides `*` and `<aggregateType>:<aggregateId>`; passed on unbound. */
+  topicsOf?: AppTopics;
   /** Loads demo data; safe to run again. */
   seed?(db: Db): Promise<Record<string, number>>;
   /** True when the app holds no data yet: `start` seeds it then, in development. */

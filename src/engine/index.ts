@@ -6,7 +6,7 @@
  */
 
 // The contract between the engine and an app.
-export type { App, HandlerMode } from './app.js';
+export type { App, HandlerMode, InProcessOptions } from './app.js';
 
 // The write path: CRUD plus events, in one transaction.
 export { withEventTransaction, type EventContext, type EventTx, type NewEvent } from './events/transaction.js';
@@ -39,3 +39,8 @@ export type { Config } from './config.js';
 export type { Logger } from './log.js';
 export type { ExtraRoute } from './server/http.js';
 export { mintToken } from './server/auth.js';
+
+// Live subscriptions: one entry point for a live-state field, the rows it re-reads, and the app's own hub topics.
+export { liveSubscription, type Admission, type LiveFeedSpec, type LiveRowSpec, type LiveRows, type LiveSubscriptionSpec } from './realtime/live.js';
+export { aggregateTopic, type AppTopics } from './realtime/topics.js';
+export type { LogEvent } from './realtime/sql/eventRow.js';

@@ -10,16 +10,20 @@ import './graphql/index.js';
 import { allHandlers } from './handlers/index.js';
 import { handlerTriggers, inProcessHandlers } from './handlers/triggers.js';
 import { createDemoRoutes } from './demo/routes.js';
-import type { App } from '../../engine/app.js';
+import type { App } from '../../engine/index.js';
 import type { Handler } from '../../kit/defineHandler.js';
+import { FOOD_ROLES } from './domain/roles.js';
 import { foodDeliveryMigrations } from './migrations.js';
+import { orderEventTopics } from './realtime.js';
 
 export const foodDelivery: App<Handler> = {
   name: 'food-delivery',
+  roles: FOOD_ROLES,
   migrations: foodDeliveryMigrations,
   handlers: allHandlers,
   triggers: handlerTriggers,
   inProcessHandlers,
+  topicsOf: orderEventTopics,
   seed: seedDemoData,
   async isEmpty(db) {
     const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(restaurants);

@@ -16,7 +16,7 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { ENGINE_SCHEMA } from './schema/threefactor.js';
 
-export const MIGRATIONS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../drizzle');
+const MIGRATIONS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../drizzle');
 
 export interface MigrationSet {
   /** Shown in logs: 'engine', 'food-delivery'. */

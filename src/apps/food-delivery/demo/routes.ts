@@ -15,12 +15,8 @@ import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../../../engine/config.js';
 import { demoCustomers, demoDrivers, demoRestaurants } from '../db/demoData.js';
-import type { Role } from '../../../engine/graphql/context.js';
-import type { Logger } from '../../../engine/log.js';
-import { mintToken } from '../../../engine/server/auth.js';
-import type { ExtraRoute } from '../../../engine/server/http.js';
+import { mintToken, type Config, type ExtraRoute, type Logger, type Role } from '../../../engine/index.js';
 
 /** Long enough for a demo session, short enough that a leaked one soon dies; the page refreshes them. */
 export const DEMO_TOKEN_TTL_SECONDS = 30 * 60;

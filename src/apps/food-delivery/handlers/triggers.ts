@@ -5,8 +5,7 @@
  * in-process (`start` in development: one process runs everything).
  * One order's events reach a function in commit order ('aggregate').
  */
-import type { HandlerMode } from '../../../engine/app.js';
-import type { InProcessHandler, RetryPolicy, TriggerDefinition, TriggerTarget } from '../../../engine/events/triggers/triggerDefinition.js';
+import type { HandlerMode, InProcessHandler, RetryPolicy, TriggerDefinition, TriggerTarget } from '../../../engine/index.js';
 import { allHandlers, assignDriver, chargePayment, validateOrder } from './index.js';
 import type { Handler } from '../../../kit/defineHandler.js';
 import { toInProcess, type InProcessOptions } from '../../../kit/inProcess.js';
