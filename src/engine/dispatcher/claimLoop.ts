@@ -12,7 +12,9 @@
  *   into one more claim right after it (`again`).
  * - `waitingForSlots`: more is likely due (the last claim filled its batch,
  *   or a wake-up came) but the refill rule (./refill.ts) asks for more free
- *   slots first; every attempt that ends re-checks.
+ *   slots first; every attempt that ends asks for a re-check, made once the
+ *   current event-loop turn is over (attempts that end together are counted
+ *   together, so the refill is a full batch).
  * - `backingOff`: the last claim failed; a timer claims again (100 ms
  *   doubling, at most 3.2 s and less than a poll). Wake-ups meanwhile need no
  *   record: the timer claims anyway.
@@ -31,10 +33,11 @@
  * |-------------------|----------|-----------|--------------------------------------------|--------------|---------------|
  * | `idle`            | evaluate | -         |                                            |              |               |
  * | `claiming`        | again    | -         | full batch or again: evaluate, else `idle` | `backingOff` |               |
- * | `waitingForSlots` | evaluate | evaluate  |                                            |              |               |
+ * | `waitingForSlots` | evaluate | evaluate¹ |                                            |              |               |
  * | `backingOff`      | -        | -         |                                            |              | evaluate      |
  * | `stopping`        | -        | -         | hand all back                              | -            |               |
  *
+ * ¹ after the current turn (setImmediate), once for all the slots freed in it.
  * evaluate: the refill rule gives 0 → `waitingForSlots`; no trigger this
  * process can serve → `idle`; otherwise claim that many → `claiming`.
  * stop() goes from any state to `stopping`, then `stopped` once the claim in
@@ -81,6 +84,7 @@ export class ClaimLoop implements Service {
   private backoffTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryAt = Infinity;
+  private refillScheduled = false;
   private stopped: Promise<void> | null = null;
 
   constructor(private readonly o: ClaimLoopOptions) {}
@@ -104,10 +108,24 @@ export class ClaimLoop implements Service {
     }
   };
 
-  /** An attempt ended: its slot is free. */
+  /**
+   * An attempt ended: its slot is free. The refill is evaluated once the
+   * current turn of the event loop is over, not at once: attempts often end
+   * together (a batch of fast handlers, a flushed completion), and one
+   * evaluation after all of them claims a full batch where evaluating at the
+   * low-water mark would claim half of one, costing a claim and a completion
+   * statement per half batch (measured: 49 vs 25 deliveries per claim).
+   */
   slotFreed(): void {
-    if (this.current === 'waitingForSlots') this.evaluate();
+    if (this.current !== 'waitingForSlots' || this.refillScheduled) return;
+    this.refillScheduled = true;
+    setImmediate(this.refillDue);
   }
+
+  private readonly refillDue = (): void => {
+    this.refillScheduled = false;
+    if (this.current === 'waitingForSlots') this.evaluate();
+  };
 
   /** A wake-up at a known time (a retry this process scheduled), if sooner than the next poll; the earliest one wins. */
   wakeIn(ms: number): void {
