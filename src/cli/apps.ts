@@ -6,7 +6,7 @@
  */
 import type { App } from '../engine/app.js';
 import type { Handler } from '../kit/defineHandler.js';
-import { fail } from './runtime.js';
+import { fail } from '../engine/commands/runtime.js';
 
 const APPS: Record<string, () => Promise<App<Handler> | undefined>> = {
   none: async () => undefined,

@@ -6,8 +6,8 @@
 import { ConfigError } from '../engine/config.js';
 import { loadApp } from './apps.js';
 import { serveHandlers } from '../kit/node.js';
-import { handlerSettings, type HandlerSettings } from './handlerSettings.js';
-import { fail, readConfig, runService } from './runtime.js';
+import { handlerSettings, type HandlerSettings } from '../engine/commands/handlerSettings.js';
+import { fail, readConfig, runService } from '../engine/commands/runtime.js';
 
 export async function handlers(): Promise<void> {
   const config = readConfig();
@@ -26,7 +26,7 @@ export async function handlers(): Promise<void> {
   if (unknown) fail(`config: HANDLERS names unknown function "${unknown}"; known: ${allHandlers.map((h) => h.name).join(', ')}`);
   const selected = wanted ? allHandlers.filter((h) => wanted.includes(h.name)) : allHandlers;
 
-  await runService('handlers', async (_config, log) => {
+  await runService('handlers', app, async (_config, log) => {
     const server = await serveHandlers(selected, {
       ...settings,
       port: config.HANDLERS_PORT,

@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 /**
  * The `threefactor` command line: one entry point, one subcommand per job.
- * Each subcommand lives in its own module and is loaded on demand.
+ * The engine's process commands (start, dispatch, migrate) run for the app
+ * that APP names (src/engine/commands/run.ts, as any app's own main would);
+ * the rest are the CLI's own. Each is loaded on demand.
  */
 import { errorMessage } from '../engine/lib.js';
-import { fail } from './runtime.js';
+import { ENGINE_COMMANDS, runCommand, type EngineCommand } from '../engine/commands/run.js';
+import { fail, readConfig } from '../engine/commands/runtime.js';
+import { loadApp } from './apps.js';
 
 type Command = { describe: string; run: (args: string[]) => Promise<void> };
 
+const forApp = (command: EngineCommand): Command => ({
+  describe: ENGINE_COMMANDS[command],
+  run: async () => runCommand(command, await loadApp(readConfig().APP)),
+});
+
 const commands: Record<string, Command> = {
-  start: { describe: 'run the API server (GraphQL over HTTP, SSE and WebSocket)', run: async () => (await import('./start.js')).start() },
-  dispatch: { describe: 'run a dispatcher: deliver events to triggers (webhooks), with retries', run: async () => (await import('./dispatch.js')).dispatch() },
-  migrate: { describe: 'apply pending database migrations and exit', run: async () => (await import('./migrate.js')).migrate() },
+  start: forApp('start'),
+  dispatch: forApp('dispatch'),
+  migrate: forApp('migrate'),
   seed: { describe: 'load demo restaurants, menus, drivers and customers', run: async () => (await import('./seed.js')).seed() },
   handlers: { describe: 'serve the handler functions over signed webhooks (HANDLERS, HANDLERS_PORT)', run: async () => (await import('./handlers.js')).handlers() },
   token: { describe: 'mint a JWT: token <role> [id|name]', run: async (args) => (await import('./token.js')).token(args) },

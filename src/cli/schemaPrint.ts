@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { printSchema } from 'graphql';
 import { loadApp } from './apps.js';
 import { buildSchema } from '../engine/graphql/schema.js';
-import { readConfig } from './runtime.js';
+import { readConfig } from '../engine/commands/runtime.js';
 
 const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema');
 

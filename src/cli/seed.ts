@@ -6,7 +6,7 @@
 import { loadApp } from './apps.js';
 import { migrationSets, openDatabase } from '../engine/db/database.js';
 import { createLogger } from '../engine/log.js';
-import { fail, readConfig } from './runtime.js';
+import { fail, readConfig } from '../engine/commands/runtime.js';
 
 export async function seed(): Promise<void> {
   const config = readConfig();

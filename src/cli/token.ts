@@ -12,7 +12,7 @@ import { migrationSets, openDatabase } from '../engine/db/database.js';
 import { acceptedRoles, type Role } from '../engine/graphql/context.js';
 import { createLogger } from '../engine/log.js';
 import { mintToken } from '../engine/server/auth.js';
-import { fail, readConfig } from './runtime.js';
+import { fail, readConfig } from '../engine/commands/runtime.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Roles whose subject is a seeded row, found by name. */

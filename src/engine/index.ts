@@ -44,3 +44,6 @@ export { mintToken } from './server/auth.js';
 export { liveSubscription, type Admission, type LiveFeedSpec, type LiveRowSpec, type LiveRows, type LiveSubscriptionSpec } from './realtime/live.js';
 export { aggregateTopic, type AppTopics } from './realtime/topics.js';
 export type { LogEvent } from './realtime/sql/eventRow.js';
+
+// Running an app: its own main calls run(app) for the engine's process commands (start, dispatch, migrate).
+export { run } from './commands/run.js';

@@ -1,5 +1,6 @@
 /**
- * `serveHandlers`: the fetch core (./fetchHandler.ts) on Node's HTTP server.
+ * `serveHandlers`: the fetch core (./fetchHandler.ts) on Node's HTTP server
+ * (`serveFetch` takes any fetch handler).
  * This adapter converts, IncomingMessage → Request (the body streamed only as
  * the core reads it, so the core's bound is the only reader) and Response →
  * ServerResponse, and owns what a long-running process needs: a deadline for
@@ -27,10 +28,21 @@ export interface HandlerServer {
 }
 
 export async function serveHandlers(handlers: readonly Handler[], opts: ServeOptions): Promise<HandlerServer> {
-  const baseLog = opts.log ?? createLogger();
-  const log = baseLog.child({ component: 'handlers' });
+  const log = opts.log ?? createLogger();
+  return serveFetch((draining) => createFetchHandler(handlers, { ...opts, log, draining }), { ...opts, log });
+}
+
+/**
+ * Any fetch handler on Node's HTTP server. `make` receives the server's
+ * draining state, for a handler that reports it (`/readyz`, 503 once draining).
+ */
+export async function serveFetch(
+  make: (draining: () => boolean) => FetchHandler,
+  opts: Pick<ServeOptions, 'port' | 'host' | 'log'>,
+): Promise<HandlerServer> {
+  const log = (opts.log ?? createLogger()).child({ component: 'handlers' });
   let draining = false;
-  const handle = createFetchHandler(handlers, { ...opts, log: baseLog, draining: () => draining });
+  const handle = make(() => draining);
 
   let open = 0;
   let idle: (() => void) | undefined;

@@ -21,8 +21,13 @@ export interface CommandProcess {
 }
 
 export function runCommand(args: string[], env: Record<string, string | undefined>): CommandProcess {
+  return runEntry('src/cli/main.ts', args, env);
+}
+
+/** Any TypeScript entry point of the repository (e.g. an app's own main), run the same way. */
+export function runEntry(entry: string, args: string[], env: Record<string, string | undefined>): CommandProcess {
   // `node --import tsx`, as package.json's scripts do: one process, so signals reach our handlers directly.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

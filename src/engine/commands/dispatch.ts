@@ -7,20 +7,20 @@
  * mode. Everything runs on one Runtime: started in order, stopped in reverse
  * by the SIGTERM deadline.
  */
-import { ConfigError, type Config } from '../engine/config.js';
-import type { Database } from '../engine/db/client.js';
-import type { App, HandlerMode } from '../engine/app.js';
-import { migrationSets, openDatabase } from '../engine/db/database.js';
-import { startDispatcher, type Dispatcher } from '../engine/dispatcher/dispatcher.js';
-import { HasuraMetadataError } from '../engine/events/triggers/hasuraMetadata.js';
-import { loadTriggersFile } from '../engine/events/triggers/triggersFile.js';
-import { dispatchOperations } from '../engine/dispatcher/operations.js';
-import type { InProcessHandler, TriggerDefinition } from '../engine/events/triggers/triggerDefinition.js';
-import { uniqueTriggers, type DeclaredTrigger } from '../engine/events/triggers/declared.js';
-import { TriggerDefinitionError } from '../engine/events/triggers/routing.js';
-import { msUntil } from '../engine/lib.js';
-import type { Logger } from '../engine/log.js';
-import { closing, Runtime, type Service } from '../engine/runtime/service.js';
+import { ConfigError, type Config } from '../config.js';
+import type { Database } from '../db/client.js';
+import type { App, HandlerMode } from '../app.js';
+import { migrationSets, openDatabase } from '../db/database.js';
+import { startDispatcher, type Dispatcher } from '../dispatcher/dispatcher.js';
+import { HasuraMetadataError } from '../events/triggers/hasuraMetadata.js';
+import { loadTriggersFile } from '../events/triggers/triggersFile.js';
+import { dispatchOperations } from '../dispatcher/operations.js';
+import type { InProcessHandler, TriggerDefinition } from '../events/triggers/triggerDefinition.js';
+import { uniqueTriggers, type DeclaredTrigger } from '../events/triggers/declared.js';
+import { TriggerDefinitionError } from '../events/triggers/routing.js';
+import { msUntil } from '../lib.js';
+import type { Logger } from '../log.js';
+import { closing, Runtime, type Service } from '../runtime/service.js';
 import { fail, runService } from './runtime.js';
 
 /** The app's triggers, each labelled with where it was declared. */
@@ -104,8 +104,8 @@ export async function startOrFail(runtime: Runtime): Promise<Runtime> {
   return runtime;
 }
 
-export async function dispatch(): Promise<void> {
-  await runService('dispatcher', async (config, log, app) => {
+export async function dispatch(app: App | undefined): Promise<void> {
+  await runService('dispatcher', app, async (config, log) => {
     let triggers: TriggerDefinition[];
     try {
       webhookSecret(config);

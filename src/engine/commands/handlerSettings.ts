@@ -5,8 +5,8 @@
  * so `npm start` and `handlers` work on a fresh clone; production must set one
  * (`npm run token -- service`).
  */
-import { ConfigError, type Config } from '../engine/config.js';
-import { mintToken } from '../engine/server/auth.js';
+import { ConfigError, type Config } from '../config.js';
+import { mintToken } from '../server/auth.js';
 
 export interface HandlerSettings {
   apiUrl: string;

@@ -5,10 +5,9 @@
  * usually one Runtime of services (src/engine/runtime/service.ts), stopped
  * here by the signal's deadline.
  */
-import type { App } from '../engine/app.js';
-import { loadApp } from './apps.js';
-import { ConfigError, loadConfig, type Config } from '../engine/config.js';
-import { createLogger, type Logger } from '../engine/log.js';
+import type { App } from '../app.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
 
 export interface Running {
   /** Drain and release everything by `deadline` (epoch ms: the signal plus SHUTDOWN_TIMEOUT_MS). */
@@ -30,12 +29,15 @@ export function readConfig(): Config {
   }
 }
 
-export async function runService(name: string, start: (config: Config, log: Logger, app: App | undefined) => Promise<Running>): Promise<void> {
+export async function runService(
+  name: string,
+  app: App | undefined,
+  start: (config: Config, log: Logger, app: App | undefined) => Promise<Running>,
+): Promise<void> {
   const config = readConfig();
   const log = createLogger(config.LOG_LEVEL).child({ process: name });
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
 
-  const app = await loadApp(config.APP);
   let running: Running;
   try {
     running = await start(config, log, app);

@@ -9,15 +9,15 @@
  * the dispatcher's services; stopped in reverse by the SIGTERM deadline, so
  * the dispatcher drains while the API its handlers write back to still serves.
  */
-import type { App } from '../engine/app.js';
-import type { Config } from '../engine/config.js';
-import type { Db } from '../engine/db/client.js';
-import { migrationSets, openDatabase } from '../engine/db/database.js';
-import type { Logger } from '../engine/log.js';
-import { apiService } from '../engine/runtime/apiService.js';
-import { realtimeService } from '../engine/runtime/realtimeService.js';
-import { Runtime, type Service } from '../engine/runtime/service.js';
-import { createApi } from '../engine/server/api.js';
+import type { App } from '../app.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import { migrationSets, openDatabase } from '../db/database.js';
+import type { Logger } from '../log.js';
+import { apiService } from '../runtime/apiService.js';
+import { realtimeService } from '../runtime/realtimeService.js';
+import { Runtime, type Service } from '../runtime/service.js';
+import { createApi } from '../server/api.js';
 import { appTriggers, databaseService, declaredTriggers, dispatcherServices, startOrFail, type DispatchSetup } from './dispatch.js';
 import { handlerSettings } from './handlerSettings.js';
 import { runService } from './runtime.js';
@@ -25,8 +25,8 @@ import { runService } from './runtime.js';
 /** Conveniences that default on in development only; tests and production opt in explicitly. */
 const inDevelopment = (config: Config, flag: boolean | undefined) => flag ?? config.NODE_ENV === 'development';
 
-export async function start(): Promise<void> {
-  await runService('api', async (config, log, app) => {
+export async function start(app: App | undefined): Promise<void> {
+  await runService('api', app, async (config, log) => {
     const database = await openDatabase(config, log, { applicationName: 'threefactor-api', migrations: migrationSets(app) });
     if (app && inDevelopment(config, config.SEED_DEMO_DATA)) await seedIfEmpty(app, database.db, log);
     const api = createApi(config, database, log, app);
