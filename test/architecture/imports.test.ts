@@ -27,6 +27,18 @@ describe('imports between the engine, the apps and the kit', () => {
     expect(await violations(ROOT)).toEqual([]);
   }, 60_000);
 
+  it('the second app (test/fixtures/apps/tasks) uses only the engine\'s public API and the kit, and no food-delivery code', async () => {
+    const options = await extractDepcruiseOptions(CONFIG);
+    const result = await cruise(['test/fixtures/apps/tasks'], { ...options, baseDir: ROOT, tsConfig: { fileName: path.join(ROOT, 'tsconfig.json') } });
+    const output = result.output as ICruiseResult;
+    const fromApp = output.modules.filter((m) => m.source.startsWith('test/fixtures/apps/tasks/'));
+    expect(fromApp.length).toBeGreaterThan(4);
+    const intoSrc = new Set(fromApp.flatMap((m) => m.dependencies.map((d) => d.resolved)).filter((r) => r.startsWith('src/')));
+    expect([...intoSrc].sort()).toEqual(['src/engine/index.ts', 'src/kit/index.ts', 'src/kit/node.ts']);
+    // Nothing it loads, directly or not, is food-delivery code.
+    expect(output.modules.filter((m) => m.source.startsWith('src/apps/'))).toEqual([]);
+  }, 60_000);
+
   it('a wrong-way import of each kind is caught', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'threefactor-imports-'));
     try {
