@@ -13,7 +13,7 @@
  * sent.
  */
 import type { DeliverySource } from '../../db/schema/delivery.js';
-import { horizon } from './horizon.js';
+import { belowHorizon } from './horizon.js';
 import type { Queryable } from './queryable.js';
 
 export interface ClaimedEvent {
@@ -79,7 +79,7 @@ export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<C
         and (
           d.ordering_key is null
           or (
-            d.event_xid < ${horizon(sql)}
+            ${belowHorizon(sql, sql`d.event_xid`)}
             and not exists (
               select 1
               from threefactor.deliveries as earlier

@@ -20,6 +20,15 @@
 import type postgres from 'postgres';
 import type { Queryable } from './queryable.js';
 
+/**
+ * `xid < horizon`, with the snapshot's plain xmin tried first: it is a lower
+ * bound of the horizon, so when it already passes (nearly always) the
+ * refined horizon, and its read of pg_stat_activity, is never evaluated.
+ */
+export function belowHorizon(sql: Queryable, xid: postgres.Fragment): postgres.Fragment {
+  return sql`(${xid} < pg_snapshot_xmin(pg_current_snapshot()) or ${xid} < ${horizon(sql)})`;
+}
+
 export function horizon(sql: Queryable): postgres.Fragment {
   return sql`(
     with snapshot as (
