@@ -55,11 +55,11 @@ export function machineInfo(database: string): Report['machine'] {
   };
 }
 
-/** The commit a record measures; `dirty` when tracked files differ from it. */
+/** The commit a record measures; `dirty` when tracked files other than the records themselves differ from it. */
 export function commitStamp(): Report['commit'] {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: path.dirname(RESULTS_DIR), encoding: 'utf8' }).trim();
   try {
-    return { sha: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no') !== '' };
+    return { sha: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results') !== '' };
   } catch {
     return { sha: 'unknown', dirty: true };
   }
