@@ -24,7 +24,7 @@ const commands: Record<string, Command> = {
   seed: { describe: 'load demo restaurants, menus, drivers and customers', run: async () => (await import('./seed.js')).seed() },
   handlers: { describe: 'serve the handler functions over signed webhooks (HANDLERS, HANDLERS_PORT)', run: async () => (await import('./handlers.js')).handlers() },
   token: { describe: 'mint a JWT: token <role> [id|name]', run: async (args) => (await import('./token.js')).token(args) },
-  'schema:print': { describe: 'write schema/schema.graphql from the code', run: async (args) => (await import('./schemaPrint.js')).schemaPrint(args) },
+  'schema:print': { describe: 'write the printed SDL: schema/schema.graphql (the app), schema/engine.graphql (APP=none)', run: async (args) => (await import('./schemaPrint.js')).schemaPrint(args) },
 };
 
 function usage(): string {

@@ -23,17 +23,18 @@ export function printedSchema(): string {
 }
 
 export async function schemaPrint(args: string[]): Promise<void> {
-  const SCHEMA_FILE = schemaFileFor(await loadApp(readConfig().APP));
+  const { APP } = readConfig();
+  const file = schemaFileFor(await loadApp(APP));
   const sdl = printedSchema();
   if (args.includes('--check')) {
-    const current = await readFile(SCHEMA_FILE, 'utf8').catch(() => '');
+    const current = await readFile(file, 'utf8').catch(() => '');
     if (current !== sdl) {
-      process.stderr.write(`threefactor: ${SCHEMA_FILE} is stale; run npm run schema:print\n`);
+      process.stderr.write(`threefactor: ${file} is stale; run APP=${APP} npm run schema:print\n`);
       process.exit(1);
     }
     process.stdout.write('schema is up to date\n');
     return;
   }
-  await writeFile(SCHEMA_FILE, sdl);
-  process.stdout.write(`wrote ${path.relative(process.cwd(), SCHEMA_FILE)}\n`);
+  await writeFile(file, sdl);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
 }
