@@ -25,7 +25,8 @@ import { fail, runService } from './runtime.js';
 
 /** The app's triggers, each labelled with where it was declared. */
 export function appTriggers(app: App | undefined, mode: HandlerMode): DeclaredTrigger[] {
-  return (app?.triggers(mode) ?? []).map((definition) => ({ definition, origin: `the app ${app!.name}` }));
+  if (!app) return [];
+  return app.triggers(mode).map((definition) => ({ definition, origin: `the app ${app.name}` }));
 }
 
 /**

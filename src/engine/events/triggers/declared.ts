@@ -12,14 +12,16 @@ export interface DeclaredTrigger {
   origin: string;
 }
 
+/** The one wording of the rule, naming where the name was declared first and again. */
+export function declaredTwice(name: string, first: string, again: string): string {
+  return `event trigger "${name}" is declared ${first === again ? `twice in ${again}` : `twice: in ${first} and in ${again}`}`;
+}
+
 export function uniqueTriggers(declared: readonly DeclaredTrigger[]): TriggerDefinition[] {
   const seen = new Map<string, string>();
   for (const { definition, origin } of declared) {
     const first = seen.get(definition.name);
-    if (first !== undefined) {
-      const where = first === origin ? `twice in ${origin}` : `twice: in ${first} and in ${origin}`;
-      throw new TriggerDefinitionError(`event trigger "${definition.name}" is declared ${where}`);
-    }
+    if (first !== undefined) throw new TriggerDefinitionError(declaredTwice(definition.name, first, origin));
     seen.set(definition.name, origin);
   }
   return declared.map((d) => d.definition);

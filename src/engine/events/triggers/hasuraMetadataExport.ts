@@ -20,6 +20,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument, type ScalarTag } from 'yaml';
 import { z } from 'zod';
+import { declaredTwice } from './declared.js';
 import { checkDelivery, declareTrigger, deliveryKeys, HasuraMetadataError, issue, operationSpec, tableName, type DeclaredTrigger, type LoadedTriggerFile } from './hasuraMetadata.js';
 
 const METADATA_VERSION = 3;
@@ -147,7 +148,7 @@ function triggersOfTables(tables: TableInput[]): LoadedTriggerFile {
       const a = parsed.data;
       const first = seen.get(a.name);
       if (first !== undefined) {
-        throw new HasuraMetadataError(`event trigger "${a.name}" is declared ${first === origin ? `twice in ${origin}` : `twice: in ${first} and in ${origin}`}`);
+        throw new HasuraMetadataError(declaredTwice(a.name, first, origin));
       }
       seen.set(a.name, origin);
       const d = a.definition;

@@ -13,7 +13,11 @@ import type { Logger } from '../../log.js';
 import { syncCapture, type CaptureChange } from '../sql/syncCapture.js';
 import { upsertTriggers } from '../sql/upsertTriggers.js';
 import type { TriggerDefinition } from './triggerDefinition.js';
+import { declaredTwice } from './declared.js';
 import { routingColumns, TriggerDefinitionError } from './routing.js';
+
+/** Where a name declared twice in one sync was declared, for the error. */
+const SYNCED = 'the triggers synced';
 
 /** Arbitrary but fixed: "3fev" in ASCII. */
 const SYNC_LOCK_KEY = 0x33666576;
@@ -27,7 +31,7 @@ export interface SyncResult {
 export async function syncTriggers(sql: Sql, definitions: TriggerDefinition[], log?: Logger): Promise<SyncResult> {
   const seen = new Set<string>();
   const upserts = definitions.map((definition) => {
-    if (seen.has(definition.name)) throw new TriggerDefinitionError(`event trigger "${definition.name}" is declared twice`);
+    if (seen.has(definition.name)) throw new TriggerDefinitionError(declaredTwice(definition.name, SYNCED, SYNCED));
     seen.add(definition.name);
     return { definition, routing: routingColumns(definition) };
   });
