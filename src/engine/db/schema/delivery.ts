@@ -13,7 +13,7 @@
  * parsing JSON per event.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, doublePrecision, index, integer, jsonb, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { TriggerDefinition } from '../../events/triggers/triggerDefinition.js';
 import { events, xid8 } from './events.js';
 import { threefactor } from './threefactor.js';
@@ -35,6 +35,9 @@ export const eventTriggers = threefactor.table('event_triggers', {
   enabled: boolean('enabled').notNull().default(true),
   /** Paused: deliveries are created and queue, but are not claimed. Runtime state, never touched by sync. */
   paused: boolean('paused').notNull().default(false),
+  /** Why it is paused ('manual', or 'gone: HTTP 410 from …'), and since when. Runtime state, like paused. */
+  pausedReason: text('paused_reason'),
+  pausedAt: timestamp('paused_at', { withTimezone: true }),
   /** 'event' (domain events by type) or 'table' (row changes captured from a table). */
   matchKind: text('match_kind').notNull(),
   /** Exact event types (kind 'event'). */
@@ -50,6 +53,15 @@ export const eventTriggers = threefactor.table('event_triggers', {
   /** null (parallel), 'aggregate', or 'payload:<field>'. */
   ordering: text('ordering'),
   maxAttempts: integer('max_attempts').notNull(),
+  /** At most this many deliveries running at once, across all dispatchers; null: no cap. From the definition. */
+  concurrency: integer('concurrency'),
+  /** At most this many claims per second, across all dispatchers; null: no limit. From the definition. */
+  ratePerSecond: doublePrecision('rate_per_second'),
+  /** The rate limit's token bucket: tokens left at rate_refilled_at. Runtime state, written by the claim. */
+  rateTokens: doublePrecision('rate_tokens'),
+  rateRefilledAt: timestamp('rate_refilled_at', { withTimezone: true }),
+  /** The definition has a condition: routing evaluates threefactor.trigger_condition(name, event). */
+  hasCondition: boolean('has_condition').notNull().default(false),
   createdAt: now('created_at'),
   updatedAt: now('updated_at'),
 });

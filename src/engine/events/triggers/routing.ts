@@ -44,6 +44,15 @@ export function routingColumns(def: TriggerDefinition): RoutingColumns {
     if (!h.name || (h.value === undefined) === (h.valueFromEnv === undefined)) fail(`header "${h.name}" needs exactly one of value or valueFromEnv`);
   }
 
+  for (const status of def.permanentStatuses ?? []) {
+    if (!Number.isInteger(status) || status < 300 || status > 599) fail(`permanentStatuses: ${String(status)} is not a non-2xx HTTP status (300-599)`);
+  }
+  if (def.pauseOnGone !== undefined && typeof def.pauseOnGone !== 'boolean') fail('pauseOnGone must be true or false');
+  if (def.concurrency !== undefined && !(Number.isInteger(def.concurrency) && def.concurrency >= 1)) fail('concurrency must be a whole number >= 1');
+  if (def.ratePerSecond !== undefined && !(typeof def.ratePerSecond === 'number' && def.ratePerSecond > 0 && Number.isFinite(def.ratePerSecond))) {
+    fail('ratePerSecond must be a number > 0');
+  }
+
   const ordering = !def.orderingKey ? null : def.orderingKey === 'aggregate' ? 'aggregate' : `payload:${def.orderingKey.payloadField}`;
   const common = { ordering, maxAttempts: policy.numRetries + 1, enabled: def.enabled ?? true };
   const match = def.match;

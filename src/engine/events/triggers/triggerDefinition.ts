@@ -61,6 +61,19 @@ export interface TriggerDefinition {
    */
   orderingKey?: 'aggregate' | { payloadField: string };
   enabled?: boolean;
+  /**
+   * Statuses that dead-letter a delivery at once, without retrying. Default
+   * for triggers declared in code: 400, 413, 422 (DEFAULT_PERMANENT_STATUSES);
+   * triggers loaded from Hasura metadata get [] (Hasura's rule: every non-2xx
+   * is retried) unless the metadata opts in.
+   */
+  permanentStatuses?: number[];
+  /** 410 Gone pauses the trigger (Standard Webhooks). Default true in code, false from Hasura metadata. */
+  pauseOnGone?: boolean;
+  /** At most this many deliveries of this trigger running at once, across all dispatchers. Omitted: no cap. */
+  concurrency?: number;
+  /** At most this many deliveries of this trigger started per second, across all dispatchers. Omitted: no limit. */
+  ratePerSecond?: number;
 }
 
 /**
@@ -78,6 +91,19 @@ export const DEFAULT_RETRY: RetryPolicy = { numRetries: 5, intervalSec: 5, maxIn
 
 export function retryPolicy(def: TriggerDefinition): RetryPolicy {
   return { ...DEFAULT_RETRY, ...def.retry };
+}
+
+/** What a response means for a trigger (dispatcher/delivery/outcome.ts applies it). */
+export interface OutcomePolicy {
+  permanentStatuses: readonly number[];
+  pauseOnGone: boolean;
+}
+
+/** Not 401 or 404: a mis-rotated secret or a rolling deploy must not dead-letter a whole backlog. */
+export const DEFAULT_PERMANENT_STATUSES: readonly number[] = [400, 413, 422];
+
+export function outcomePolicy(def: TriggerDefinition): OutcomePolicy {
+  return { permanentStatuses: def.permanentStatuses ?? DEFAULT_PERMANENT_STATUSES, pauseOnGone: def.pauseOnGone ?? true };
 }
 
 /** Trigger names travel in headers, settings and URLs: keep them plain. */
