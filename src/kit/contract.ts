@@ -17,14 +17,21 @@
  * delivery's own span (`continueTrace`, ./trace.ts); a function's write-back
  * continues it again with its own.
  *
- * Answers (the function's side; `isRetryableStatus` is the rule in code):
+ * Answers (the function's side; `statusOutcome` is the rule in code, and the
+ * dispatcher applies it with each trigger's policy):
  *   2xx                        delivered (including "already applied" on a redelivery)
- *   408, 429, 5xx, no answer   transient: retry with backoff, honouring Retry-After
- *   any other 4xx              permanent: retrying cannot help (400 malformed, 401 bad
- *                              signature, 404 no such function, 411/413 length, 422
- *                              event can never be processed), so dead-letter it
- * Today's dispatcher retries every non-2xx until the trigger's retries are
- * spent (src/engine/dispatcher/delivery/outcome.ts).
+ *   400, 413, 422              permanent by default (DEFAULT_PERMANENT_STATUSES): retrying
+ *                              cannot help (malformed, too long, the event can never be
+ *                              processed), so the delivery is dead at once
+ *   410                        gone: the trigger is paused (Standard Webhooks); the
+ *                              delivery waits, its attempt not counted, until resumed
+ *   anything else, no answer   retried with backoff, honouring Retry-After, until the
+ *                              trigger's retries are spent: 408, 429, 5xx, and also 401
+ *                              (a mis-rotated secret) and 404 (a rolling deploy), which
+ *                              must not dead-letter a whole backlog
+ * A trigger may name its own permanent statuses and turn the 410 pause off;
+ * one loaded from Hasura metadata has none and no pause (Hasura retries every
+ * non-2xx) unless its metadata opts in.
  */
 
 /** Header names, lower-case as HTTP/2 and fetch's Headers give them. */
@@ -53,8 +60,33 @@ export const SIGNATURE_HEADERS = [HEADER.webhookId, HEADER.webhookTimestamp, HEA
 /** How far a `webhook-timestamp` may be from the receiver's clock (the standardwebhooks package's fixed window). */
 export const SIGNATURE_TOLERANCE_SEC = 5 * 60;
 
+/** The statuses a trigger dead-letters at once unless it names its own. Not 401 or 404: see above. */
+export const DEFAULT_PERMANENT_STATUSES: readonly number[] = Object.freeze([400, 413, 422]);
+
+/** Gone for good: pauses the trigger rather than failing the delivery (Standard Webhooks). */
+export const GONE_STATUS = 410;
+
+/** How a trigger reads an answer; the dispatcher's default is DEFAULT_STATUS_POLICY. */
+export interface StatusPolicy {
+  permanentStatuses: readonly number[];
+  pauseOnGone: boolean;
+}
+
+export const DEFAULT_STATUS_POLICY: StatusPolicy = Object.freeze({ permanentStatuses: DEFAULT_PERMANENT_STATUSES, pauseOnGone: true });
+
+/** What an answer decides before the retry budget is counted: a 'retry' on the last attempt is dead. */
+export type StatusOutcome = 'delivered' | 'paused' | 'dead' | 'retry';
+
+export function statusOutcome(status: number, policy: StatusPolicy = DEFAULT_STATUS_POLICY): StatusOutcome {
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status === GONE_STATUS && policy.pauseOnGone) return 'paused';
+  if (policy.permanentStatuses.includes(status)) return 'dead';
+  return 'retry';
+}
+
+/** Whether the dispatcher retries this answer (with backoff) under the default policy. */
 export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
+  return statusOutcome(status) === 'retry';
 }
 
 export type EventOp = 'INSERT' | 'UPDATE' | 'DELETE' | 'MANUAL';

@@ -1,9 +1,13 @@
 /**
  * How a handler says it failed. Each failure carries the HTTP status it
- * answers with, and so whether the dispatcher retries it, by the contract's
- * status convention (./contract.ts, `isRetryableStatus`): 408, 429 and 5xx
- * are transient, any other 4xx permanent. In-process calls throw the same
- * HandlerFailure, so both transports fail alike.
+ * answers with, and with it what the dispatcher does, by the contract's
+ * status rule (./contract.ts, `statusOutcome`): under a trigger's default
+ * policy 400, 413 and 422 are dead at once, 410 pauses the trigger, and
+ * everything else (5xx, 408, 429, 401, 404, ...) is retried with backoff,
+ * honouring `retryAfterSec`. A trigger may name other permanent statuses, so
+ * `retryable` answers for the default policy only. In-process calls throw
+ * the same HandlerFailure and the dispatcher reads its `status` and
+ * `retryAfterSec`, so both transports fail alike.
  */
 import { isRetryableStatus } from './contract.js';
 
@@ -17,12 +21,13 @@ export class HandlerFailure extends Error {
     super(message);
   }
 
+  /** Retried with backoff under the default policy (not dead at once, not a pause). */
   get retryable(): boolean {
     return isRetryableStatus(this.status);
   }
 }
 
-/** The event can never be processed (e.g. it lacks a field the function needs): 422, not retried. */
+/** The event can never be processed (e.g. it lacks a field the function needs): 422, dead at once by default. */
 export class PermanentFailure extends HandlerFailure {
   override name = 'PermanentFailure';
   constructor(message: string) {

@@ -114,8 +114,9 @@ function answer(status: number, body: unknown, headers: Record<string, string> =
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
+/** Retry-After is whole seconds (RFC 9110): a fraction would be ignored by the dispatcher, so round it up. */
 function retryAfter(sec: number): Record<string, string> {
-  return { [HEADER.retryAfter]: String(sec) };
+  return { [HEADER.retryAfter]: String(Math.max(0, Math.ceil(sec))) };
 }
 
 function signatureHeaders(headers: Headers): Record<string, string> {

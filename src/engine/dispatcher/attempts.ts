@@ -4,6 +4,13 @@
  * completer, logs it as one line and reports it to the hooks. The claim loop
  * never hands it more than the free slots, so nothing claimed waits here.
  *
+ * A 410 Gone from a trigger that pauses on Gone (delivery/outcome.ts) pauses
+ * the trigger through onGone before the outcome is written: the delivery
+ * goes back to pending only once the claim already skips it, so no other
+ * dispatcher picks it up in between. Attempts already running for that
+ * trigger finish normally. The pause is logged once and reported to the
+ * hooks (onTriggerPaused) by the call that paused it.
+ *
  * stop(deadline): takes no more work (what still arrives is handed back),
  * lets the running attempts finish until the deadline minus a reserve (the
  * time to write what they produce), then aborts the rest and releases them:
@@ -11,7 +18,8 @@
  */
 import type { DeliverySource } from '../db/schema/delivery.js';
 import type { ClaimedDelivery } from '../events/sql/claimDeliveries.js';
-import type { TriggerRegistry } from '../events/triggers/registry.js';
+import { describeTarget } from '../events/triggers/describeTarget.js';
+import type { ActiveTrigger, TriggerRegistry } from '../events/triggers/registry.js';
 import { errorMessage, msUntil, sleep } from '../lib.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../runtime/service.js';
@@ -19,12 +27,14 @@ import type { CompletedAttempt, Completer } from './completer.js';
 import { attemptDelivery, type AttemptContext } from './delivery/attempt.js';
 import { decideOutcome, releasedOutcome } from './delivery/outcome.js';
 
-export type DeliveryOutcomeKind = 'delivered' | 'retry' | 'dead' | 'released';
+export type DeliveryOutcomeKind = 'delivered' | 'retry' | 'dead' | 'paused' | 'released';
 
 /** Attach metrics here; called once per attempt outcome (and per release). */
 export interface DispatcherHooks {
   /** `latencyMs` is the attempt's duration; `detail` (absent for releases) lets metrics compute commit-to-handler latency. */
   onOutcome?(trigger: string, outcome: DeliveryOutcomeKind, latencyMs: number, detail?: OutcomeDetail): void;
+  /** This process paused the trigger because its target answered 410 Gone (once per pause, not per delivery). */
+  onTriggerPaused?(trigger: string, reason: string): void;
 }
 
 export interface OutcomeDetail {
@@ -48,6 +58,12 @@ export interface AttemptsOptions {
   onSettled(): void;
   /** A delivery names a trigger this process has not loaded: its definitions should be re-read. */
   onUnknownTrigger(): void;
+  /**
+   * Pause the trigger (its target answered 410 Gone), keeping any earlier
+   * reason; resolves true when this call paused it. Without it (tests of the
+   * attempt machinery) a 410 is a failure like any other.
+   */
+  onGone?(trigger: string, reason: string): Promise<boolean>;
 }
 
 /** The longest part of the deadline kept for writing outcomes and releases after the attempts. */
@@ -83,6 +99,13 @@ export class Attempts implements Service {
     return this.inflight.keys();
   }
 
+  /** Attempts running per trigger, for the refill rule's fair shares. */
+  inFlightByTrigger(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { delivery } of this.inflight.values()) counts.set(delivery.triggerName, (counts.get(delivery.triggerName) ?? 0) + 1);
+    return counts;
+  }
+
   run(d: ClaimedDelivery): void {
     const trigger = this.o.registry.get(d.triggerName);
     if (this.closed || !trigger) {
@@ -98,12 +121,11 @@ export class Attempts implements Service {
     attemptDelivery(trigger, d, this.o.context, entry.controller.signal).then(
       (result) => {
         if (entry.released) return;
-        this.inflight.delete(d.id);
         const ms = performance.now() - t0;
-        const done = decideOutcome(trigger.policy, d, result, startedAt, ms);
-        this.o.completer.add(done);
-        this.report(d, done, ms, startedAt);
-        this.settled();
+        const rules = this.o.onGone ? trigger.outcome : { ...trigger.outcome, pauseOnGone: false };
+        const done = decideOutcome(trigger.policy, d, result, startedAt, ms, rules);
+        if (done.attempt?.outcome === 'paused') this.pauseThenFinish(entry, trigger, done, ms, startedAt, () => decideOutcome(trigger.policy, d, result, startedAt, ms, { ...rules, pauseOnGone: false }));
+        else this.finish(entry, done, ms, startedAt);
       },
       (err: unknown) => {
         if (entry.released) return;
@@ -112,6 +134,40 @@ export class Attempts implements Service {
         this.handBack(d);
         this.o.hooks?.onOutcome?.(d.triggerName, 'released', performance.now() - t0);
         this.settled();
+      },
+    );
+  }
+
+  private finish(entry: InFlight, done: CompletedAttempt, ms: number, startedAt: Date): void {
+    this.inflight.delete(entry.delivery.id);
+    this.o.completer.add(done);
+    this.report(entry.delivery, done, ms, startedAt);
+    this.settled();
+  }
+
+  /**
+   * Writes the pause, then the delivery's outcome; it stays in flight (its
+   * lease kept) meanwhile. If the pause cannot be written the 410 counts as
+   * an ordinary failure (`unpaused`), so the delivery is not left claimable
+   * with its attempt uncounted, to be sent again at once.
+   */
+  private pauseThenFinish(entry: InFlight, trigger: ActiveTrigger, done: CompletedAttempt, ms: number, startedAt: Date, unpaused: () => CompletedAttempt): void {
+    const d = entry.delivery;
+    const onGone = this.o.onGone;
+    if (!onGone) return this.finish(entry, unpaused(), ms, startedAt);
+    const reason = `gone: HTTP 410 from ${describeTarget(trigger.definition.target)}`;
+    onGone(trigger.name, reason).then(
+      (pausedNow) => {
+        if (pausedNow) {
+          this.o.log.warn({ trigger: trigger.name, reason, delivery: d.id, event: d.event.id }, 'trigger paused: its target answered 410 Gone; resume it once the target is back');
+          this.o.hooks?.onTriggerPaused?.(trigger.name, reason);
+        }
+        // Released by a drain meanwhile: the hand-back already put it back to pending, uncounted.
+        if (!entry.released) this.finish(entry, done, ms, startedAt);
+      },
+      (err: unknown) => {
+        this.o.log.error({ err: errorMessage(err), trigger: trigger.name, delivery: d.id }, 'could not pause the trigger after 410 Gone; retrying the delivery instead');
+        if (!entry.released) this.finish(entry, unpaused(), ms, startedAt);
       },
     );
   }
@@ -171,6 +227,8 @@ export class Attempts implements Service {
     };
     if (a.outcome === 'delivered') this.o.log.info(fields, 'delivery attempt');
     else if (a.outcome === 'retry') this.o.log.warn(fields, 'delivery attempt failed; will retry');
+    else if (a.outcome === 'paused') this.o.log.warn(fields, 'delivery attempt answered 410 Gone; it waits for the trigger to be resumed');
+    else if (a.httpStatus !== null && this.o.registry.get(d.triggerName)?.outcome.permanentStatuses.includes(a.httpStatus)) this.o.log.error(fields, 'delivery dead: a permanent status for this trigger');
     else this.o.log.error(fields, 'delivery dead after its last attempt');
     this.o.hooks?.onOutcome?.(d.triggerName, a.outcome, ms, { attempt: a.attempt, eventCreatedAt: d.event.createdAt, startedAt, source: d.source });
   }

@@ -16,8 +16,10 @@
  * - threefactor_delivery_queue_depth{trigger}       gauge, pending deliveries (retries waiting included)
  * - threefactor_delivery_in_flight{trigger}         gauge, deliveries leased by a dispatcher
  * - threefactor_delivery_dead_letters{trigger}      gauge, dead deliveries now (the dead-letter queue)
- * - threefactor_deliveries_total{trigger,outcome}   counter, delivered | retrying | dead; outcome="dead"
- *                                                   is the dead-letter counter
+ * - threefactor_deliveries_total{trigger,outcome}   counter, delivered | retrying | dead | paused;
+ *                                                   outcome="dead" is the dead-letter counter, "paused"
+ *                                                   an attempt answered 410 Gone (it waits, uncounted)
+ * - threefactor_trigger_pauses_total{trigger}       counter, triggers this process paused on a 410 Gone
  * - threefactor_delivery_attempts_total{trigger,result}  counter, success | failure | released
  *                                                   (released: interrupted by a drain, not counted)
  * - threefactor_delivery_attempt_seconds{trigger}   histogram, duration of an attempt
@@ -63,7 +65,7 @@ const deadLetters = new Gauge({
 
 const deliveries = new Counter({
   name: 'threefactor_deliveries_total',
-  help: 'Delivery outcomes decided by this process: delivered, retrying (failed, will retry) or dead (retries exhausted)',
+  help: 'Delivery outcomes decided by this process: delivered, retrying (failed, will retry), dead (a permanent status, or retries exhausted) or paused (410 Gone: waits for the trigger to be resumed)',
   labelNames: ['trigger', 'outcome'] as const,
   registers: [registry],
 });
@@ -72,6 +74,13 @@ const attempts = new Counter({
   name: 'threefactor_delivery_attempts_total',
   help: 'Delivery attempts run by this process: success (2xx), failure, or released (interrupted by a drain, not counted)',
   labelNames: ['trigger', 'result'] as const,
+  registers: [registry],
+});
+
+const triggerPauses = new Counter({
+  name: 'threefactor_trigger_pauses_total',
+  help: 'Triggers this process paused because their target answered 410 Gone (once per pause; resume with resumeTrigger)',
+  labelNames: ['trigger'] as const,
   registers: [registry],
 });
 
@@ -91,10 +100,11 @@ const latencySeconds = new Histogram({
   registers: [registry],
 });
 
-const OUTCOME: Record<Exclude<DeliveryOutcomeKind, 'released'>, 'delivered' | 'retrying' | 'dead'> = {
+const OUTCOME: Record<Exclude<DeliveryOutcomeKind, 'released'>, 'delivered' | 'retrying' | 'dead' | 'paused'> = {
   delivered: 'delivered',
   retry: 'retrying',
   dead: 'dead',
+  paused: 'paused',
 };
 
 /** Records one outcome reported by the dispatcher. */
@@ -114,9 +124,14 @@ export function recordOutcome(trigger: string, outcome: DeliveryOutcomeKind, dur
   }
 }
 
-/** The hooks to pass to startDispatcher so its outcomes are counted. */
+/** Records a trigger this process paused on a 410 Gone. */
+export function recordTriggerPaused(trigger: string): void {
+  triggerPauses.inc({ trigger });
+}
+
+/** The hooks to pass to startDispatcher so its outcomes and pauses are counted. */
 export function deliveryMetricsHooks(): DispatcherHooks {
-  return { onOutcome: recordOutcome };
+  return { onOutcome: recordOutcome, onTriggerPaused: recordTriggerPaused };
 }
 
 interface Source {

@@ -22,7 +22,7 @@ export interface AttemptContext {
   handlers: Readonly<Record<string, InProcessHandler>>;
 }
 
-export async function attemptDelivery(trigger: ActiveTrigger, d: ClaimedDelivery, ctx: AttemptContext, signal: AbortSignal): Promise<HttpResult> {
+export async function attemptDelivery(trigger: Pick<ActiveTrigger, 'name' | 'definition' | 'policy'>, d: ClaimedDelivery, ctx: AttemptContext, signal: AbortSignal): Promise<HttpResult> {
   const def = trigger.definition;
   const timeoutMs = trigger.policy.timeoutSec * 1000;
   const payload = webhookBody(trigger.name, d, def.match);

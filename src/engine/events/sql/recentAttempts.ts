@@ -10,7 +10,7 @@ export interface AttemptLog {
   deliveryId: string;
   attempt: number;
   dispatcherId: string;
-  outcome: 'delivered' | 'retry' | 'dead';
+  outcome: 'delivered' | 'retry' | 'dead' | 'paused';
   /** ISO 8601 (the pool's drizzle client returns timestamps as PostgreSQL text, so it is formatted here). */
   startedAt: string;
   durationMs: number;

@@ -7,13 +7,14 @@
 import { errorMessage } from '../../lib.js';
 import { loadTriggers } from '../sql/loadTriggers.js';
 import type { Queryable } from '../sql/queryable.js';
-import { retryPolicy, type InProcessHandler, type RetryPolicy, type TriggerDefinition } from './triggerDefinition.js';
+import { outcomePolicy, retryPolicy, type InProcessHandler, type OutcomePolicy, type RetryPolicy, type TriggerDefinition } from './triggerDefinition.js';
 import { routingColumns } from './routing.js';
 
 export interface ActiveTrigger {
   name: string;
   definition: TriggerDefinition;
   policy: RetryPolicy;
+  outcome: OutcomePolicy;
 }
 
 export class TriggerRegistry {
@@ -37,7 +38,7 @@ export class TriggerRegistry {
         invalid.push({ name: row.name, reason: errorMessage(err) });
         continue;
       }
-      next.set(row.name, { name: row.name, definition: row.definition, policy: retryPolicy(row.definition) });
+      next.set(row.name, { name: row.name, definition: row.definition, policy: retryPolicy(row.definition), outcome: outcomePolicy(row.definition) });
     }
     this.triggers = next;
     this.invalid = invalid;

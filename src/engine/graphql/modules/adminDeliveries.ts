@@ -31,8 +31,9 @@ export const DeliverySourceEnum = builder.enumType('DeliverySource', {
 });
 
 export const AttemptOutcomeEnum = builder.enumType('AttemptOutcome', {
-  description: 'What an attempt decided: delivered (2xx), retry (failed, will retry) or dead (failed, no retry left).',
-  values: ['delivered', 'retry', 'dead'] as const,
+  description:
+    'What an attempt decided: delivered (2xx), retry (failed, will retry), dead (a permanent status, or no retry left) or paused (410 Gone: the trigger was paused, the attempt not counted).',
+  values: ['delivered', 'retry', 'dead', 'paused'] as const,
 });
 
 export const DeliveryAttemptRef = builder.objectRef<AttemptLog>('DeliveryAttempt').implement({

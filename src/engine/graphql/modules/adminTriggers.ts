@@ -1,6 +1,6 @@
 /**
  * Admin: the event triggers with their definition in brief, their runtime
- * state (enabled, paused) and their queues (pending, running, dead), plus
+ * state (enabled, paused and why) and their queues (pending, running, dead), plus
  * pause and resume. Counts come from one grouped query for all triggers.
  * Secrets never show: a webhook URL loses its credentials and query string,
  * headers show their names only, env-sourced values their variable's name.
@@ -10,8 +10,8 @@ import type { Database } from '../../db/client.js';
 import { eventTriggers, type EventTriggerRow } from '../../db/schema/delivery.js';
 import { pauseTrigger, resumeTrigger } from '../../events/admin/pause.js';
 import { countDeliveries } from '../../events/sql/countDeliveries.js';
-import { templateVariables } from '../../dispatcher/delivery/urlTemplate.js';
-import { retryPolicy, type RetryPolicy, type TriggerTarget } from '../../events/triggers/triggerDefinition.js';
+import { describeTarget } from '../../events/triggers/describeTarget.js';
+import { retryPolicy, type RetryPolicy } from '../../events/triggers/triggerDefinition.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { notFound } from '../errors.js';
@@ -43,20 +43,6 @@ export async function requireTrigger(ctx: Context, name: string): Promise<Trigge
   return trigger;
 }
 
-/** Where a trigger delivers, without anything secret. */
-export function describeTarget(target: TriggerTarget): string {
-  if (target.kind === 'inProcess') return `in-process handler ${target.handler}`;
-  if (target.kind === 'webhookFromEnv') return `webhook from env ${target.env}`;
-  // A template ({{BASE_URL}}/x) is shown as written: its variables' values never leave the dispatcher.
-  if (templateVariables(target.url).length) return `webhook ${target.url.split('?')[0]}${target.url.includes('?') ? '?…' : ''}`;
-  try {
-    const u = new URL(target.url);
-    return `webhook ${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
-  } catch {
-    return 'webhook (invalid URL)';
-  }
-}
-
 const TargetKindEnum = builder.enumType('TriggerTargetKind', { values: ['webhook', 'webhookFromEnv', 'inProcess'] as const });
 const TriggerKindEnum = builder.enumType('TriggerKind', {
   description: 'event: domain events by type; table: row changes captured from a table.',
@@ -78,6 +64,11 @@ export const EventTriggerRef = builder.objectRef<TriggerView>('EventTrigger').im
     name: t.exposeString('name'),
     enabled: t.exposeBoolean('enabled', { description: 'Disabled: no deliveries are created (declared in the definition).' }),
     paused: t.exposeBoolean('paused', { description: 'Paused: deliveries are created and queue, but are not sent until resumed.' }),
+    pausedReason: t.exposeString('pausedReason', {
+      nullable: true,
+      description: 'Why it is paused: manual (pauseTrigger), or gone: HTTP 410 from its target (the first reason is kept). null when not paused.',
+    }),
+    pausedAt: t.expose('pausedAt', { type: 'DateTime', nullable: true, description: 'Since when it is paused; null when not paused.' }),
     kind: t.field({ type: TriggerKindEnum, resolve: (r) => (r.matchKind === 'table' ? 'table' : 'event') }),
     eventTypes: t.stringList({
       description: 'Event types matched (kind event); a trailing * matches a prefix.',
