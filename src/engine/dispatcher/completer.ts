@@ -6,17 +6,32 @@
  * leases alive meanwhile (pendingIds), and if they expire anyway the
  * delivery is simply sent again (at least once). stop(deadline) writes what
  * is buffered until the deadline and reports what it could not.
+ *
+ * A failed write may still have committed (the connection lost after the
+ * statement ran: the reply never came), so a retried batch can be one the
+ * database already holds. The statement is idempotent for that
+ * (sql/completeDeliveries.ts) and says which outcomes an earlier send had
+ * written; the completer remembers which outcomes it sent before, because
+ * for a release only that tells "our earlier send wrote it" from "the lease
+ * expired and the rescuer handed it back".
  */
 import type { Sql } from '../db/client.js';
 import { errorMessage, msUntil, sleep } from '../lib.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../runtime/service.js';
-import { completeDeliveries, type AttemptRecord, type DeliveryOutcome } from '../events/sql/completeDeliveries.js';
+import { completeDeliveries, type Completion } from '../events/sql/completeDeliveries.js';
 
-export interface CompletedAttempt {
-  outcome: DeliveryOutcome;
-  /** Absent for a release: nothing was attempted to the end. */
-  attempt?: AttemptRecord;
+/** An outcome and, unless it is a release, the attempt that produced it. */
+export type CompletedAttempt = Completion;
+
+/** A written batch, split by what became of each outcome. */
+export interface FlushResult {
+  /** Written by this send. */
+  applied: CompletedAttempt[];
+  /** Written by an earlier send of the same batch whose reply was lost; nothing was written twice. */
+  already: CompletedAttempt[];
+  /** Dropped: the lease was lost first (re-claimed after it expired, or the delivery deleted). */
+  lost: CompletedAttempt[];
 }
 
 export interface CompleterOptions {
@@ -27,7 +42,7 @@ export interface CompleterOptions {
   maxBatch: number;
   /** Otherwise, this long after the first one arrives. */
   delayMs: number;
-  onFlushed(batch: CompletedAttempt[], applied: ReadonlySet<string>): void;
+  onFlushed(batch: CompletedAttempt[], result: FlushResult): void;
 }
 
 const MAX_STATEMENT_ROWS = 1000;
@@ -39,6 +54,8 @@ export class Completer implements Service {
   private flushing: Promise<boolean> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
+  /** Outcomes in a batch whose write failed: that send may have committed all the same. */
+  private readonly sentBefore = new WeakSet<CompletedAttempt>();
   private closed = false;
 
   constructor(private readonly o: CompleterOptions) {}
@@ -112,16 +129,18 @@ export class Completer implements Service {
   private async write(batch: CompletedAttempt[]): Promise<boolean> {
     const { sql, dispatcherId } = this.o;
     try {
-      const applied = await completeDeliveries(
-        sql,
-        dispatcherId,
-        batch.map((c) => c.outcome),
-        batch.flatMap((c) => (c.attempt ? [c.attempt] : [])),
-      );
+      const results = await completeDeliveries(sql, dispatcherId, batch);
       this.failures = 0;
-      this.o.onFlushed(batch, new Set(applied));
+      const flushed: FlushResult = { applied: [], already: [], lost: [] };
+      batch.forEach((c, i) => {
+        const result = results[i];
+        // Not sent before, a release found handed back was handed back by the rescuer: its lease had expired.
+        flushed[result === 'applied' || (result === 'already' && this.sentBefore.has(c)) ? result : 'lost'].push(c);
+      });
+      this.o.onFlushed(batch, flushed);
       return true;
     } catch (err) {
+      for (const c of batch) this.sentBefore.add(c);
       this.buffer.unshift(...batch);
       this.failures += 1;
       const retryMs = Math.min(5_000, 100 * 2 ** this.failures);

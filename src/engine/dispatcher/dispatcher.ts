@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
+import { pauseTriggerOnce } from '../events/admin/pause.js';
 import { TriggerRegistry } from '../events/triggers/registry.js';
 import { syncTriggers } from '../events/triggers/sync.js';
 import type { InProcessHandler, TriggerDefinition } from '../events/triggers/triggerDefinition.js';
@@ -29,7 +30,7 @@ import { ClaimLoop } from './claimLoop.js';
 import { Completer } from './completer.js';
 import { webhookSigner } from './delivery/signer.js';
 import { LeaseKeeper } from './leaseKeeper.js';
-import { lowWaterRefill } from './refill.js';
+import { fairRefill } from './refill.js';
 import { RegistryRefresher } from './registryRefresher.js';
 import { Rescuer } from './rescuer.js';
 
@@ -89,9 +90,17 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     log,
     maxBatch: batchSize,
     delayMs: opts.flushMs ?? DISPATCHER_DEFAULTS.flushMs,
-    onFlushed(batch, applied) {
-      const lost = batch.filter((c) => !applied.has(c.outcome.id));
-      if (lost.length) log.warn({ deliveries: lost.map((c) => c.outcome.id) }, 'lease lost before the outcome was written; another dispatcher re-ran them');
+    onFlushed(batch, { already, lost }) {
+      // A re-send after a write whose reply was lost: no lease was lost and nothing was written twice, so no warning.
+      if (already.length) {
+        log.info(
+          { count: already.length, deliveries: already.map((c) => c.outcome.id) },
+          'outcomes already written by an earlier send of this batch (the reply to its commit was lost)',
+        );
+      }
+      if (lost.length) {
+        log.warn({ count: lost.length, deliveries: lost.map((c) => c.outcome.id) }, 'lease lost before the outcome was written; another dispatcher re-ran them');
+      }
       // Ordered successors become claimable only now; a retry sets its own timer.
       if (batch.some((c) => c.outcome.status !== 'pending' || !c.outcome.counted)) claimLoop.wake();
       for (const c of batch) if (c.outcome.status === 'pending' && c.outcome.delayMs > 0) claimLoop.wakeIn(c.outcome.delayMs);
@@ -105,8 +114,9 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     hooks: opts.hooks,
     onSettled: () => claimLoop.slotFreed(),
     onUnknownTrigger: () => refresher.refreshSoon(),
+    onGone: (trigger, reason) => pauseTriggerOnce(opts.database, trigger, reason),
   });
-  const claimLoop: ClaimLoop = new ClaimLoop({ sql, dispatcherId: id, log, registry, attempts, refill: lowWaterRefill(concurrency, batchSize), pollMs, leaseMs });
+  const claimLoop: ClaimLoop = new ClaimLoop({ sql, dispatcherId: id, log, registry, attempts, refill: fairRefill(concurrency, batchSize), pollMs, leaseMs });
   const runtime = new Runtime(
     'dispatcher',
     [

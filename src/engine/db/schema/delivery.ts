@@ -13,7 +13,7 @@
  * parsing JSON per event.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, doublePrecision, index, integer, jsonb, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, doublePrecision, index, integer, jsonb, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { TriggerDefinition } from '../../events/triggers/triggerDefinition.js';
 import { events, xid8 } from './events.js';
 import { threefactor } from './threefactor.js';
@@ -99,8 +99,8 @@ export const deliveries = threefactor.table(
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
   (t) => [
-    // What a claim scans: only rows that can be claimed.
-    index('deliveries_claimable_idx').on(t.runAt).where(sql`${t.status} = 'pending'`),
+    // What a claim scans, one trigger at a time: only rows that can be claimed.
+    index('deliveries_claimable_by_trigger_idx').on(t.triggerName, t.runAt).where(sql`${t.status} = 'pending'`),
     // What the lease sweep scans.
     index('deliveries_leases_idx').on(t.lockedUntil).where(sql`${t.status} = 'running'`),
     // "Is an earlier delivery of this key unfinished?"
@@ -123,8 +123,21 @@ export const deliveryAttempts = threefactor.table(
       .references(() => deliveries.id, { onDelete: 'cascade' }),
     /** 1-based attempt number of the delivery. */
     attempt: integer('attempt').notNull(),
+    /**
+     * The delivery's claim generation (deliveries.claims) the attempt ran under: with the
+     * delivery and the attempt number it names one attempt, so a completion re-sent after a
+     * lost reply finds its row instead of logging the attempt twice. Null on rows logged
+     * before it was recorded.
+     */
+    claim: integer('claim'),
+    /**
+     * Whether the attempt's outcome was written to its delivery; false: the lease had been
+     * lost (another claim took over), so only this row was kept. Null on rows logged before
+     * it was recorded.
+     */
+    applied: boolean('applied'),
     dispatcherId: text('dispatcher_id').notNull(),
-    /** delivered, retry or dead: what this attempt decided. */
+    /** delivered, retry, dead or paused (a 410 paused its trigger): what this attempt decided. */
     outcome: text('outcome').notNull(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     durationMs: integer('duration_ms').notNull(),
@@ -133,7 +146,8 @@ export const deliveryAttempts = threefactor.table(
     responseBody: text('response_body'),
     error: text('error'),
   },
-  (t) => [index('delivery_attempts_delivery_idx').on(t.deliveryId, t.attempt)],
+  // Unique (nulls distinct: older rows without a claim never conflict, so an upgrade keeps them as they are).
+  (t) => [uniqueIndex('delivery_attempts_delivery_idx').on(t.deliveryId, t.attempt, t.claim)],
 );
 
 export type EventTriggerRow = typeof eventTriggers.$inferSelect;

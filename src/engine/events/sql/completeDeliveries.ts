@@ -7,9 +7,27 @@
  *
  * Only a delivery still leased by this dispatcher under the same claim
  * generation is changed: if its lease expired and another dispatcher took
- * it, the stale outcome is dropped (the attempt is still logged).
- * A release (drain at shutdown) puts the delivery back to pending without
- * counting or logging an attempt.
+ * it, the stale outcome is dropped (the attempt is still logged, marked not
+ * applied). A release (drain at shutdown) puts the delivery back to pending
+ * without counting or logging an attempt.
+ *
+ * Idempotent, because a connection lost after the statement committed
+ * leaves the caller with an error for a write that happened, and it sends
+ * the batch again: an attempt row is keyed by (delivery, attempt, claim
+ * generation) (the unique delivery_attempts_delivery_idx), so the second
+ * send finds the first one's row instead of logging the attempt twice, and
+ * the delivery, no longer running under that claim, is not changed again.
+ * Each outcome comes back as one of:
+ * - 'applied': written by this statement;
+ * - 'already': an earlier send wrote it. For an outcome with an attempt
+ *   that is exact: our attempt row under this claim exists and records that
+ *   its outcome was applied. A release leaves no row, so it is judged by the
+ *   delivery: not running under this claim and not claimed since, which is
+ *   what the earlier send would have left, and also what the rescuer leaves
+ *   when the lease expired first; only the caller knows whether it sent this
+ *   before (completer.ts tells the two apart);
+ * - 'lost': the lease was lost before it was written (re-claimed, or the
+ *   delivery deleted): the stale-outcome case above.
  */
 import { jsonParam, type Queryable } from './queryable.js';
 
@@ -28,7 +46,7 @@ export interface DeliveryOutcome {
 export interface AttemptRecord {
   deliveryId: string;
   attempt: number;
-  outcome: 'delivered' | 'retry' | 'dead';
+  outcome: 'delivered' | 'retry' | 'dead' | 'paused';
   startedAt: Date;
   durationMs: number;
   httpStatus: number | null;
@@ -36,63 +54,105 @@ export interface AttemptRecord {
   error: string | null;
 }
 
-/** Returns the ids of the deliveries whose outcome was applied. */
-export async function completeDeliveries(
-  sql: Queryable,
-  dispatcherId: string,
-  outcomes: DeliveryOutcome[],
-  attempts: AttemptRecord[],
-): Promise<string[]> {
-  if (outcomes.length === 0) return [];
-  const outcomeRows = outcomes.map((o) => ({
+/** One outcome to write, with the attempt that produced it (absent for a release: nothing was attempted to the end). */
+export interface Completion {
+  outcome: DeliveryOutcome;
+  attempt?: AttemptRecord;
+}
+
+/** What became of one outcome: written now, written by an earlier send of it, or dropped (lease lost). */
+export type CompletionResult = 'applied' | 'already' | 'lost';
+
+/** Returns the result of each completion, in the order given. */
+export async function completeDeliveries(sql: Queryable, dispatcherId: string, completions: readonly Completion[]): Promise<CompletionResult[]> {
+  if (completions.length === 0) return [];
+  const outcomeRows = completions.map(({ outcome: o, attempt }, n) => ({
+    n,
     id: o.id,
     claims: o.claims,
     status: o.status,
     counted: o.counted,
+    logged: attempt !== undefined,
     delay_ms: Math.max(0, Math.round(o.delayMs)),
     http_status: o.httpStatus,
     error: o.error,
   }));
-  const attemptRows = attempts.map((a) => ({
-    delivery_id: a.deliveryId,
-    attempt: a.attempt,
-    outcome: a.outcome,
-    started_at: a.startedAt.toISOString(),
-    duration_ms: Math.round(a.durationMs),
-    http_status: a.httpStatus,
-    response_body: a.responseBody,
-    error: a.error,
-  }));
-  const done = await sql<{ id: string }[]>`
-    with logged as (
-      insert into threefactor.delivery_attempts (
-        delivery_id, attempt, dispatcher_id, outcome, started_at, duration_ms, http_status, response_body, error
+  const attemptRows = completions.flatMap(({ outcome, attempt: a }) =>
+    a
+      ? [
+          {
+            delivery_id: a.deliveryId,
+            attempt: a.attempt,
+            // The claim the attempt ran under: what makes a re-sent row the same row.
+            claim: outcome.claims,
+            outcome: a.outcome,
+            started_at: a.startedAt.toISOString(),
+            duration_ms: Math.round(a.durationMs),
+            http_status: a.httpStatus,
+            response_body: a.responseBody,
+            error: a.error,
+          },
+        ]
+      : [],
+  );
+  // Every sub-statement reads the snapshot taken before any of them ran, so
+  // "already" can only come from rows an earlier statement wrote, and the
+  // attempt rows learn what the update did from its RETURNING.
+  const rows = await sql<{ n: number; result: CompletionResult }[]>`
+    with o as (
+      select *
+      from jsonb_to_recordset(${jsonParam(outcomeRows)}::text::jsonb) as o(
+        n int, id uuid, claims int, status text, counted boolean, logged boolean, delay_ms bigint, http_status int, error text
       )
-      select a.delivery_id, a.attempt, ${dispatcherId}, a.outcome, a.started_at, a.duration_ms, a.http_status, a.response_body, a.error
+    ),
+    updated as (
+      update threefactor.deliveries as d
+      set status = o.status::threefactor.delivery_status,
+          attempts = d.attempts + (case when o.counted then 1 else 0 end),
+          run_at = case when o.status = 'pending' then now() + o.delay_ms * interval '1 millisecond' else d.run_at end,
+          last_status = case when o.counted then o.http_status else d.last_status end,
+          last_error = case when o.counted then o.error else d.last_error end,
+          locked_by = null,
+          locked_until = null,
+          updated_at = now(),
+          completed_at = case when o.status in ('delivered', 'dead') then now() end
+      from o
+      where d.id = o.id
+        and d.claims = o.claims
+        and d.locked_by = ${dispatcherId}
+        and d.status = 'running'
+      returning o.n, d.id, d.claims
+    ),
+    logged as (
+      insert into threefactor.delivery_attempts as t (
+        delivery_id, attempt, claim, applied, dispatcher_id, outcome, started_at, duration_ms, http_status, response_body, error
+      )
+      select a.delivery_id, a.attempt, a.claim, u.id is not null, ${dispatcherId}, a.outcome, a.started_at, a.duration_ms,
+             a.http_status, a.response_body, a.error
       from jsonb_to_recordset(${jsonParam(attemptRows)}::text::jsonb) as a(
-        delivery_id uuid, attempt int, outcome text, started_at timestamptz, duration_ms int,
+        delivery_id uuid, attempt int, claim int, outcome text, started_at timestamptz, duration_ms int,
         http_status int, response_body text, error text
       )
+      left join updated as u on u.id = a.delivery_id and u.claims = a.claim
       -- A delivery deleted meanwhile (retention) has nothing to log against.
       where exists (select 1 from threefactor.deliveries as d where d.id = a.delivery_id)
+      -- Sent before (its commit's reply lost): keep that row. A no-op update rather than
+      -- DO NOTHING so RETURNING yields the row even if that earlier statement committed
+      -- after this one's snapshot (its backend still finishing when we re-sent).
+      on conflict (delivery_id, attempt, claim) do update set applied = t.applied
+      returning t.delivery_id, t.claim, t.applied, t.dispatcher_id
     )
-    update threefactor.deliveries as d
-    set status = o.status::threefactor.delivery_status,
-        attempts = d.attempts + (case when o.counted then 1 else 0 end),
-        run_at = case when o.status = 'pending' then now() + o.delay_ms * interval '1 millisecond' else d.run_at end,
-        last_status = case when o.counted then o.http_status else d.last_status end,
-        last_error = case when o.counted then o.error else d.last_error end,
-        locked_by = null,
-        locked_until = null,
-        updated_at = now(),
-        completed_at = case when o.status in ('delivered', 'dead') then now() end
-    from jsonb_to_recordset(${jsonParam(outcomeRows)}::text::jsonb) as o(
-      id uuid, claims int, status text, counted boolean, delay_ms bigint, http_status int, error text
-    )
-    where d.id = o.id
-      and d.claims = o.claims
-      and d.locked_by = ${dispatcherId}
-      and d.status = 'running'
-    returning d.id`;
-  return done.map((r) => r.id);
+    select o.n,
+           case
+             when u.n is not null then 'applied'
+             when o.logged then (case when l.applied and l.dispatcher_id = ${dispatcherId} then 'already' else 'lost' end)
+             -- A release: no row to tell by, only whether the delivery was claimed again since.
+             when exists (select 1 from threefactor.deliveries as d where d.id = o.id and d.claims = o.claims) then 'already'
+             else 'lost'
+           end as result
+    from o
+    left join updated as u on u.n = o.n
+    left join logged as l on l.delivery_id = o.id and l.claim = o.claims
+    order by o.n`;
+  return rows.map((r) => r.result);
 }
