@@ -21,6 +21,7 @@ export type {
   TriggerMatch,
   TriggerTarget,
 } from './events/triggers/triggerDefinition.js';
+export type { TriggerCondition } from './events/triggers/condition.js';
 
 // The database and an app's own migrations.
 export type { Database, Db, Tx } from './db/client.js';

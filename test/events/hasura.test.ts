@@ -22,6 +22,8 @@ describe('Hasura metadata file', () => {
   it('loads the bulk file as is, with Hasura’s defaults', async () => {
     const triggers = await loadHasuraMetadataFile(FIXTURE);
     const hour = 3600;
+    // Hasura's outcome rule: every non-2xx retried up to num_retries, no status permanent, no pause on 410.
+    const hasuraRule = { permanentStatuses: [], pauseOnGone: false };
     expect(triggers).toEqual<TriggerDefinition[]>([
       {
         name: 'order_placed',
@@ -32,12 +34,14 @@ describe('Hasura metadata file', () => {
           { name: 'X-Source', value: 'hasura-metadata' },
         ],
         retry: { numRetries: 3, intervalSec: 5, timeoutSec: 20, maxIntervalSec: hour },
+        ...hasuraRule,
       },
       {
         name: 'order_status_changed',
         match: { kind: 'table', schema: 'public', table: 'orders', update: { columns: ['status', 'status_reason'] } },
         target: { kind: 'webhookFromEnv', env: 'ORDER_WEBHOOK_URL' },
         retry: { numRetries: 1, intervalSec: 2, timeoutSec: 10, maxIntervalSec: hour },
+        ...hasuraRule,
       },
       {
         name: 'driver_availability',
@@ -45,6 +49,7 @@ describe('Hasura metadata file', () => {
         target: { kind: 'webhookFromEnv', env: 'DRIVER_WEBHOOK_URL' },
         // Hasura's defaults: no retries, 10 s interval, 60 s timeout.
         retry: { numRetries: 0, intervalSec: 10, timeoutSec: 60, maxIntervalSec: hour },
+        ...hasuraRule,
       },
       {
         name: 'payment_failed',
@@ -52,6 +57,7 @@ describe('Hasura metadata file', () => {
         target: { kind: 'webhook', url: 'http://127.0.0.1:4100/payment-failed' },
         headers: [{ name: 'Authorization', valueFromEnv: 'PAYMENTS_HOOK_TOKEN' }],
         retry: { numRetries: 5, intervalSec: 10, timeoutSec: 60, maxIntervalSec: hour },
+        ...hasuraRule,
       },
     ]);
   });

@@ -2,7 +2,9 @@
  * TRIGGERS_FILE accepts a `hasura metadata export` unchanged: the YAML
  * directory (with its includes and several sources), the same export as
  * JSON, and the create_event_trigger form as before; payload column lists
- * shape the body, and `{{ENV}}` URL templates are filled in at delivery.
+ * shape the body, and `{{ENV}}` URL templates are filled in at delivery;
+ * the `threefactor` object maps onto the definition, and without it a trigger
+ * keeps Hasura's rule (no permanent statuses, 410 does not pause).
  * No database: loaders read real files, deliveries go to a real receiver.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +19,7 @@ import { renderUrlTemplate, templateVariables, urlTemplateProblem } from '../../
 import { retryPolicy, type TriggerDefinition } from '../../src/engine/events/triggers/triggerDefinition.js';
 import { routingColumns } from '../../src/engine/events/triggers/routing.js';
 import { HasuraMetadataError, loadTriggersFile, type LoadedTriggerFile } from '../../src/engine/events/triggers/triggersFile.js';
+import { parseHasuraMetadataEntries } from '../../src/engine/events/triggers/hasuraMetadata.js';
 import type { ClaimedDelivery } from '../../src/engine/events/sql/claimDeliveries.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 
@@ -26,6 +29,8 @@ const METADATA = path.join(PROJECT, 'metadata');
 const TABLES = 'metadata/databases/default/tables';
 const hour = 3600;
 const hasuraRetry = { numRetries: 0, intervalSec: 10, timeoutSec: 60, maxIntervalSec: hour };
+/** What a trigger without a `threefactor` object gets: Hasura retries every non-2xx and never pauses on 410. */
+const hasuraRule = { permanentStatuses: [], pauseOnGone: false };
 
 const EXPECTED_DEFAULT: LoadedTriggerFile = {
   triggers: [
@@ -36,6 +41,7 @@ const EXPECTED_DEFAULT: LoadedTriggerFile = {
         match: { kind: 'table', schema: 'public', table: 'menu_items', insert: { columns: '*' }, update: { columns: '*' }, delete: { columns: '*' }, enableManual: true },
         target: { kind: 'webhook', url: '{{ORDERS_BASE_URL}}/menu' },
         retry: hasuraRetry,
+        ...hasuraRule,
       },
     },
     {
@@ -49,6 +55,7 @@ const EXPECTED_DEFAULT: LoadedTriggerFile = {
           { name: 'x-source', value: 'hasura-export' },
         ],
         retry: { numRetries: 3, intervalSec: 1, timeoutSec: 10, maxIntervalSec: hour },
+        ...hasuraRule,
       },
     },
     {
@@ -58,6 +65,7 @@ const EXPECTED_DEFAULT: LoadedTriggerFile = {
         match: { kind: 'table', schema: 'public', table: 'orders', update: { columns: ['status'], payload: ['id', 'status'] } },
         target: { kind: 'webhookFromEnv', env: 'STATUS_WEBHOOK_URL' },
         retry: hasuraRetry,
+        ...hasuraRule,
       },
     },
     {
@@ -67,6 +75,7 @@ const EXPECTED_DEFAULT: LoadedTriggerFile = {
         match: { kind: 'table', schema: 'public', table: 'payments', update: { columns: ['status'] } },
         target: { kind: 'webhook', url: '{{ORDERS_BASE_URL}}/payment' },
         retry: hasuraRetry,
+        ...hasuraRule,
       },
     },
   ],
@@ -106,6 +115,8 @@ describe('a hasura metadata export directory', () => {
             match: { kind: 'table', schema: 'public', table: 'page_views', insert: { columns: '*' } },
             target: { kind: 'webhook', url: '{{ANALYTICS_BASE_URL}}/page-view' },
             retry: hasuraRetry,
+            ...hasuraRule,
+        ...hasuraRule,
           },
         },
       ],
@@ -219,6 +230,17 @@ describe('a broken export is refused with one line naming the file and the trigg
     expect(loaded.notes).toEqual([`table public.orders (${orders}): key "mystery_feature" is not known to threefactor; ignored`]);
   });
 
+  it('an unknown key or a wrong type inside the threefactor object, and an invalid condition', async () => {
+    const withOptions = (options: string) => ({ 'public_orders.yaml': tableFile('orders', trigger('t', `    threefactor:\n${options}`)) });
+    expect(await failure(await exportDir(withOptions('      pause_on_410: true\n')))).toBe(`${orders}: event trigger "t": unknown key threefactor.pause_on_410`);
+    await rm(dir!, { recursive: true });
+    expect(await failure(await exportDir(withOptions('      pause_on_gone: sometimes\n')))).toMatch(new RegExp(`^${orders}: event trigger "t": threefactor.pause_on_gone `));
+    await rm(dir!, { recursive: true });
+    expect(await failure(await exportDir(withOptions('      condition: { new: { status: { _eq: paid } }, neww: {} }\n')))).toBe(
+      `${orders}: event trigger "t": threefactor.condition: unknown key "neww" (expected "new", "old", "_and", "_or" or "_not")`,
+    );
+  });
+
   it('other metadata versions, invalid YAML, a source of another kind, a directory that is no export', async () => {
     const metadata = await exportDir({ 'public_orders.yaml': tableFile('orders', trigger('t')) });
     await writeFile(path.join(metadata, 'version.yaml'), 'version: 2\n');
@@ -296,6 +318,71 @@ describe('the create_event_trigger JSON form through loadTriggersFile', () => {
     await rm(dir!, { recursive: true });
     const v2 = await jsonFile({ version: 2, tables: [] });
     await expect(loadTriggersFile(v2, defaultSource)).rejects.toThrow(`${v2}: metadata version 2 is not supported (expected 3, as Hasura v2 exports it)`);
+  });
+});
+
+describe('the threefactor object', () => {
+  const CONDITIONS = path.join(FIXTURES, 'hasura-conditions');
+
+  it('maps onto the definition; without it, a trigger keeps Hasura’s rule', async () => {
+    const loaded = await loadTriggersFile(CONDITIONS, defaultSource);
+    const origin = 'metadata/databases/databases.yaml';
+    const match = { kind: 'table', schema: 'public', table: 'cond_orders' } as const;
+    expect(loaded).toEqual<LoadedTriggerFile>({
+      triggers: [
+        {
+          origin,
+          definition: {
+            name: 'meta_order_paid',
+            match: { ...match, insert: { columns: '*' }, update: { columns: ['status'] } },
+            target: { kind: 'webhook', url: '{{ORDERS_BASE_URL}}/paid' },
+            retry: { numRetries: 2, intervalSec: 10, timeoutSec: 60, maxIntervalSec: hour },
+            permanentStatuses: [400, 413, 422],
+            pauseOnGone: true,
+            condition: { _and: [{ new: { status: { _eq: 'paid' } } }, { old: { status: { _neq: 'paid' } } }] },
+            concurrency: 10,
+            ratePerSecond: 50,
+          },
+        },
+        {
+          origin,
+          // Only a condition: the statuses and 410 keep Hasura's rule.
+          definition: {
+            name: 'meta_order_large',
+            match: { ...match, insert: { columns: '*' } },
+            target: { kind: 'webhook', url: '{{ORDERS_BASE_URL}}/large' },
+            retry: hasuraRetry,
+            ...hasuraRule,
+            condition: { new: { total: { _gte: 100 } } },
+          },
+        },
+        {
+          origin,
+          definition: {
+            name: 'meta_order_any',
+            match: { ...match, insert: { columns: '*' }, update: { columns: '*' } },
+            target: { kind: 'webhook', url: '{{ORDERS_BASE_URL}}/any' },
+            retry: hasuraRetry,
+            ...hasuraRule,
+          },
+        },
+      ],
+      notes: [],
+    });
+    for (const t of loaded.triggers) expect(() => routingColumns(t.definition)).not.toThrow();
+  });
+
+  it('reads the same in the create_event_trigger form', () => {
+    const threefactor = { permanent_statuses: [409], pause_on_gone: true, concurrency: 2, rate_per_second: 0.5, condition: { new: { status: { _changed: true } } } };
+    const args = { name: 'x', table: 'orders', webhook: 'http://127.0.0.1:9/x', update: { columns: '*' } };
+    const [opted, plain] = parseHasuraMetadataEntries([
+      { type: 'create_event_trigger', args: { ...args, threefactor } },
+      { type: 'create_event_trigger', args: { ...args, name: 'y', threefactor: {} } },
+    ]).triggers.map((t) => t.definition);
+    expect(opted).toMatchObject({ permanentStatuses: [409], pauseOnGone: true, concurrency: 2, ratePerSecond: 0.5, condition: threefactor.condition });
+    expect(plain).toMatchObject(hasuraRule);
+    expect(plain).not.toHaveProperty('condition');
+    expect(plain).not.toHaveProperty('concurrency');
   });
 });
 

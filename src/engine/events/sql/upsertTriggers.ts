@@ -28,18 +28,19 @@ export async function upsertTriggers(sql: Queryable, triggers: TriggerUpsert[]):
     max_attempts: routing.maxAttempts,
     concurrency: definition.concurrency ?? null,
     rate_per_second: definition.ratePerSecond ?? null,
+    has_condition: routing.hasCondition,
   }));
   const changed = await sql<{ name: string }[]>`
     insert into threefactor.event_triggers as t (
       name, definition, enabled, match_kind, event_types, event_prefixes,
-      capture_table, capture_ops, update_columns, ordering, max_attempts, concurrency, rate_per_second
+      capture_table, capture_ops, update_columns, ordering, max_attempts, concurrency, rate_per_second, has_condition
     )
     select name, definition, enabled, match_kind, event_types, event_prefixes,
-           capture_table, capture_ops, update_columns, ordering, max_attempts, concurrency, rate_per_second
+           capture_table, capture_ops, update_columns, ordering, max_attempts, concurrency, rate_per_second, has_condition
     from jsonb_to_recordset(${jsonParam(rows)}::text::jsonb) as r(
       name text, definition jsonb, enabled boolean, match_kind text, event_types text[], event_prefixes text[],
       capture_table text, capture_ops text[], update_columns text[], ordering text, max_attempts int,
-      concurrency int, rate_per_second double precision
+      concurrency int, rate_per_second double precision, has_condition boolean
     )
     on conflict (name) do update set
       definition = excluded.definition,
@@ -54,13 +55,14 @@ export async function upsertTriggers(sql: Queryable, triggers: TriggerUpsert[]):
       max_attempts = excluded.max_attempts,
       concurrency = excluded.concurrency,
       rate_per_second = excluded.rate_per_second,
+      has_condition = excluded.has_condition,
       updated_at = now()
     where (t.definition, t.enabled, t.match_kind, t.event_types, t.event_prefixes,
-           t.capture_table, t.capture_ops, t.update_columns, t.ordering, t.max_attempts, t.concurrency, t.rate_per_second)
+           t.capture_table, t.capture_ops, t.update_columns, t.ordering, t.max_attempts, t.concurrency, t.rate_per_second, t.has_condition)
       is distinct from
           (excluded.definition, excluded.enabled, excluded.match_kind, excluded.event_types, excluded.event_prefixes,
            excluded.capture_table, excluded.capture_ops, excluded.update_columns, excluded.ordering, excluded.max_attempts,
-           excluded.concurrency, excluded.rate_per_second)
+           excluded.concurrency, excluded.rate_per_second, excluded.has_condition)
     returning name`;
   return { changed: changed.map((r) => r.name) };
 }

@@ -22,9 +22,16 @@
  * receives (request/response transforms) is an error; housekeeping it
  * handles otherwise (cleanup_config, retry_conf.tolerance_sec) becomes a
  * note and is ignored.
+ *
+ * Hasura's format has no place for threefactor's own trigger options, so a
+ * trigger may carry one extra object, `threefactor` (permanent_statuses,
+ * pause_on_gone, condition, concurrency, rate_per_second), read as strictly.
+ * Without it a trigger keeps Hasura's rule: every non-2xx is retried
+ * (permanentStatuses []) and 410 does not pause it (pauseOnGone false).
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { conditionProblem, type TriggerCondition } from './condition.js';
 import { TRIGGER_NAME, type OperationSpec, type TriggerDefinition } from './triggerDefinition.js';
 import type { DeclaredTrigger } from './declared.js';
 
@@ -59,6 +66,23 @@ const header = z
   .strict()
   .refine((h) => (h.value === undefined) !== (h.value_from_env === undefined), 'needs exactly one of value or value_from_env');
 
+/**
+ * threefactor's options, in the metadata's snake_case. Only the types are
+ * checked here: the ranges are TriggerDefinition's, checked at sync
+ * (routing.ts) like those of a trigger declared in code; the condition is
+ * checked by checkDelivery, so its problem names this file.
+ */
+const threefactorOptions = z
+  .object({
+    permanent_statuses: z.array(z.number()).optional(),
+    pause_on_gone: z.boolean().optional(),
+    condition: z.custom<TriggerCondition>().optional(),
+    concurrency: z.number().optional(),
+    rate_per_second: z.number().optional(),
+  })
+  .strict()
+  .nullish();
+
 /** The keys both forms share: where and how a trigger delivers. */
 export const deliveryKeys = {
   name: z.string().regex(TRIGGER_NAME, 'must be letters, digits, "_", "-" or "." (at most 100)'),
@@ -79,6 +103,7 @@ export const deliveryKeys = {
   cleanup_config: z.unknown().optional(),
   // Hasura writes it only when true (false is its default for Postgres, and threefactor's behaviour).
   trigger_on_replication: z.boolean().optional(),
+  threefactor: threefactorOptions,
 };
 
 const deliveryObject = z.object(deliveryKeys);
@@ -91,6 +116,12 @@ export function checkDelivery(a: DeliveryInput, ctx: z.RefinementCtx): void {
   }
   if (a.trigger_on_replication) {
     ctx.addIssue({ code: 'custom', path: ['trigger_on_replication'], message: 'true is not supported by threefactor (capture triggers do not fire for writes applied by logical replication)' });
+  }
+  const condition = a.threefactor?.condition;
+  if (condition != null) {
+    // Hasura's triggers are all table triggers: new / old.
+    const problem = conditionProblem(condition, 'table');
+    if (problem) ctx.addIssue({ code: 'custom', path: [], message: `threefactor.condition: ${problem}` });
   }
 }
 
@@ -128,6 +159,13 @@ export function declareTrigger(t: TriggerInput, origin: string): { trigger: Decl
     target: a.webhook ? { kind: 'webhook', url: a.webhook } : { kind: 'webhookFromEnv', env: a.webhook_from_env! },
     retry: { ...retry, maxIntervalSec: Math.max(MAX_INTERVAL_SEC, retry.intervalSec) },
   };
+  const options = a.threefactor;
+  // Hasura's rule unless the metadata opts in: every non-2xx is retried, 410 included.
+  definition.permanentStatuses = options?.permanent_statuses ?? [];
+  definition.pauseOnGone = options?.pause_on_gone ?? false;
+  if (options?.condition != null) definition.condition = options.condition;
+  if (options?.concurrency !== undefined) definition.concurrency = options.concurrency;
+  if (options?.rate_per_second !== undefined) definition.ratePerSecond = options.rate_per_second;
   if (a.headers?.length) {
     definition.headers = a.headers.map((h) => (h.value !== undefined ? { name: h.name, value: h.value } : { name: h.name, valueFromEnv: h.value_from_env! }));
   }

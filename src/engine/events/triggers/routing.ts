@@ -4,6 +4,7 @@
  * could never route or deliver anything, naming the trigger.
  */
 import { urlTemplateProblem } from '../../dispatcher/delivery/urlTemplate.js';
+import { conditionProblem } from './condition.js';
 import { retryPolicy, TRIGGER_NAME, type TriggerDefinition } from './triggerDefinition.js';
 
 export interface RoutingColumns {
@@ -16,6 +17,8 @@ export interface RoutingColumns {
   ordering: string | null;
   maxAttempts: number;
   enabled: boolean;
+  /** Routing evaluates the definition's condition (compiled at sync into threefactor.trigger_condition). */
+  hasCondition: boolean;
 }
 
 export class TriggerDefinitionError extends Error {
@@ -54,8 +57,12 @@ export function routingColumns(def: TriggerDefinition): RoutingColumns {
   }
 
   const ordering = !def.orderingKey ? null : def.orderingKey === 'aggregate' ? 'aggregate' : `payload:${def.orderingKey.payloadField}`;
-  const common = { ordering, maxAttempts: policy.numRetries + 1, enabled: def.enabled ?? true };
   const match = def.match;
+  if (def.condition != null) {
+    const problem = conditionProblem(def.condition, match.kind);
+    if (problem) fail(`condition: ${problem}`);
+  }
+  const common = { ordering, maxAttempts: policy.numRetries + 1, enabled: def.enabled ?? true, hasCondition: def.condition != null };
   if (match.kind === 'event') {
     if (match.types.length === 0) fail('match.types is empty');
     const eventTypes: string[] = [];

@@ -2,7 +2,9 @@
  * The shape of an event trigger, as declared in code (or loaded from a Hasura
  * metadata file). The dispatcher syncs these into the database at start.
  */
+import { DEFAULT_PERMANENT_STATUSES, type StatusPolicy } from '../../../kit/contract.js';
 import type { HasuraEventPayload } from '../payload.js';
+import type { TriggerCondition } from './condition.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt (Hasura's num_retries). */
@@ -74,6 +76,14 @@ export interface TriggerDefinition {
   concurrency?: number;
   /** At most this many deliveries of this trigger started per second, across all dispatchers. Omitted: no limit. */
   ratePerSecond?: number;
+  /**
+   * Only changes that satisfy it are routed to this trigger (a change that
+   * does not gets no delivery at all): on `new` / `old` row fields for a
+   * table trigger, on `payload` fields for an event trigger, in Hasura's
+   * boolean-expression style (condition.ts, docs/events.md). Compiled into
+   * SQL at sync. Omitted: every matching change.
+   */
+  condition?: TriggerCondition;
 }
 
 /**
@@ -93,14 +103,14 @@ export function retryPolicy(def: TriggerDefinition): RetryPolicy {
   return { ...DEFAULT_RETRY, ...def.retry };
 }
 
-/** What a response means for a trigger (dispatcher/delivery/outcome.ts applies it). */
-export interface OutcomePolicy {
-  permanentStatuses: readonly number[];
-  pauseOnGone: boolean;
-}
+/**
+ * What a response means for a trigger (dispatcher/delivery/outcome.ts applies
+ * it). The rule and its default statuses are the wire contract's, so a
+ * handler and the dispatcher cannot disagree about them.
+ */
+export type OutcomePolicy = StatusPolicy;
 
-/** Not 401 or 404: a mis-rotated secret or a rolling deploy must not dead-letter a whole backlog. */
-export const DEFAULT_PERMANENT_STATUSES: readonly number[] = [400, 413, 422];
+export { DEFAULT_PERMANENT_STATUSES };
 
 export function outcomePolicy(def: TriggerDefinition): OutcomePolicy {
   return { permanentStatuses: def.permanentStatuses ?? DEFAULT_PERMANENT_STATUSES, pauseOnGone: def.pauseOnGone ?? true };
