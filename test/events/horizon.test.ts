@@ -57,7 +57,7 @@ afterAll(async () => {
 
 describe('the horizon of ordered deliveries', () => {
   it('is not held back by a transaction open in another database, and still is by one open in this database', async () => {
-    const claim = () => claimDeliveries(db.sql, { dispatcherId: 'horizon', triggers: ['claimed'], limit: 10, leaseMs: 30_000 });
+    const claim = () => claimDeliveries(db.sql, { dispatcherId: 'horizon', triggers: [{ trigger: 'claimed', limit: 10 }], total: 10, leaseMs: 30_000 });
 
     const endForeign = await openTransaction(elsewhere);
     try {

@@ -26,8 +26,8 @@ const leaseLeftMs = async (id: string) => {
 describe('lease heartbeat', () => {
   it('extends its own leases, skipping a row locked by another statement instead of waiting for it', async () => {
     await emitMany(db, 'lease.x', 3);
-    const claimed = await claimDeliveries(db.sql, { dispatcherId: 'd1', triggers: ['leased'], limit: 2, leaseMs: 1_000 });
-    const other = await claimDeliveries(db.sql, { dispatcherId: 'd2', triggers: ['leased'], limit: 1, leaseMs: 1_000 });
+    const claimed = await claimDeliveries(db.sql, { dispatcherId: 'd1', triggers: [{ trigger: 'leased', limit: 2 }], total: 2, leaseMs: 1_000 });
+    const other = await claimDeliveries(db.sql, { dispatcherId: 'd2', triggers: [{ trigger: 'leased', limit: 1 }], total: 1, leaseMs: 1_000 });
     expect(claimed).toHaveLength(2);
     const [locked, free] = claimed.map((d) => d.id) as [string, string];
 

@@ -15,7 +15,7 @@ import { Completer } from '../../src/engine/dispatcher/completer.js';
 import { decideOutcome, releasedOutcome } from '../../src/engine/dispatcher/delivery/outcome.js';
 import { webhookSigner } from '../../src/engine/dispatcher/delivery/signer.js';
 import { LeaseKeeper } from '../../src/engine/dispatcher/leaseKeeper.js';
-import { lowWaterRefill } from '../../src/engine/dispatcher/refill.js';
+import { fairRefill } from '../../src/engine/dispatcher/refill.js';
 import { RegistryRefresher } from '../../src/engine/dispatcher/registryRefresher.js';
 import { Rescuer } from '../../src/engine/dispatcher/rescuer.js';
 import { claimDeliveries } from '../../src/engine/events/sql/claimDeliveries.js';
@@ -120,9 +120,9 @@ describe('the claim loop and the attempts, stopped under load', () => {
       sql: db.sql,
       dispatcherId: 'loop-test',
       log,
-      registry: { servableNames: () => ['loop'] },
+      registry: { servableNames: () => ['loop'], get: (name) => registry.get(name) },
       attempts,
-      refill: lowWaterRefill(20, 20),
+      refill: fairRefill(20, 20),
       pollMs: 60_000,
       leaseMs: 30_000,
     });
@@ -180,7 +180,7 @@ describe('the claim loop and the attempts, stopped under load', () => {
 describe('the completer, stopped under load', () => {
   it('writes every buffered outcome by the deadline', async () => {
     await emitMany(db, 'svc.written', 300);
-    const claimed = await claimDeliveries(db.sql, { dispatcherId: 'writer', triggers: ['written'], limit: 300, leaseMs: 30_000 });
+    const claimed = await claimDeliveries(db.sql, { dispatcherId: 'writer', triggers: [{ trigger: 'written', limit: 300 }], total: 300, leaseMs: 30_000 });
     expect(claimed).toHaveLength(300);
     const policy = retryPolicy(trigger('written', 'svc.written'));
     const completer = new Completer({ sql: db.sql, dispatcherId: 'writer', log, maxBatch: 50, delayMs: 5, onFlushed: () => {} });
@@ -198,7 +198,7 @@ describe('the completer, stopped under load', () => {
 
   it('stops by the deadline with a write still held up, and reports the outcomes it could not write', async () => {
     await emitMany(db, 'svc.written', 5);
-    const claimed = await claimDeliveries(db.sql, { dispatcherId: 'stalled', triggers: ['written'], limit: 5, leaseMs: 30_000 });
+    const claimed = await claimDeliveries(db.sql, { dispatcherId: 'stalled', triggers: [{ trigger: 'written', limit: 5 }], total: 5, leaseMs: 30_000 });
     const { log: captured, lines } = capturedLog();
     const completer = new Completer({ sql: db.sql, dispatcherId: 'stalled', log: captured, maxBatch: 50, delayMs: 5, onFlushed: () => {} });
     const lock = await lockTable('threefactor.delivery_attempts');
@@ -221,7 +221,7 @@ describe('the lease keeper', () => {
     await emitMany(db, 'svc.kept', 2);
     const leaseMs = 600;
     const claimedAt = Date.now();
-    const claimed = await claimDeliveries(db.sql, { dispatcherId: 'keeper', triggers: ['kept'], limit: 2, leaseMs });
+    const claimed = await claimDeliveries(db.sql, { dispatcherId: 'keeper', triggers: [{ trigger: 'kept', limit: 2 }], total: 2, leaseMs });
     const policy = retryPolicy(trigger('kept', 'svc.kept'));
     const completer = new Completer({ sql: db.sql, dispatcherId: 'keeper', log, maxBatch: 50, delayMs: 5, onFlushed: () => {} });
     const keeper = new LeaseKeeper({ sql: db.sql, dispatcherId: 'keeper', log, leaseMs, held: () => completer.pendingIds() });
@@ -251,7 +251,7 @@ describe('the rescuer and the registry refresher', () => {
     let woken = 0;
     const rescuer = new Rescuer({ sql: db.sql, log, everyMs: 20, onReclaimed: () => void woken++ });
     await emitMany(db, 'svc.rescued', 2);
-    const [first] = await claimDeliveries(db.sql, { dispatcherId: 'gone', triggers: ['rescued'], limit: 1, leaseMs: 1 });
+    const [first] = await claimDeliveries(db.sql, { dispatcherId: 'gone', triggers: [{ trigger: 'rescued', limit: 1 }], total: 1, leaseMs: 1 });
     const status = async (id: string) => (await db.sql<{ status: string }[]>`select status::text from threefactor.deliveries where id = ${id}`)[0]!.status;
     await rescuer.start();
     await waitFor(async () => (await status(first!.id)) === 'pending', 'the expired lease reclaimed');
@@ -271,7 +271,7 @@ describe('the rescuer and the registry refresher', () => {
     }
     await stopping;
 
-    const [second] = await claimDeliveries(db.sql, { dispatcherId: 'gone', triggers: ['rescued'], limit: 1, leaseMs: 1 });
+    const [second] = await claimDeliveries(db.sql, { dispatcherId: 'gone', triggers: [{ trigger: 'rescued', limit: 1 }], total: 1, leaseMs: 1 });
     await sleep(200);
     expect(await status(second!.id)).toBe('running');
   });

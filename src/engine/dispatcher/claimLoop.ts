@@ -1,8 +1,10 @@
 /**
  * The claim loop (the dispatcher's producer, a service): claims due
  * deliveries in batches and hands them to the attempts, never more than the
- * free slots. It is an explicit state machine, and every wake-up is an event
- * into it, so a wake-up is never lost whatever state it arrives in.
+ * free slots, each trigger within the fair share the refill rule
+ * (./refill.ts) gives it. It is an explicit state machine, and every wake-up
+ * is an event into it, so a wake-up is never lost whatever state it arrives
+ * in.
  *
  * States (`state`, one at a time):
  * - `starting`: LISTEN is being set up. Wake-ups need no record: start()
@@ -11,10 +13,11 @@
  * - `claiming`: one claim statement is in flight. Wake-ups meanwhile fold
  *   into one more claim right after it (`again`).
  * - `waitingForSlots`: more is likely due (the last claim filled its batch,
- *   or a wake-up came) but the refill rule (./refill.ts) asks for more free
- *   slots first; every attempt that ends asks for a re-check, made once the
- *   current event-loop turn is over (attempts that end together are counted
- *   together, so the refill is a full batch).
+ *   some trigger got its whole limit or was held by its cap or rate, or a
+ *   wake-up came) but the refill rule asks for more free slots first; every
+ *   attempt that ends asks for a re-check, made once the current event-loop
+ *   turn is over (attempts that end together are counted together, so the
+ *   refill is a full batch).
  * - `backingOff`: the last claim failed; a timer claims again (100 ms
  *   doubling, at most 3.2 s and less than a poll). Wake-ups meanwhile need no
  *   record: the timer claims anyway.
@@ -25,33 +28,39 @@
  *
  * Events: wake() comes from a NOTIFY on either channel, every (re)LISTEN
  * (notifications sent while disconnected are lost, so catch up), the poll
- * backstop every pollMs, a retry timer (wakeIn), the rescuer, a written
- * final outcome (ordered successors become claimable) and Dispatcher.wake();
+ * backstop every pollMs, a retry or rate-limit timer (wakeIn,
+ * ./retryTimers.ts), the rescuer, a written final outcome (ordered
+ * successors become claimable) and Dispatcher.wake();
  * slotFreed() from every attempt that ends.
  *
- * | state \ event     | wake     | slotFreed | claim returned                             | claim failed | backoff timer |
- * |-------------------|----------|-----------|--------------------------------------------|--------------|---------------|
- * | `idle`            | evaluate | -         |                                            |              |               |
- * | `claiming`        | again    | -         | full batch or again: evaluate, else `idle` | `backingOff` |               |
- * | `waitingForSlots` | evaluate | evaluate¹ |                                            |              |               |
- * | `backingOff`      | -        | -         |                                            |              | evaluate      |
- * | `stopping`        | -        | -         | hand all back                              | -            |               |
+ * | state \ event     | wake     | slotFreed | claim returned | claim failed | backoff timer |
+ * |-------------------|----------|-----------|----------------|--------------|---------------|
+ * | `idle`            | evaluate | -         |                |              |               |
+ * | `claiming`        | again    | -         | see ²          | `backingOff` |               |
+ * | `waitingForSlots` | evaluate | evaluate¹ |                |              |               |
+ * | `backingOff`      | -        | -         |                |              | evaluate      |
+ * | `stopping`        | -        | -         | hand all back  | -            |               |
  *
  * ¹ after the current turn (setImmediate), once for all the slots freed in it.
- * evaluate: the refill rule gives 0 → `waitingForSlots`; no trigger this
- * process can serve → `idle`; otherwise claim that many → `claiming`.
+ * ² the plan's total claimed, or a wake-up came (again): evaluate; else a
+ * trigger is backlogged: `waitingForSlots`; else `idle`.
+ * evaluate: no trigger this process can serve → `idle`; the refill rule
+ * gives no plan → `waitingForSlots`; otherwise claim by the plan → `claiming`.
  * stop() goes from any state to `stopping`, then `stopped` once the claim in
  * flight (if any) has settled.
  */
 import type { Sql } from '../db/client.js';
 import { DELIVERIES_CHANNEL, EVENTS_CHANNEL } from '../events/channels.js';
 import { claimDeliveries, type ClaimedDelivery } from '../events/sql/claimDeliveries.js';
+import { claimLimitedDeliveries } from '../events/sql/claimLimitedDeliveries.js';
 import type { TriggerRegistry } from '../events/triggers/registry.js';
+import type { TriggerDefinition } from '../events/triggers/triggerDefinition.js';
 import { errorMessage, msUntil, sleep } from '../lib.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../runtime/service.js';
 import type { Attempts } from './attempts.js';
-import type { RefillRule } from './refill.js';
+import type { ClaimPlan, RefillRule } from './refill.js';
+import { RetryTimers } from './retryTimers.js';
 
 export type ClaimLoopState = 'starting' | 'idle' | 'claiming' | 'waitingForSlots' | 'backingOff' | 'stopping' | 'stopped';
 
@@ -59,8 +68,8 @@ export interface ClaimLoopOptions {
   sql: Sql;
   dispatcherId: string;
   log: Logger;
-  registry: Pick<TriggerRegistry, 'servableNames'>;
-  attempts: Pick<Attempts, 'size' | 'run' | 'handBack'>;
+  registry: Pick<TriggerRegistry, 'servableNames' | 'get'>;
+  attempts: Pick<Attempts, 'inFlightByTrigger' | 'run' | 'handBack'>;
   refill: RefillRule;
   /** The backstop: claim at least this often without a notification. */
   pollMs: number;
@@ -72,6 +81,17 @@ const UNLISTEN_GIVE_UP_MS = 1_000;
 
 type Listening = Awaited<ReturnType<Sql['listen']>>;
 
+interface ClaimResult {
+  claimed: ClaimedDelivery[];
+  /** Triggers that got fewer than their limit because of their cap or rate limit. */
+  held: ReadonlySet<string>;
+}
+
+/** A cap or a rate limit holds across dispatchers, so its claim takes the trigger's row lock. */
+function isLimited(def: TriggerDefinition | undefined): boolean {
+  return def?.concurrency !== undefined || def?.ratePerSecond !== undefined;
+}
+
 export class ClaimLoop implements Service {
   readonly name = 'claim loop';
   private current: ClaimLoopState = 'stopped';
@@ -82,8 +102,9 @@ export class ClaimLoop implements Service {
   private listeners: Listening[] = [];
   private backstop: NodeJS.Timeout | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private retryAt = Infinity;
+  private readonly timers = new RetryTimers(() => this.wake());
+  /** Triggers likely to have more due than their last claim took (see claimed()). */
+  private readonly backlogged = new Set<string>();
   private refillScheduled = false;
   private stopped: Promise<void> | null = null;
 
@@ -127,15 +148,10 @@ export class ClaimLoop implements Service {
     if (this.current === 'waitingForSlots') this.evaluate();
   };
 
-  /** A wake-up at a known time (a retry this process scheduled), if sooner than the next poll; the earliest one wins. */
+  /** A wake-up in `ms` (a retry this process scheduled, due then by the database's clock), whatever the poll interval. */
   wakeIn(ms: number): void {
-    if (this.current === 'stopping' || this.current === 'stopped' || ms >= this.o.pollMs) return;
-    const at = Date.now() + ms;
-    if (at >= this.retryAt) return;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryAt = at;
-    // A little after the retry's run_at, which the database computed from its own clock.
-    this.retryTimer = setTimeout(this.retryDue, ms + 5);
+    if (this.current === 'stopping' || this.current === 'stopped') return;
+    this.timers.add(ms);
   }
 
   async start(): Promise<void> {
@@ -161,41 +177,78 @@ export class ClaimLoop implements Service {
     this.current = 'stopping';
     if (this.backstop) clearInterval(this.backstop);
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.timers.close();
     await this.unlisten(Math.min(deadline, Date.now() + UNLISTEN_GIVE_UP_MS));
     await this.claim;
     this.current = 'stopped';
   }
 
   private evaluate(): void {
-    const limit = this.o.refill.limit(this.o.attempts.size);
-    if (limit === 0) {
-      this.current = 'waitingForSlots';
+    const servable = this.o.registry.servableNames();
+    for (const t of this.backlogged) if (!servable.includes(t)) this.backlogged.delete(t);
+    if (servable.length === 0) {
+      this.current = 'idle';
       return;
     }
-    const triggers = this.o.registry.servableNames();
-    if (triggers.length === 0) {
-      this.current = 'idle';
+    const plan = this.o.refill.plan(servable, this.o.attempts.inFlightByTrigger());
+    if (plan === null) {
+      this.current = 'waitingForSlots';
       return;
     }
     this.current = 'claiming';
     this.again = false;
-    const { sql, dispatcherId, leaseMs } = this.o;
-    this.claim = claimDeliveries(sql, { dispatcherId, triggers, limit, leaseMs }).then(
-      (claimed) => this.claimed(claimed, limit),
+    this.claim = this.claimPlan(plan).then(
+      (result) => this.claimed(result, plan),
       (err: unknown) => this.claimFailed(err),
     );
   }
 
-  private claimed(claimed: ClaimedDelivery[], limit: number): void {
+  /**
+   * Triggers with a cap or a rate limit are claimed first, in their own
+   * transaction (../events/sql/claimLimitedDeliveries.ts); the others share
+   * what is left of the plan's total in one statement. Without limited
+   * triggers (the default) that is one statement, as before.
+   */
+  private async claimPlan(plan: ClaimPlan): Promise<ClaimResult> {
+    const { sql, dispatcherId, leaseMs } = this.o;
+    const limited = plan.triggers.filter((t) => isLimited(this.o.registry.get(t.trigger)?.definition));
+    let claimed: ClaimedDelivery[] = [];
+    const held = new Set<string>();
+    if (limited.length) {
+      const result = await claimLimitedDeliveries(sql, { dispatcherId, triggers: limited, total: plan.total, leaseMs });
+      claimed = result.claimed;
+      for (const h of result.held) {
+        held.add(h.trigger);
+        if (h.nextTokenInMs !== null) this.timers.add(h.nextTokenInMs);
+      }
+    }
+    const rest = plan.triggers.filter((t) => !limited.includes(t));
+    const total = plan.total - claimed.length;
+    if (rest.length && total > 0) claimed = claimed.concat(await claimDeliveries(sql, { dispatcherId, triggers: rest, total, leaseMs }));
+    return { claimed, held };
+  }
+
+  private claimed({ claimed, held }: ClaimResult, plan: ClaimPlan): void {
     this.failures = 0;
     if (this.current === 'stopping') {
       for (const d of claimed) this.o.attempts.handBack(d);
       return;
     }
-    for (const d of claimed) this.o.attempts.run(d);
-    if (claimed.length === limit || this.again) this.evaluate();
-    else this.current = 'idle';
+    const got = new Map<string, number>();
+    for (const d of claimed) {
+      got.set(d.triggerName, (got.get(d.triggerName) ?? 0) + 1);
+      this.o.attempts.run(d);
+    }
+    // A trigger that got its whole limit, or was held back by its cap or
+    // rate, probably has more waiting: once slots free, claim again even if
+    // nothing wakes us (a cap freed by another dispatcher is seen at the
+    // next poll; a rate's next token has its timer).
+    for (const { trigger, limit } of plan.triggers) {
+      if ((got.get(trigger) ?? 0) >= limit || held.has(trigger)) this.backlogged.add(trigger);
+      else this.backlogged.delete(trigger);
+    }
+    if (claimed.length === plan.total || this.again) this.evaluate();
+    else this.current = this.backlogged.size > 0 ? 'waitingForSlots' : 'idle';
   }
 
   private claimFailed(err: unknown): void {
@@ -209,12 +262,6 @@ export class ClaimLoop implements Service {
   private readonly backoffOver = (): void => {
     this.backoffTimer = null;
     if (this.current === 'backingOff') this.evaluate();
-  };
-
-  private readonly retryDue = (): void => {
-    this.retryTimer = null;
-    this.retryAt = Infinity;
-    this.wake();
   };
 
   private async unlisten(giveUpAt: number): Promise<void> {

@@ -1,8 +1,11 @@
 /**
- * Claims up to `limit` due deliveries for one dispatcher, in one statement:
- * the rows are picked FOR UPDATE SKIP LOCKED (so any number of dispatchers
- * can claim concurrently without waiting on each other), leased for
- * `leaseMs`, and returned joined with their event.
+ * Claims due deliveries for one dispatcher, in one statement: up to a limit
+ * per trigger and a total, round-robin across the triggers (so a backlog of
+ * one never crowds out another in a claim). The rows are picked FOR UPDATE
+ * SKIP LOCKED (so any number of dispatchers can claim concurrently without
+ * waiting on each other), leased for `leaseMs`, and returned joined with
+ * their event. Triggers with a cap or a rate limit go through
+ * ./claimLimitedDeliveries.ts, which computes their limits first.
  *
  * Not claimable: deliveries of paused triggers, of triggers this dispatcher
  * cannot serve, and ordered deliveries that still have an unfinished
@@ -62,37 +65,54 @@ interface Row {
 
 export interface ClaimParams {
   dispatcherId: string;
-  triggers: string[];
-  limit: number;
+  /** At most `limit` of each trigger (the refill rule's fair shares)… */
+  triggers: ReadonlyArray<{ trigger: string; limit: number }>;
+  /** …and at most `total` in all, taken round-robin across the triggers, oldest first within each. */
+  total: number;
   leaseMs: number;
 }
 
 export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<ClaimedDelivery[]> {
+  const wanted = p.triggers.filter((t) => t.limit > 0);
+  if (wanted.length === 0 || p.total <= 0) return [];
+  // One index scan per trigger ((trigger_name, run_at) where pending), so a
+  // backlog of one trigger never makes another's claim walk past it. Rows a
+  // trigger's scan locked beyond the round-robin total are unlocked when the
+  // statement ends, unchanged.
   const rows = await sql<Row[]>`
     with picked as (
-      select d.id
-      from threefactor.deliveries as d
-      where d.status = 'pending'
-        and d.run_at <= now()
-        and d.trigger_name = any(${p.triggers}::text[])
-        and not exists (select 1 from threefactor.event_triggers as t where t.name = d.trigger_name and t.paused)
-        and (
-          d.ordering_key is null
-          or (
-            ${belowHorizon(sql, sql`d.event_xid`)}
-            and not exists (
-              select 1
-              from threefactor.deliveries as earlier
-              where earlier.trigger_name = d.trigger_name
-                and earlier.ordering_key = d.ordering_key
-                and earlier.status in ('pending', 'running')
-                and (earlier.event_xid, earlier.event_seq) < (d.event_xid, d.event_seq)
+      select c.id
+      from unnest(${wanted.map((t) => t.trigger)}::text[], ${wanted.map((t) => t.limit)}::int[]) as w(name, lim)
+      join threefactor.event_triggers as t on t.name = w.name and not t.paused
+      cross join lateral (
+        select x.id, x.run_at, row_number() over (order by x.run_at) as turn
+        from (
+          select d.id, d.run_at
+          from threefactor.deliveries as d
+          where d.status = 'pending'
+            and d.trigger_name = w.name
+            and d.run_at <= now()
+            and (
+              d.ordering_key is null
+              or (
+                ${belowHorizon(sql, sql`d.event_xid`)}
+                and not exists (
+                  select 1
+                  from threefactor.deliveries as earlier
+                  where earlier.trigger_name = d.trigger_name
+                    and earlier.ordering_key = d.ordering_key
+                    and earlier.status in ('pending', 'running')
+                    and (earlier.event_xid, earlier.event_seq) < (d.event_xid, d.event_seq)
+                )
+              )
             )
-          )
-        )
-      order by d.run_at
-      limit ${p.limit}
-      for update of d skip locked
+          order by d.run_at
+          limit w.lim
+          for update of d skip locked
+        ) as x
+      ) as c
+      order by c.turn, c.run_at
+      limit ${p.total}
     )
     update threefactor.deliveries as d
     set status = 'running',
