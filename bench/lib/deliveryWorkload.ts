@@ -26,6 +26,40 @@ export function benchTriggers(receiverUrl: string): TriggerDefinition[] {
   ];
 }
 
+/**
+ * The isolation measurement: two webhook triggers on the receiver, neither
+ * with a cap (no `concurrency`, no `ratePerSecond`). `hung`'s requests are
+ * held by the receiver until the scenario releases them (its timeout is far
+ * beyond any measured window, so they hold their slots throughout; no retry,
+ * so a timed-out one would not come back); `steady` is a no-op POST whose
+ * arrival the receiver timestamps.
+ */
+export const ISOLATION = {
+  hung: { trigger: 'bench-hung', type: 'bench.hung', path: '/hang' },
+  steady: { trigger: 'bench-steady', type: 'bench.steady', path: '/steady' },
+} as const;
+export const HUNG_TIMEOUT_SEC = 600;
+
+/** Which triggers a dispatcher child declares: the throughput and latency ones, or the isolation pair. */
+export type TriggerSet = 'bench' | 'isolation';
+
+export function isolationTriggers(receiverUrl: string): TriggerDefinition[] {
+  const at = (p: string) => new URL(p, receiverUrl).toString();
+  return [
+    {
+      name: ISOLATION.hung.trigger,
+      match: { kind: 'event', types: [ISOLATION.hung.type] },
+      target: { kind: 'webhook', url: at(ISOLATION.hung.path) },
+      retry: { numRetries: 0, timeoutSec: HUNG_TIMEOUT_SEC },
+    },
+    { name: ISOLATION.steady.trigger, match: { kind: 'event', types: [ISOLATION.steady.type] }, target: { kind: 'webhook', url: at(ISOLATION.steady.path) } },
+  ];
+}
+
+export function triggerSet(set: TriggerSet, receiverUrl: string): TriggerDefinition[] {
+  return set === 'isolation' ? isolationTriggers(receiverUrl) : benchTriggers(receiverUrl);
+}
+
 /** An order.placed-sized payload (≈ 450 bytes of JSON), different for every event. */
 export function orderPayload(n: number): Record<string, unknown> {
   return {
@@ -71,8 +105,12 @@ export function jobPayload(job: DeliveryJob, n: number): JobPayload {
 export type QueueChildIn =
   /** Start the consumer, wait until `expected` jobs are done and recorded, stop it. */
   | { type: 'drain'; job: DeliveryJob; expected: number; receiverUrl: string; /** Write a CPU profile of the drain here. */ profile?: string }
-  /** Start the consumer in latency mode: every no-op job reports its start time. */
-  | { type: 'serve'; receiverUrl: string }
+  /**
+   * Start the consumer in latency mode: every no-op job reports its start
+   * time. `triggers` (the dispatcher child only): which set it declares,
+   * `bench` by default.
+   */
+  | { type: 'serve'; receiverUrl: string; triggers?: TriggerSet }
   | { type: 'halt' };
 
 /** Queue child → scenario. */

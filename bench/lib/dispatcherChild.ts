@@ -12,7 +12,7 @@ import { createLogger } from '../../src/engine/log.js';
 import { onParent, toParent } from './child.js';
 import { coresUsed, cpuSample } from './cpu.js';
 import { profiled } from './profiler.js';
-import { benchTriggers, NOOP_HANDLER, untilNoneUnfinished, type QueueChildIn, type QueueChildOut } from './deliveryWorkload.js';
+import { NOOP_HANDLER, triggerSet, untilNoneUnfinished, type QueueChildIn, type QueueChildOut, type TriggerSet } from './deliveryWorkload.js';
 
 const send = (m: QueueChildOut) => toParent<QueueChildOut>(m);
 const url = process.env.DATABASE_URL;
@@ -27,11 +27,11 @@ await database.sql`select 1`;
 let reportStarts = false;
 let dispatcher: Dispatcher | undefined;
 
-const start = (receiverUrl: string, onDelivered: () => void, onFailed: () => void) =>
+const start = (receiverUrl: string, onDelivered: () => void, onFailed: () => void, triggers: TriggerSet = 'bench') =>
   startDispatcher({
     database,
     log,
-    triggers: benchTriggers(receiverUrl),
+    triggers: triggerSet(triggers, receiverUrl),
     inProcessHandlers: {
       [NOOP_HANDLER]: async () => {
         if (reportStarts) send({ type: 'handled', atNs: process.hrtime.bigint() });
@@ -79,7 +79,7 @@ onParent<QueueChildIn>(async (message) => {
   }
   if (message.type === 'serve') {
     reportStarts = true;
-    dispatcher = await start(message.receiverUrl, () => {}, () => {});
+    dispatcher = await start(message.receiverUrl, () => {}, () => {}, message.triggers);
     send({ type: 'serving' });
   }
   if (message.type === 'halt') {

@@ -17,6 +17,13 @@
  *    a third process; graphile-worker's task makes the same attempt with our
  *    code (same body, signature, headers, fetch), at the same concurrency.
  *
+ * 4. Isolation (measureIsolation below, ours only): a steady no-op webhook
+ *    trigger's p99 commit → receiver while another trigger's handler hangs,
+ *    against the same trigger's p99 with nothing hanging.
+ *
+ * BENCH_ONLY=drain,latency,webhooks,isolation (any of them) runs only those
+ * parts, for a quick check.
+ *
  * Sides alternate which goes first in each round; before each side the
  * tables of both queues are emptied and vacuumed, and the machine must be
  * quiet. Each side's work is audited (every job done once, nothing failed).
@@ -31,9 +38,12 @@ import { withEventTransaction } from '../../src/engine/events/transaction.js';
 import { syncTriggers } from '../../src/engine/events/triggers/sync.js';
 import { forkTs, type Child } from '../lib/child.js';
 import type { BenchContext } from '../lib/context.js';
+import { sleep } from '../../src/engine/lib.js';
 import {
   benchTriggers,
   EVENT_TYPE,
+  HUNG_TIMEOUT_SEC,
+  ISOLATION,
   jobPayload,
   orderPayload,
   SESSION,
@@ -48,7 +58,7 @@ import { serverCpu } from '../lib/serverCpu.js';
 import { metric, type Metric } from '../lib/report.js';
 import { median, round, summarize } from '../lib/stats.js';
 
-export const description = 'dispatcher vs graphile-worker: drain 50k no-op events, commit→handler latency, webhooks to a keep-alive receiver';
+export const description = 'dispatcher vs graphile-worker: drain 50k no-op events, commit→handler latency, webhooks to a keep-alive receiver; a hung trigger beside a steady one';
 
 const LIB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../lib');
 const positive = (name: string, fallback: number) => {
@@ -62,6 +72,25 @@ const LATENCY_SAMPLES = positive('BENCH_DELIVERY_LATENCY_SAMPLES', 1_000);
 const LATENCY_WARMUP = 50;
 const WARMUP_BACKLOG = 5_000;
 const CHUNK = 5_000;
+const ISOLATION_RATE = positive('BENCH_ISOLATION_RATE', 20);
+const ISOLATION_HUNG = positive('BENCH_ISOLATION_HUNG', 4 * DISPATCHER_DEFAULTS.concurrency);
+const ISOLATION_WARMUP = 20;
+/** After the window, how long the steady events still missing are waited for. */
+const ISOLATION_GRACE_MS = 10_000;
+const ISOLATION_GOAL = 1.5;
+
+/** The scenario's parts; BENCH_ONLY (comma-separated) runs some of them, for a quick check. */
+const QUEUE_PARTS = ['drain', 'latency', 'webhooks'] as const;
+const PARTS = [...QUEUE_PARTS, 'isolation'] as const;
+type Part = (typeof PARTS)[number];
+
+function selectedParts(raw: string | undefined): Set<Part> {
+  if (raw === undefined || raw.trim() === '') return new Set(PARTS);
+  const names = raw.split(',').map((n) => n.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(PARTS as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown part ${unknown.map((n) => `"${n}"`).join(', ')}; the delivery scenario's parts are ${PARTS.join(', ')}`);
+  return new Set(names as Part[]);
+}
 
 /**
  * graphile-worker's recommended throughput settings for 0.16.6: its
@@ -87,6 +116,7 @@ interface Drain {
 }
 
 export default async function run(ctx: BenchContext): Promise<Metric[]> {
+  const only = selectedParts(process.env.BENCH_ONLY);
   const database = connect(ctx.databaseUrl, { max: 2, applicationName: 'threefactor-bench' });
   ctx.defer(() => database.close());
   const { sql, db } = database;
@@ -232,78 +262,263 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     return { commitToStart, writeToStart };
   };
 
-  ctx.progress(`warming up both sides (${WARMUP_BACKLOG} no-op jobs each) …`);
-  for (const side of ['ours', 'graphile'] as const) await drain(side, 'noop', WARMUP_BACKLOG);
+  const metrics: Metric[] = [];
+  const queueParts = QUEUE_PARTS.filter((p) => only.has(p));
+  if (queueParts.length > 0) {
+    ctx.progress(`warming up both sides (${WARMUP_BACKLOG} no-op jobs each) …`);
+    for (const side of ['ours', 'graphile'] as const) await drain(side, 'noop', WARMUP_BACKLOG);
 
-  interface Round {
-    drain: Record<Side, Drain>;
-    http: Record<Side, Drain>;
-    latency: Record<Side, { commitToStart: Float64Array; writeToStart: Float64Array }>;
+    interface Round {
+      drain?: Record<Side, Drain>;
+      http?: Record<Side, Drain>;
+      latency?: Record<Side, { commitToStart: Float64Array; writeToStart: Float64Array }>;
+    }
+    const rounds: Round[] = [];
+    for (let r = 0; r < ctx.rounds; r++) {
+      const order: Side[] = r % 2 === 0 ? ['ours', 'graphile'] : ['graphile', 'ours'];
+      const round: Round = {};
+      // BENCH_CPU_PROF: each side's consumer is profiled over its round-1 drains (the figures of that round are a little low).
+      const profile = (side: Side, job: DeliveryJob) => (ctx.profileDir && r === 0 ? path.join(ctx.profileDir, `${side}-${job}.cpuprofile`) : undefined);
+      if (only.has('drain')) {
+        ctx.progress(`round ${r + 1}/${ctx.rounds}: drain ${BACKLOG} no-op events (${order.map((s) => SIDE_NAME[s]).join(' then ')}) …`);
+        const drains = {} as Record<Side, Drain>;
+        for (const side of order) drains[side] = await drain(side, 'noop', BACKLOG, profile(side, 'noop'));
+        round.drain = drains;
+      }
+      if (only.has('latency')) {
+        ctx.progress(`round ${r + 1}/${ctx.rounds}: ${LATENCY_SAMPLES} sequential commit → handler samples …`);
+        const latencies = {} as NonNullable<Round['latency']>;
+        for (const side of order) latencies[side] = await latency(side);
+        round.latency = latencies;
+      }
+      if (only.has('webhooks')) {
+        ctx.progress(`round ${r + 1}/${ctx.rounds}: ${HTTP_BACKLOG} webhooks …`);
+        const https = {} as Record<Side, Drain>;
+        for (const side of order) https[side] = await drain(side, 'http', HTTP_BACKLOG, profile(side, 'http'));
+        round.http = https;
+      }
+      rounds.push(round);
+    }
+    await reset();
+
+    const throughput = (kind: 'drain' | 'http', side: Side) => median(rounds.map((r) => r[kind]![side].eventsPerS));
+    const pooled = (side: Side, which: 'commitToStart' | 'writeToStart') =>
+      summarize(Float64Array.from(rounds.flatMap((r) => Array.from(r.latency![side][which]))));
+
+    ctx.note('configuration', {
+      dispatcher: { ...DISPATCHER_DEFAULTS, poolMax: 10, logLevel: env.LOG_LEVEL, handler: 'in-process no-op / webhook (fetch)' },
+      graphileWorker: {
+        version: '0.16.6',
+        concurrency: GRAPHILE.concurrency,
+        httpConcurrency: GRAPHILE.httpConcurrency,
+        maxPoolSize: 'concurrency + 1',
+        pollInterval: GRAPHILE.pollInterval,
+        preparedStatements: true,
+        localQueue: 'not in 0.16.6 (0.17+)',
+        logging: 'default (info line per job)',
+      },
+      backlog: BACKLOG,
+      httpBacklog: HTTP_BACKLOG,
+      latencySamplesPerRound: LATENCY_SAMPLES,
+      latencyWarmupPerRound: LATENCY_WARMUP,
+      rounds: ctx.rounds,
+      timing: 'drain: consumer start → last completion recorded in the database; latency: commit acknowledged → handler start (process.hrtime across processes)',
+    });
+    const both = (f: (side: Side) => unknown) => ({ ours: f('ours'), graphile: f('graphile') });
+    ctx.note(
+      'rounds',
+      rounds.map((r) => ({
+        ...(r.drain ? { drain: both((side) => roundAll(r.drain![side])) } : {}),
+        ...(r.http ? { http: both((side) => roundAll(r.http![side])) } : {}),
+        ...(r.latency ? { latency: both((side) => roundAll(summarize(r.latency![side].commitToStart))) } : {}),
+      })),
+    );
+    if (ctx.profileDir) ctx.note('profiled', `round 1 drains ran under the V8 profiler (BENCH_CPU_PROF), profiles in ${ctx.profileDir}`);
+
+    if (only.has('drain')) {
+      metrics.push(metric('drain no-op events/s', throughput('drain', 'ours'), 'events/s', { name: 'graphile-worker jobs/s', value: throughput('drain', 'graphile') }));
+    }
+    if (only.has('latency')) {
+      const lat = { ours: pooled('ours', 'commitToStart'), graphile: pooled('graphile', 'commitToStart') };
+      ctx.note('latency write start → handler start (ms, all rounds)', both((side) => roundAll(pooled(side, 'writeToStart'))));
+      ctx.note('latency commit → handler start (ms, all rounds)', { ours: roundAll(lat.ours), graphile: roundAll(lat.graphile) });
+      metrics.push(
+        metric('commit→handler p50', lat.ours.p50, 'ms', { name: 'graphile-worker add_job→task p50', value: lat.graphile.p50 }),
+        metric('commit→handler p99', lat.ours.p99, 'ms', { name: 'graphile-worker add_job→task p99', value: lat.graphile.p99 }),
+      );
+    }
+    if (only.has('webhooks')) {
+      metrics.push(metric('webhooks events/s', throughput('http', 'ours'), 'events/s', { name: 'graphile-worker POST jobs/s', value: throughput('http', 'graphile') }));
+    }
   }
-  const rounds: Round[] = [];
+
+  if (only.has('isolation')) metrics.push(await measureIsolation(ctx, { sql, db, receiver, receiverUrl, dispatcher: children.ours, reset }));
+  if (only.size < PARTS.length) ctx.note('only', `BENCH_ONLY=${[...only].join(',')}: a partial run, for a quick check (not a record to commit)`);
+  return metrics;
+}
+
+/** The isolation measurement's two sides: the steady trigger alone (the baseline), and beside a hung one. */
+type IsolationSide = 'alone' | 'hung';
+
+interface IsolationRun {
+  /** Commit acknowledged → the receiver has read the body, one per steady event (ms); an event that never arrived counts as arriving at the end of the grace period. */
+  commitToHandler: Float64Array;
+  /** Steady events that had not arrived by the end of the grace period. */
+  censored: number;
+  /** `/hang` requests held open once the hung backlog settled, and at the end of the window. */
+  heldBefore: number;
+  heldAfter: number;
+  backgroundCores: number;
+}
+
+interface IsolationDeps {
+  sql: ReturnType<typeof connect>['sql'];
+  db: ReturnType<typeof connect>['db'];
+  receiver: Child<ReceiverOut, ReceiverIn>;
+  receiverUrl: string;
+  dispatcher: Child<QueueChildOut, QueueChildIn>;
+  reset: () => Promise<void>;
+}
+
+/**
+ * 4. Isolation: a webhook trigger whose handler hangs must not hold up the
+ *    others. One dispatcher with the production defaults (concurrency 50)
+ *    and no cap anywhere serves two webhook triggers: `bench-hung`, flooded
+ *    with a backlog of BENCH_ISOLATION_HUNG events (4× the concurrency: all
+ *    of it, if allowed) whose requests the receiver holds open for the whole
+ *    window; and `bench-steady`, a no-op POST, written open loop at
+ *    BENCH_ISOLATION_RATE events/s for BENCH_DURATION_S. The value is the
+ *    steady trigger's p99 commit → receiver; the baseline is the same steady
+ *    trigger, same dispatcher and triggers, same rate, with nothing hanging,
+ *    in the same run (sides alternate which goes first). Goal: ratio ≤ 1.5.
+ */
+async function measureIsolation(ctx: BenchContext, d: IsolationDeps): Promise<Metric> {
+  const windowMs = ctx.durationMs;
+  const steadyCount = Math.max(1, Math.round((ISOLATION_RATE * windowMs) / 1000));
+  if (windowMs + ISOLATION_GRACE_MS + 60_000 > HUNG_TIMEOUT_SEC * 1000) {
+    throw new Error(`BENCH_DURATION_S is too long for the isolation measurement: hung requests time out after ${HUNG_TIMEOUT_SEC} s`);
+  }
+
+  const held = async () => {
+    d.receiver.send({ type: 'held' });
+    return (await d.receiver.next('held')).held;
+  };
+  /** Until the number of held requests has not moved for a second: the dispatcher has taken what its rule allows. */
+  const settledHeld = async () => {
+    const deadline = Date.now() + 15_000;
+    let last = -1;
+    let stableSince = Date.now();
+    for (;;) {
+      const n = await held();
+      if (n !== last) {
+        last = n;
+        stableSince = Date.now();
+      } else if (n > 0 && Date.now() - stableSince >= 1_000) return n;
+      if (Date.now() > deadline) {
+        if (n > 0) return n;
+        throw new Error('isolation: no hung request reached the receiver within 15 s');
+      }
+      await sleep(100);
+    }
+  };
+  /** Steady events, open loop at ISOLATION_RATE; the commit acknowledgement of each by event id. */
+  const writeSteady = async (prefix: string, count: number) => {
+    const sent = new Map<string, bigint>();
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      await sleep(t0 + (i * 1000) / ISOLATION_RATE - performance.now());
+      const id = await withEventTransaction(d.db, { session: SESSION, traceContext: TRACE, eventIds: [] }, ({ emit }) =>
+        emit({ type: ISOLATION.steady.type, aggregateType: 'order', aggregateId: `${prefix}-${i}`, payload: orderPayload(i) }),
+      );
+      sent.set(id, process.hrtime.bigint());
+    }
+    return sent;
+  };
+  /** The receiver's arrival time of each sent event, waiting up to `timeoutMs` for the last ones. */
+  const arrivalsOf = async (sent: Map<string, bigint>, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      d.receiver.send({ type: 'arrivals' });
+      const at = new Map((await d.receiver.next('arrivals')).arrivals.map((a) => [a.id, a.atNs]));
+      const missing = [...sent.keys()].filter((id) => !at.has(id)).length;
+      if (missing === 0 || Date.now() > deadline) return at;
+      await sleep(50);
+    }
+  };
+
+  const side = async (which: IsolationSide, r: number): Promise<IsolationRun> => {
+    await d.reset();
+    const { backgroundCores } = await ctx.quiet();
+    d.receiver.send({ type: 'reset' });
+    if (which === 'hung') d.receiver.send({ type: 'hang' });
+    d.dispatcher.send({ type: 'serve', receiverUrl: d.receiverUrl, triggers: 'isolation' });
+    await d.dispatcher.next('serving');
+    try {
+      const warm = await writeSteady(`warmup-${r}-${which}`, ISOLATION_WARMUP);
+      if ((await arrivalsOf(warm, 10_000)).size < warm.size) throw new Error('isolation: the warm-up steady events did not all arrive within 10 s');
+      d.receiver.send({ type: 'reset' });
+      let heldBefore = 0;
+      if (which === 'hung') {
+        await d.sql`
+          insert into threefactor.events (type, aggregate_type, aggregate_id, payload)
+          select ${ISOLATION.hung.type}, 'order', 'hung-' || n, jsonb_build_object('n', n) from generate_series(1, ${ISOLATION_HUNG}) as n`;
+        heldBefore = await settledHeld();
+      }
+      const sent = await writeSteady(`steady-${r}-${which}`, steadyCount);
+      const heldAfter = which === 'hung' ? await held() : 0;
+      const at = await arrivalsOf(sent, ISOLATION_GRACE_MS);
+      const graceEnd = process.hrtime.bigint();
+      const commitToHandler = Float64Array.from([...sent].map(([id, committed]) => Number((at.get(id) ?? graceEnd) - committed) / 1e6));
+      const run = { commitToHandler, censored: [...sent.keys()].filter((id) => !at.has(id)).length, heldBefore, heldAfter, backgroundCores };
+      const s = summarize(commitToHandler);
+      ctx.progress(
+        `  isolation ${which}: steady p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(0)} ms over ${sent.size}` +
+          (which === 'hung' ? `; ${run.censored} never arrived; hung requests held ${heldBefore} → ${heldAfter}` : ''),
+      );
+      return run;
+    } finally {
+      // Stop claiming, and let the held requests go so the stop need not wait for their timeout.
+      d.dispatcher.send({ type: 'halt' });
+      d.receiver.send({ type: 'release' });
+      await d.dispatcher.next('halted');
+    }
+  };
+
+  const rounds: Array<Record<IsolationSide, IsolationRun>> = [];
   for (let r = 0; r < ctx.rounds; r++) {
-    const order: Side[] = r % 2 === 0 ? ['ours', 'graphile'] : ['graphile', 'ours'];
-    const round = { drain: {}, http: {}, latency: {} } as Round;
-    ctx.progress(`round ${r + 1}/${ctx.rounds}: drain ${BACKLOG} no-op events (${order.map((s) => SIDE_NAME[s]).join(' then ')}) …`);
-    // BENCH_CPU_PROF: each side's consumer is profiled over its round-1 drains (the figures of that round are a little low).
-    const profile = (side: Side, job: DeliveryJob) => (ctx.profileDir && r === 0 ? path.join(ctx.profileDir, `${side}-${job}.cpuprofile`) : undefined);
-    for (const side of order) round.drain[side] = await drain(side, 'noop', BACKLOG, profile(side, 'noop'));
-    ctx.progress(`round ${r + 1}/${ctx.rounds}: ${LATENCY_SAMPLES} sequential commit → handler samples …`);
-    for (const side of order) round.latency[side] = await latency(side);
-    ctx.progress(`round ${r + 1}/${ctx.rounds}: ${HTTP_BACKLOG} webhooks …`);
-    for (const side of order) round.http[side] = await drain(side, 'http', HTTP_BACKLOG, profile(side, 'http'));
+    const order: IsolationSide[] = r % 2 === 0 ? ['alone', 'hung'] : ['hung', 'alone'];
+    ctx.progress(`round ${r + 1}/${ctx.rounds}: isolation, ${steadyCount} steady webhooks at ${ISOLATION_RATE}/s (${order.join(' then ')}) …`);
+    const round = {} as Record<IsolationSide, IsolationRun>;
+    for (const which of order) round[which] = await side(which, r);
     rounds.push(round);
   }
-  await reset();
+  await d.reset();
 
-  const throughput = (kind: 'drain' | 'http', side: Side) => median(rounds.map((r) => r[kind][side].eventsPerS));
-  const pooled = (side: Side, which: 'commitToStart' | 'writeToStart') =>
-    summarize(Float64Array.from(rounds.flatMap((r) => Array.from(r.latency[side][which]))));
-  const lat = { ours: pooled('ours', 'commitToStart'), graphile: pooled('graphile', 'commitToStart') };
-
-  ctx.note('configuration', {
-    dispatcher: { ...DISPATCHER_DEFAULTS, poolMax: 10, logLevel: env.LOG_LEVEL, handler: 'in-process no-op / webhook (fetch)' },
-    graphileWorker: {
-      version: '0.16.6',
-      concurrency: GRAPHILE.concurrency,
-      httpConcurrency: GRAPHILE.httpConcurrency,
-      maxPoolSize: 'concurrency + 1',
-      pollInterval: GRAPHILE.pollInterval,
-      preparedStatements: true,
-      localQueue: 'not in 0.16.6 (0.17+)',
-      logging: 'default (info line per job)',
+  const pooled = (which: IsolationSide) => summarize(Float64Array.from(rounds.flatMap((r) => Array.from(r[which].commitToHandler))));
+  const alone = pooled('alone');
+  const hung = pooled('hung');
+  ctx.note('isolation', {
+    goal: `ratio ≤ ${ISOLATION_GOAL}: the steady trigger's p99 while another trigger's handler hangs, against its p99 with nothing hanging`,
+    configuration: {
+      dispatcher: { ...DISPATCHER_DEFAULTS, cap: 'none (no trigger concurrency or ratePerSecond)', triggers: [ISOLATION.hung.trigger, ISOLATION.steady.trigger] },
+      hung: { backlog: ISOLATION_HUNG, timeoutSec: HUNG_TIMEOUT_SEC, numRetries: 0, receiver: 'holds every request open until released after the window' },
+      steady: { ratePerS: ISOLATION_RATE, windowMs, eventsPerSide: steadyCount, warmupEvents: ISOLATION_WARMUP, receiver: 'no-op, 200 at once' },
+      baseline: 'the same dispatcher, triggers, rate and window, with no hung backlog',
+      timing: `commit acknowledged → receiver has read the body (process.hrtime across processes); an event not arrived ${ISOLATION_GRACE_MS / 1000} s after the window counts as arriving then (a lower bound)`,
     },
-    backlog: BACKLOG,
-    httpBacklog: HTTP_BACKLOG,
-    latencySamplesPerRound: LATENCY_SAMPLES,
-    latencyWarmupPerRound: LATENCY_WARMUP,
-    rounds: ctx.rounds,
-    timing: 'drain: consumer start → last completion recorded in the database; latency: commit acknowledged → handler start (process.hrtime across processes)',
-  });
-  ctx.note(
-    'rounds',
-    rounds.map((r) => ({
-      drain: { ours: roundAll(r.drain.ours), graphile: roundAll(r.drain.graphile) },
-      http: { ours: roundAll(r.http.ours), graphile: roundAll(r.http.graphile) },
-      latency: {
-        ours: roundAll(summarize(r.latency.ours.commitToStart)),
-        graphile: roundAll(summarize(r.latency.graphile.commitToStart)),
+    rounds: rounds.map((r) => ({
+      alone: { ...roundAll(summarize(r.alone.commitToHandler)), backgroundCores: round(r.alone.backgroundCores, 3) },
+      hung: {
+        ...roundAll(summarize(r.hung.commitToHandler)),
+        censored: r.hung.censored,
+        heldBefore: r.hung.heldBefore,
+        heldAfter: r.hung.heldAfter,
+        backgroundCores: round(r.hung.backgroundCores, 3),
       },
     })),
-  );
-  if (ctx.profileDir) ctx.note('profiled', `round 1 drains ran under the V8 profiler (BENCH_CPU_PROF), profiles in ${ctx.profileDir}`);
-  ctx.note('latency write start → handler start (ms, all rounds)', {
-    ours: roundAll(pooled('ours', 'writeToStart')),
-    graphile: roundAll(pooled('graphile', 'writeToStart')),
+    pooled: { alone: roundAll(alone), hung: roundAll(hung), censored: rounds.reduce((n, r) => n + r.hung.censored, 0) },
   });
-  ctx.note('latency commit → handler start (ms, all rounds)', { ours: roundAll(lat.ours), graphile: roundAll(lat.graphile) });
-
-  return [
-    metric('drain no-op events/s', throughput('drain', 'ours'), 'events/s', { name: 'graphile-worker jobs/s', value: throughput('drain', 'graphile') }),
-    metric('commit→handler p50', lat.ours.p50, 'ms', { name: 'graphile-worker add_job→task p50', value: lat.graphile.p50 }),
-    metric('commit→handler p99', lat.ours.p99, 'ms', { name: 'graphile-worker add_job→task p99', value: lat.graphile.p99 }),
-    metric('webhooks events/s', throughput('http', 'ours'), 'events/s', { name: 'graphile-worker POST jobs/s', value: throughput('http', 'graphile') }),
-  ];
+  return metric('isolation: other trigger p99 while one hangs', hung.p99, 'ms', { name: 'same trigger p99, nothing hanging', value: alone.p99 });
 }
 
 function roundAll<T extends object>(o: T): Record<string, number> {
