@@ -29,9 +29,9 @@ const webhook = (name: string, type: string, extra: Partial<TriggerDefinition>):
 
 async function twoDispatchers(): Promise<void> {
   for (let i = 0; i < 2; i++) {
-    // Three slots each, of which one trigger may hold two (one is kept in reserve for the others, refill.ts):
-    // the capped trigger could hold four in all, so its cap of 3 is reached only with both, and kept only if it holds across them.
-    const child = spawnDispatcher({ DATABASE_URL: db.url, APP: 'none', DISPATCH_POLL_MS: '1000', DISPATCH_CONCURRENCY: '3' });
+    // Two slots each for one trigger (and one more kept in reserve for the others, refill.ts): the capped
+    // trigger could hold four in all, so its cap of 3 is reached only with both, and kept only if it holds across them.
+    const child = spawnDispatcher({ DATABASE_URL: db.url, APP: 'none', DISPATCH_POLL_MS: '1000', DISPATCH_CONCURRENCY: '2' });
     children.push(child);
     await child.waitForLog(started);
   }

@@ -5,19 +5,22 @@
  * held by a hung request cannot be taken back until its timeout, so the rule
  * must keep slots back before they are gone, not after.
  *
- * With C slots (concurrency) and n triggers this dispatcher can serve:
- * - one trigger (n = 1) may use every slot: there is no one to keep any for;
- * - otherwise each trigger's share is ⌊C / n⌋ (at least 1), and a reserve of
- *   R = ⌈C / 4⌉ slots is kept for the others: a trigger may claim up to its
- *   share whenever slots are free, and beyond its share only while R slots
- *   stay free afterwards, and never hold more than C − R. So when one trigger
- *   hangs, every other trigger still finds at least R free slots, whatever
- *   was configured. (If two triggers hang at once, the second can take at
- *   most its share of what remains; a cap per trigger, `concurrency`, is the
- *   tool for partners known to be slow.)
- * - Batching: while work is in flight, wait until at least half a batch of
- *   slots is free (the low-water mark, at most R / 2 when there is a reserve):
- *   refilling one slot at a time would cost a claim statement per delivery.
+ * With C = `concurrency` and n triggers this dispatcher can serve:
+ * - one trigger (n = 1) may use the C slots, as any dispatcher would;
+ * - otherwise the dispatcher keeps a reserve of R = ⌈C / 4⌉ slots on top of
+ *   the C (C + R in all): each trigger may still hold up to C, so one busy
+ *   trigger claims and runs exactly as it would alone (the drain costs
+ *   nothing), but it may claim beyond its share, ⌊(C + R) / n⌋, only while R
+ *   slots stay free afterwards. So when one trigger hangs, every other
+ *   trigger still finds R free slots, whatever was configured. (If two
+ *   triggers hang at once, the second can take at most its share of what is
+ *   left; a cap per trigger, `concurrency`, is the tool for partners known to
+ *   be slow.)
+ * - Batching: a trigger with attempts in flight waits until it may claim at
+ *   least half a batch (the low-water mark): refilling one slot at a time
+ *   would cost a claim statement per delivery. A trigger with nothing in
+ *   flight claims whatever it may at once: no slot of its own is coming back
+ *   to make the batch bigger.
  */
 
 export interface TriggerLimit {
@@ -41,32 +44,25 @@ export interface RefillRule {
 
 export function fairRefill(concurrency: number, batchSize: number): RefillRule {
   const batch = Math.max(1, Math.min(batchSize, concurrency));
+  const lowWater = Math.max(1, Math.floor(batch / 2));
   return {
     plan(servable, inFlight) {
+      if (servable.length === 0) return null;
+      const reserve = servable.length > 1 ? Math.ceil(concurrency / 4) : 0;
+      const slots = concurrency + reserve;
       let running = 0;
       for (const n of inFlight.values()) running += n;
-      const free = Math.min(concurrency - running, batch);
-      if (free <= 0 || servable.length === 0) return null;
-      if (servable.length === 1) {
-        const lowWater = Math.max(1, Math.floor(batch / 2));
-        if (running > 0 && free < lowWater) return null;
-        return { total: free, triggers: [{ trigger: servable[0]!, limit: free }] };
-      }
-      const reserve = Math.ceil(concurrency / 4);
-      const share = Math.max(1, Math.floor(concurrency / servable.length));
-      // Below half the reserve: when one trigger hangs, the others refill from what is left, not from an empty reserve.
-      const lowWater = Math.max(1, Math.min(Math.floor(batch / 2), Math.floor(reserve / 2)));
-      if (running > 0 && free < lowWater) return null;
+      const free = slots - running;
+      if (free <= 0) return null;
+      const share = Math.max(1, Math.floor(slots / servable.length));
       const triggers: TriggerLimit[] = [];
       for (const trigger of servable) {
         const held = inFlight.get(trigger) ?? 0;
-        const withinShare = share - held;
-        const beyondShare = Math.min(free - reserve, concurrency - reserve - held);
-        const limit = Math.min(free, Math.max(withinShare, beyondShare, 0));
-        if (limit > 0) triggers.push({ trigger, limit });
+        const limit = Math.min(free, batch, concurrency - held, Math.max(share - held, free - reserve));
+        if (limit > 0 && (held === 0 || limit >= lowWater)) triggers.push({ trigger, limit });
       }
       // The limits may add up to more than the free slots: the claim takes round-robin across triggers up to `total`.
-      return triggers.length ? { total: free, triggers } : null;
+      return triggers.length ? { total: Math.min(free, batch), triggers } : null;
     },
   };
 }
