@@ -76,15 +76,15 @@ async function proxyToDatabase(): Promise<TcpProxy> {
 const completionStatement = () => pgExecutionOf('insert into threefactor.delivery_attempts');
 
 const delivered = (d: ClaimedDelivery): Completion => ({
-  outcome: { id: d.id, claims: d.claims, status: 'delivered', counted: true, delayMs: 0, httpStatus: 200, error: null },
+  outcome: { id: d.id, trigger: d.triggerName, claims: d.claims, status: 'delivered', counted: true, delayMs: 0, httpStatus: 200, error: null },
   attempt: { deliveryId: d.id, attempt: d.attempts + 1, outcome: 'delivered', startedAt: new Date(), durationMs: 3, httpStatus: 200, responseBody: 'ok', error: null },
 });
 const retried = (d: ClaimedDelivery): Completion => ({
-  outcome: { id: d.id, claims: d.claims, status: 'pending', counted: true, delayMs: 60_000, httpStatus: 500, error: 'HTTP 500' },
+  outcome: { id: d.id, trigger: d.triggerName, claims: d.claims, status: 'pending', counted: true, delayMs: 60_000, httpStatus: 500, error: 'HTTP 500' },
   attempt: { deliveryId: d.id, attempt: d.attempts + 1, outcome: 'retry', startedAt: new Date(), durationMs: 4, httpStatus: 500, responseBody: 'no', error: 'HTTP 500' },
 });
 const released = (d: ClaimedDelivery): Completion => ({
-  outcome: { id: d.id, claims: d.claims, status: 'pending', counted: false, delayMs: 0, httpStatus: null, error: null },
+  outcome: { id: d.id, trigger: d.triggerName, claims: d.claims, status: 'pending', counted: false, delayMs: 0, httpStatus: null, error: null },
 });
 
 async function deliveryRows(ids: string[]) {

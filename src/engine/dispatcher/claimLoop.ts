@@ -30,20 +30,27 @@
  * (notifications sent while disconnected are lost, so catch up), the poll
  * backstop every pollMs, a retry or rate-limit timer (wakeIn,
  * ./retryTimers.ts), the rescuer, a written final outcome (ordered
- * successors become claimable) and Dispatcher.wake();
- * slotFreed() from every attempt that ends.
+ * successors become claimable) and Dispatcher.wake(); slotFreed() from
+ * every attempt that ends; moreDueFor(triggers) from every written final
+ * outcome or release (ordered successors, released deliveries).
  *
- * | state \ event     | wake     | slotFreed | claim returned | claim failed | backoff timer |
- * |-------------------|----------|-----------|----------------|--------------|---------------|
- * | `idle`            | evaluate | -         |                |              |               |
- * | `claiming`        | again    | -         | see ²          | `backingOff` |               |
- * | `waitingForSlots` | evaluate | evaluate¹ |                |              |               |
- * | `backingOff`      | -        | -         |                |              | evaluate      |
- * | `stopping`        | -        | -         | hand all back  | -            |               |
+ * A wake-up asks every servable trigger; slotFreed and moreDueFor ask only
+ * the triggers known to have more waiting (`backlogged`: the last claim took
+ * their whole limit, a cap or rate held them back, or moreDueFor named
+ * them), so an idle trigger costs no claim at every refill.
+ *
+ * | state \ event     | wake     | slotFreed | moreDueFor | claim returned | claim failed | backoff timer |
+ * |-------------------|----------|-----------|------------|----------------|--------------|---------------|
+ * | `idle`            | evaluate | -         | evaluate   |                |              |               |
+ * | `claiming`        | again    | -         | remember   | see ²          | `backingOff` |               |
+ * | `waitingForSlots` | evaluate | evaluate¹ | evaluate   |                |              |               |
+ * | `backingOff`      | -        | -         | -          |                |              | evaluate      |
+ * | `stopping`        | -        | -         | -          | hand all back  | -            |               |
  *
  * ¹ after the current turn (setImmediate), once for all the slots freed in it.
- * ² the plan's total claimed, or a wake-up came (again): evaluate; else a
- * trigger is backlogged: `waitingForSlots`; else `idle`.
+ * ² a wake-up came (again): evaluate; the plan's total claimed, or
+ * moreDueFor came: evaluate the backlogged; else a trigger is backlogged:
+ * `waitingForSlots`; else `idle`.
  * evaluate: no trigger this process can serve → `idle`; the refill rule
  * gives no plan → `waitingForSlots`; otherwise claim by the plan → `claiming`.
  * stop() goes from any state to `stopping`, then `stopped` once the claim in
@@ -105,6 +112,8 @@ export class ClaimLoop implements Service {
   private readonly timers = new RetryTimers(() => this.wake());
   /** Triggers likely to have more due than their last claim took (see claimed()). */
   private readonly backlogged = new Set<string>();
+  /** Triggers said to have more due while a claim was in flight: backlogged whatever that claim returns. */
+  private readonly moreDueDuringClaim = new Set<string>();
   private refillScheduled = false;
   private stopped: Promise<void> | null = null;
 
@@ -145,8 +154,29 @@ export class ClaimLoop implements Service {
 
   private readonly refillDue = (): void => {
     this.refillScheduled = false;
-    if (this.current === 'waitingForSlots') this.evaluate();
+    if (this.current === 'waitingForSlots') this.evaluate('slots');
   };
+
+  /**
+   * These triggers may have more due now (their ordered successors, a
+   * release): claim for them as for a backlog, without asking every trigger.
+   */
+  moreDueFor(triggers: readonly string[]): void {
+    if (triggers.length === 0) return;
+    switch (this.current) {
+      case 'idle':
+      case 'waitingForSlots':
+        for (const t of triggers) this.backlogged.add(t);
+        this.evaluate('slots');
+        return;
+      case 'claiming':
+        for (const t of triggers) this.moreDueDuringClaim.add(t);
+        return;
+      default:
+        // Starting, backing off: the next claim asks every trigger anyway. Stopping: nothing more.
+        return;
+    }
+  }
 
   /** A wake-up in `ms` (a retry this process scheduled, due then by the database's clock), whatever the poll interval. */
   wakeIn(ms: number): void {
@@ -183,14 +213,22 @@ export class ClaimLoop implements Service {
     this.current = 'stopped';
   }
 
-  private evaluate(): void {
+  /**
+   * `wake`: something may be due for any trigger (a wake-up, a catch-up, a
+   * backoff over), so every servable trigger is asked. `slots`: slots came
+   * free, so only the triggers known to have more waiting are asked; one
+   * whose last claim came back short waits for a wake-up, rather than cost
+   * an empty claim at every refill (measured: an idle second trigger took a
+   * drain from ~6,300/s to ~4,000/s).
+   */
+  private evaluate(cause: 'wake' | 'slots' = 'wake'): void {
     const servable = this.o.registry.servableNames();
     for (const t of this.backlogged) if (!servable.includes(t)) this.backlogged.delete(t);
-    if (servable.length === 0) {
+    if (servable.length === 0 || (cause === 'slots' && this.backlogged.size === 0)) {
       this.current = 'idle';
       return;
     }
-    const plan = this.o.refill.plan(servable, this.o.attempts.inFlightByTrigger());
+    const plan = this.o.refill.plan(servable, this.o.attempts.inFlightByTrigger(), cause === 'slots' ? this.backlogged : undefined);
     if (plan === null) {
       this.current = 'waitingForSlots';
       return;
@@ -247,7 +285,11 @@ export class ClaimLoop implements Service {
       if ((got.get(trigger) ?? 0) >= limit || held.has(trigger)) this.backlogged.add(trigger);
       else this.backlogged.delete(trigger);
     }
-    if (claimed.length === plan.total || this.again) this.evaluate();
+    const moreDue = this.moreDueDuringClaim.size > 0;
+    for (const t of this.moreDueDuringClaim) this.backlogged.add(t);
+    this.moreDueDuringClaim.clear();
+    if (this.again) this.evaluate('wake');
+    else if (claimed.length === plan.total || moreDue) this.evaluate('slots');
     else this.current = this.backlogged.size > 0 ? 'waitingForSlots' : 'idle';
   }
 

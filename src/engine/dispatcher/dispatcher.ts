@@ -101,8 +101,10 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
       if (lost.length) {
         log.warn({ count: lost.length, deliveries: lost.map((c) => c.outcome.id) }, 'lease lost before the outcome was written; another dispatcher re-ran them');
       }
-      // Ordered successors become claimable only now; a retry sets its own timer.
-      if (batch.some((c) => c.outcome.status !== 'pending' || !c.outcome.counted)) claimLoop.wake();
+      // Ordered successors become claimable only now, and a release is claimable again at once: those
+      // triggers may have more due (only theirs: a wake of every trigger would cost an empty claim per idle one).
+      // A retry sets its own timer.
+      claimLoop.moreDueFor(batch.filter((c) => c.outcome.status !== 'pending' || !c.outcome.counted).map((c) => c.outcome.trigger));
       for (const c of batch) if (c.outcome.status === 'pending' && c.outcome.delayMs > 0) claimLoop.wakeIn(c.outcome.delayMs);
     },
   });

@@ -36,17 +36,19 @@ export interface ClaimPlan {
 
 export interface RefillRule {
   /**
-   * What to claim now of the triggers in `servable`, with `inFlight`
-   * attempts running per trigger; null means wait until more slots are free.
+   * What to claim now of the triggers in `servable` (or only of those in
+   * `only`; the shares are still those of all of `servable`), with
+   * `inFlight` attempts running per trigger; null means nothing to claim
+   * until more slots are free.
    */
-  plan(servable: readonly string[], inFlight: ReadonlyMap<string, number>): ClaimPlan | null;
+  plan(servable: readonly string[], inFlight: ReadonlyMap<string, number>, only?: ReadonlySet<string>): ClaimPlan | null;
 }
 
 export function fairRefill(concurrency: number, batchSize: number): RefillRule {
   const batch = Math.max(1, Math.min(batchSize, concurrency));
   const lowWater = Math.max(1, Math.floor(batch / 2));
   return {
-    plan(servable, inFlight) {
+    plan(servable, inFlight, only) {
       if (servable.length === 0) return null;
       const reserve = servable.length > 1 ? Math.ceil(concurrency / 4) : 0;
       const slots = concurrency + reserve;
@@ -57,6 +59,7 @@ export function fairRefill(concurrency: number, batchSize: number): RefillRule {
       const share = Math.max(1, Math.floor(slots / servable.length));
       const triggers: TriggerLimit[] = [];
       for (const trigger of servable) {
+        if (only && !only.has(trigger)) continue;
         const held = inFlight.get(trigger) ?? 0;
         const limit = Math.min(free, batch, concurrency - held, Math.max(share - held, free - reserve));
         if (limit > 0 && (held === 0 || limit >= lowWater)) triggers.push({ trigger, limit });

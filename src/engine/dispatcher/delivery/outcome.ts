@@ -40,7 +40,7 @@ export function decideOutcome(
   if (decided === 'paused') {
     const error = `HTTP ${httpStatus} Gone: trigger paused`;
     return {
-      outcome: { id: d.id, claims: d.claims, status: 'pending', counted: false, delayMs: 0, httpStatus, error },
+      outcome: { id: d.id, trigger: d.triggerName, claims: d.claims, status: 'pending', counted: false, delayMs: 0, httpStatus, error },
       attempt: { deliveryId: d.id, attempt, outcome: 'paused', startedAt, durationMs, httpStatus, responseBody, error },
     };
   }
@@ -51,7 +51,7 @@ export function decideOutcome(
   const retryAfter = result.kind === 'response' ? parseRetryAfter(result.retryAfter) : undefined;
   const delayMs = status === 'pending' ? retryDelayMs(policy, attempt, retryAfter, random) : 0;
   return {
-    outcome: { id: d.id, claims: d.claims, status, counted: true, delayMs, httpStatus, error },
+    outcome: { id: d.id, trigger: d.triggerName, claims: d.claims, status, counted: true, delayMs, httpStatus, error },
     attempt: {
       deliveryId: d.id,
       attempt,
@@ -66,5 +66,5 @@ export function decideOutcome(
 }
 
 export function releasedOutcome(d: ClaimedDelivery): CompletedAttempt {
-  return { outcome: { id: d.id, claims: d.claims, status: 'pending', counted: false, delayMs: 0, httpStatus: null, error: null } };
+  return { outcome: { id: d.id, trigger: d.triggerName, claims: d.claims, status: 'pending', counted: false, delayMs: 0, httpStatus: null, error: null } };
 }

@@ -33,6 +33,8 @@ import { jsonParam, type Queryable } from './queryable.js';
 
 export interface DeliveryOutcome {
   id: string;
+  /** The delivery's trigger (not written: the claim loop learns from it whose successors may now be due). */
+  trigger: string;
   claims: number;
   status: 'delivered' | 'pending' | 'dead';
   /** false for a release: the attempt did not run to an outcome. */
