@@ -64,7 +64,7 @@ export function fairRefill(concurrency: number, batchSize: number): RefillRule {
         const limit = Math.min(free, batch, concurrency - held, Math.max(share - held, free - reserve));
         if (limit > 0 && (held === 0 || limit >= lowWater)) triggers.push({ trigger, limit });
       }
-      // The limits may add up to more than the free slots: the claim takes round-robin across triggers up to `total`.
+      // The limits may add up to more than the free slots: the claim takes the oldest, each trigger within its limit, up to `total`.
       return triggers.length ? { total: Math.min(free, batch), triggers } : null;
     },
   };

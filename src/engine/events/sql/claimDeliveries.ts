@@ -1,7 +1,7 @@
 /**
  * Claims due deliveries for one dispatcher, in one statement: up to a limit
- * per trigger and a total, round-robin across the triggers (so a backlog of
- * one never crowds out another in a claim). The rows are picked FOR UPDATE
+ * per trigger (so a backlog of one never crowds out another in a claim) and
+ * a total, oldest first. The rows are picked FOR UPDATE
  * SKIP LOCKED (so any number of dispatchers can claim concurrently without
  * waiting on each other), leased for `leaseMs`, and returned joined with
  * their event. Triggers with a cap or a rate limit go through
@@ -67,7 +67,7 @@ export interface ClaimParams {
   dispatcherId: string;
   /** At most `limit` of each trigger (the refill rule's fair shares)… */
   triggers: ReadonlyArray<{ trigger: string; limit: number }>;
-  /** …and at most `total` in all, taken round-robin across the triggers, oldest first within each. */
+  /** …and at most `total` in all, oldest first. */
   total: number;
   leaseMs: number;
 }
@@ -75,43 +75,47 @@ export interface ClaimParams {
 export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<ClaimedDelivery[]> {
   const wanted = p.triggers.filter((t) => t.limit > 0);
   if (wanted.length === 0 || p.total <= 0) return [];
-  // One index scan per trigger ((trigger_name, run_at) where pending), so a
-  // backlog of one trigger never makes another's claim walk past it. Rows a
-  // trigger's scan locked beyond the round-robin total are unlocked when the
-  // statement ends, unchanged.
-  const rows = await sql<Row[]>`
-    with picked as (
-      select c.id
-      from unnest(${wanted.map((t) => t.trigger)}::text[], ${wanted.map((t) => t.limit)}::int[]) as w(name, lim)
-      join threefactor.event_triggers as t on t.name = w.name and not t.paused
-      cross join lateral (
-        select x.id, x.run_at, row_number() over (order by x.run_at) as turn
-        from (
-          select d.id, d.run_at
-          from threefactor.deliveries as d
-          where d.status = 'pending'
-            and d.trigger_name = w.name
-            and d.run_at <= now()
-            and (
-              d.ordering_key is null
-              or (
-                ${belowHorizon(sql, sql`d.event_xid`)}
-                and not exists (
-                  select 1
-                  from threefactor.deliveries as earlier
-                  where earlier.trigger_name = d.trigger_name
-                    and earlier.ordering_key = d.ordering_key
-                    and earlier.status in ('pending', 'running')
-                    and (earlier.event_xid, earlier.event_seq) < (d.event_xid, d.event_seq)
-                )
-              )
+  // One CTE per trigger, each a plain index scan of that trigger's due rows
+  // ((trigger_name, run_at) where pending) with scalar parameters: a backlog
+  // of one trigger never makes another's claim walk past it, and the
+  // statement runs as fast as a one-trigger claim (an unnest + LATERAL form
+  // cost ~0.3 ms more per claim, the whole of a latency regression). Rows a
+  // branch locked beyond the total are unlocked, unchanged, when the
+  // statement ends.
+  const branches = wanted.map(
+    ({ trigger, limit }, i) => sql`${sql.unsafe(`due_${i}`)} as (
+      select d.id, d.run_at
+      from threefactor.deliveries as d
+      where d.status = 'pending'
+        and d.trigger_name = ${trigger}
+        and d.run_at <= now()
+        and not exists (select 1 from threefactor.event_triggers as t where t.name = ${trigger} and t.paused)
+        and (
+          d.ordering_key is null
+          or (
+            ${belowHorizon(sql, sql`d.event_xid`)}
+            and not exists (
+              select 1
+              from threefactor.deliveries as earlier
+              where earlier.trigger_name = d.trigger_name
+                and earlier.ordering_key = d.ordering_key
+                and earlier.status in ('pending', 'running')
+                and (earlier.event_xid, earlier.event_seq) < (d.event_xid, d.event_seq)
             )
-          order by d.run_at
-          limit w.lim
-          for update of d skip locked
-        ) as x
-      ) as c
-      order by c.turn, c.run_at
+          )
+        )
+      order by d.run_at
+      limit ${limit}
+      for update of d skip locked
+    )`,
+  );
+  const due = wanted.map((_, i) => sql`select id, run_at from ${sql.unsafe(`due_${i}`)}`);
+  const rows = await sql<Row[]>`
+    with ${branches.reduce((all, b) => sql`${all}, ${b}`)},
+    picked as (
+      select c.id
+      from (${due.reduce((all, d) => sql`${all} union all ${d}`)}) as c
+      order by c.run_at
       limit ${p.total}
     )
     update threefactor.deliveries as d
