@@ -57,7 +57,9 @@ export function machineInfo(database: string): Report['machine'] {
 
 /** The commit a record measures; `dirty` when tracked files other than the records themselves differ from it. */
 export function commitStamp(): Report['commit'] {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: path.dirname(RESULTS_DIR), encoding: 'utf8' }).trim();
+  // From the repository's root: pathspecs are relative to the working directory, and from bench/ '.' left out
+  // src/ and the exclusion named bench/bench/results, so an earlier record alone made a clean tree 'dirty'.
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(RESULTS_DIR, '../..'), encoding: 'utf8' }).trim();
   try {
     return { sha: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results') !== '' };
   } catch {
