@@ -27,7 +27,7 @@ import type { InProcessHandler, TriggerDefinition } from '../events/triggers/tri
 import { Runtime } from '../runtime/service.js';
 import { Attempts, type DispatcherHooks } from './attempts.js';
 import { ClaimLoop } from './claimLoop.js';
-import { Completer } from './completer.js';
+import { Completer, type CompletedAttempt } from './completer.js';
 import { webhookSigner } from './delivery/signer.js';
 import { LeaseKeeper } from './leaseKeeper.js';
 import { fairRefill } from './refill.js';
@@ -101,10 +101,13 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
       if (lost.length) {
         log.warn({ count: lost.length, deliveries: lost.map((c) => c.outcome.id) }, 'lease lost before the outcome was written; another dispatcher re-ran them');
       }
-      // Ordered successors become claimable only now, and a release is claimable again at once: those
-      // triggers may have more due (only theirs: a wake of every trigger would cost an empty claim per idle one).
-      // A retry sets its own timer.
-      claimLoop.moreDueFor(batch.filter((c) => c.outcome.status !== 'pending' || !c.outcome.counted).map((c) => c.outcome.trigger));
+      // What this write made claimable now: a delivery pending again at once (a release, a retry without delay), and
+      // the successors of a finished delivery of an ordered trigger. Only those triggers are asked (a wake of every
+      // trigger would cost an empty claim per idle one; an unordered trigger's finished delivery frees nothing new,
+      // its slot was freed when the attempt ended). A delayed retry sets its own timer.
+      const claimableNow = (c: CompletedAttempt) =>
+        c.outcome.status === 'pending' ? c.outcome.delayMs === 0 : registry.get(c.outcome.trigger)?.definition.orderingKey !== undefined;
+      claimLoop.moreDueFor(batch.filter(claimableNow).map((c) => c.outcome.trigger));
       for (const c of batch) if (c.outcome.status === 'pending' && c.outcome.delayMs > 0) claimLoop.wakeIn(c.outcome.delayMs);
     },
   });
