@@ -4,14 +4,13 @@
  * a stream closes over its bound with SLOW_CONSUMER and the cursor to resume
  * from, and resuming from it delivers the rest exactly once.
  */
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { slowConsumers } from '../../src/engine/realtime/metrics.js';
 import type { TestApi } from '../support/api.js';
 import type { TestDatabase } from '../support/db.js';
 import { useTestApi } from '../support/useTestApi.js';
 import { placeNapoliOrder, type Tokens } from '../support/orders.js';
-import { wsSession } from '../support/subscriptions.js';
+import { rawWsClient, wsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
 
 const BOUND = 50;
@@ -30,23 +29,8 @@ interface Message {
   payload?: { data?: Record<string, Record<string, unknown>> | null; errors?: Array<{ extensions?: Record<string, unknown> }> };
 }
 
-/** A graphql-transport-ws client by hand, so the test can stop reading its socket. */
-async function rawClient(token: string) {
-  const socket = new WebSocket(`${api.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
-  const messages: Message[] = [];
-  socket.on('message', (m) => messages.push(JSON.parse(String(m)) as Message));
-  await new Promise((resolve) => socket.once('open', resolve));
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-  await waitFor(() => messages.some((m) => m.type === 'connection_ack'), 'connection_ack');
-  return {
-    socket,
-    messages,
-    subscribe(id: string, query: string, variables: Record<string, unknown> = {}) {
-      socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
-    },
-    of: (id: string) => messages.filter((m) => m.id === id),
-  };
-}
+/** A raw client, so the test can stop reading its socket. */
+const rawClient = (token: string) => rawWsClient<Message>(api.url, token);
 
 /** Sample the server's buffered items until stopped; returns the maximum seen. */
 function sampleBuffered() {

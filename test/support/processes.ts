@@ -89,8 +89,8 @@ export function runEntry(entry: string, args: string[], env: Record<string, stri
   };
 }
 
-/** `start` in all-in-one mode (API, dispatcher, in-process handlers, seeded) on a test database; resolves once it all runs. */
-export async function startAllInOne(databaseUrl: string): Promise<{ proc: CommandProcess; baseUrl: string }> {
+/** `start` in all-in-one mode (API, dispatcher, in-process handlers, seeded) on a test database; resolves once it all runs. `env` adds or overrides variables. */
+export async function startAllInOne(databaseUrl: string, env: Record<string, string> = {}): Promise<{ proc: CommandProcess; baseUrl: string }> {
   const proc = runCommand(['start'], {
     DATABASE_URL: databaseUrl,
     PORT: '0',
@@ -101,8 +101,43 @@ export async function startAllInOne(databaseUrl: string): Promise<{ proc: Comman
     WEBHOOK_SECRET: `whsec_${Buffer.from('all-in-one-test-webhook-secret!!').toString('base64')}`,
     ALL_IN_ONE: 'true',
     SEED_DEMO_DATA: 'true',
+    ...env,
   });
-  const listening = await proc.waitForLog((l) => l.msg === 'api listening', 30_000);
-  await proc.waitForLog((l) => String(l.msg).startsWith('all-in-one'));
-  return { proc, baseUrl: String(listening.url).replace(/\/graphql$/, '') };
+  try {
+    const listening = await proc.waitForLog((l) => l.msg === 'api listening', 30_000);
+    await proc.waitForLog((l) => String(l.msg).startsWith('all-in-one'));
+    return { proc, baseUrl: String(listening.url).replace(/\/graphql$/, '') };
+  } catch (err) {
+    // The caller never gets a process that did not start: do not leave it running.
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+    throw err;
+  }
+}
+
+/** The environment of a command run on a test database, as most process tests start one: one role, no seed, loopback. `extra` adds or overrides. */
+export function commandEnv(databaseUrl: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    DATABASE_URL: databaseUrl,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    AUTH_JWT_SECRET: TEST_SECRET,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ALL_IN_ONE: 'false',
+    SEED_DEMO_DATA: 'false',
+    ...extra,
+  };
+}
+
+/** Stop a test's process if it still runs: `signal` first (SIGTERM drains), SIGKILL after `graceMs`; resolves once it has exited. */
+export async function stopProcess(proc: CommandProcess | undefined, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<void> {
+  if (!proc) return;
+  if (proc.child.exitCode === null && proc.child.signalCode === null) {
+    proc.child.kill(signal);
+    const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+    await proc.exited;
+    clearTimeout(timer);
+  }
+  await proc.exited;
 }

@@ -196,3 +196,56 @@ function parseSseBlock(block: string): { event?: string; data?: string } {
 export function clientSubscriptions(api: { realtime: { stats(): { subscriptions: number } }; ws: { sharing(): { groups: number } } }): number {
   return api.realtime.stats().subscriptions - api.ws.sharing().groups;
 }
+
+/** A graphql-transport-ws message as a raw client sees it. */
+export interface RawMessage {
+  id?: string;
+  type: string;
+  payload?: unknown;
+}
+
+export interface RawWsClient<M extends RawMessage = RawMessage> {
+  socket: WebSocket;
+  /** Every message received, in order. */
+  messages: M[];
+  subscribe(id: string, query: string, variables?: Record<string, unknown>): void;
+  /** Send a message as given: for payloads a client library could not produce (or stringify). */
+  send(text: string): void;
+  of(id: string): M[];
+  /** Resolves when the socket closes, with its code and reason. */
+  closed: Promise<CloseInfo>;
+}
+
+/**
+ * A graphql-transport-ws client by hand, acknowledged: for tests that stop
+ * reading the socket, send what no library would, or watch single messages.
+ */
+export async function rawWsClient<M extends RawMessage = RawMessage>(httpUrl: string, token: string): Promise<RawWsClient<M>> {
+  const socket = new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  const messages: M[] = [];
+  const closed = new Promise<CloseInfo>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  socket.on('message', (m) => messages.push(JSON.parse(String(m)) as M));
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  const deadline = Date.now() + 10_000;
+  while (!messages.some((m) => m.type === 'connection_ack')) {
+    if (socket.readyState !== WebSocket.OPEN || Date.now() > deadline) {
+      socket.terminate();
+      throw new Error(`no connection_ack; socket state ${socket.readyState}, got ${JSON.stringify(messages).slice(0, 500)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return {
+    socket,
+    messages,
+    subscribe(id, query, variables = {}) {
+      socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
+    },
+    send: (text) => socket.send(text),
+    of: (id) => messages.filter((m) => m.id === id),
+    closed,
+  };
+}
