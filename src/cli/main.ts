@@ -5,9 +5,9 @@
  * that APP names (src/engine/commands/run.ts, as any app's own main would);
  * the rest are the CLI's own. Each is loaded on demand.
  */
-import { errorMessage } from '../engine/lib.js';
 import { ENGINE_COMMANDS, runCommand, type EngineCommand } from '../engine/commands/run.js';
 import { fail, readConfig } from '../engine/commands/runtime.js';
+import { startupErrorMessage } from '../engine/commands/startupError.js';
 import { loadApp } from './apps.js';
 
 type Command = { describe: string; run: (args: string[]) => Promise<void> };
@@ -41,8 +41,8 @@ if (!name || name === 'help' || name === '--help') {
   try {
     await command.run(args);
   } catch (err) {
-    // An operator sees one line; LOG_LEVEL=debug shows the stack.
-    if (process.env.LOG_LEVEL === 'debug') console.error(err);
-    fail(`${name} failed: ${errorMessage(err)}`, 1);
+    // An operator sees one line; LOG_LEVEL=debug (or trace) shows the stack.
+    if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') console.error(err);
+    fail(`${name} failed: ${startupErrorMessage(err)}`, 1);
   }
 }

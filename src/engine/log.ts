@@ -1,7 +1,9 @@
 /**
  * Logging: one JSON event stream on stdout (pino). Child loggers carry the
  * request id or component; secrets are redacted by path as a second line of
- * defence behind "never log them".
+ * defence behind "never log them". Loggers are made from the validated
+ * config (createLogger(config.LOG_LEVEL)): a logger made at import would
+ * read LOG_LEVEL before it is checked, and crash on an unknown level.
  */
 import { pino, type Logger } from 'pino';
 
@@ -18,5 +20,3 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): L
     },
   });
 }
-
-export const log: Logger = createLogger();

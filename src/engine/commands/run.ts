@@ -12,6 +12,7 @@
  */
 import type { App } from '../app.js';
 import { fail } from './runtime.js';
+import { startupErrorMessage } from './startupError.js';
 
 export const ENGINE_COMMANDS = {
   start: 'run the API server (GraphQL over HTTP, SSE and WebSocket)',
@@ -40,5 +41,10 @@ export async function run(app: App | undefined, argv: readonly string[] = proces
   if (!command || !isEngineCommand(command)) {
     fail(`usage: <command>, one of: ${Object.entries(ENGINE_COMMANDS).map(([name, what]) => `${name} (${what})`).join('; ')}`);
   }
-  await runCommand(command, app);
+  try {
+    await runCommand(command, app);
+  } catch (err) {
+    // As src/cli/main.ts does: one line for the operator (`migrate` on an unreachable database, say).
+    fail(`${command} failed: ${startupErrorMessage(err)}`, 1);
+  }
 }

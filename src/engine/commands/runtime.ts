@@ -8,6 +8,7 @@
 import type { App } from '../app.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
+import { startupErrorMessage } from './startupError.js';
 
 export interface Running {
   /** Drain and release everything by `deadline` (epoch ms: the signal plus SHUTDOWN_TIMEOUT_MS). */
@@ -42,8 +43,9 @@ export async function runService(
   try {
     running = await start(config, log, app);
   } catch (err) {
-    log.fatal({ err }, `${name} failed to start`);
-    process.exit(1);
+    // One line naming the cause, as a config error reads; the stack only at LOG_LEVEL=debug.
+    log.debug({ err }, `${name} failed to start`);
+    fail(`${name} failed to start: ${startupErrorMessage(err)}`, 1);
   }
 
   let stopping = false;

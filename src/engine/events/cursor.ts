@@ -27,8 +27,14 @@ export const formatCursor = (c: { xid: bigint | string; seq: bigint | number | s
 
 const TEXT = /^(\d{1,20}):(\d{1,19})$/;
 
+/** xid8 is unsigned 64-bit, seq a signed bigint. PostgreSQL clamps a larger xid8 to its maximum, so check here. */
+const MAX_XID = 2n ** 64n - 1n;
+const MAX_SEQ = 2n ** 63n - 1n;
+
 /** Parse a client's cursor text; undefined when it is not one (the caller words the error). */
 export function parseCursor(text: string): Cursor | undefined {
   const match = TEXT.exec(text);
-  return match ? { xid: BigInt(match[1]!), seq: BigInt(match[2]!) } : undefined;
+  if (!match) return undefined;
+  const cursor = { xid: BigInt(match[1]!), seq: BigInt(match[2]!) };
+  return cursor.xid <= MAX_XID && cursor.seq <= MAX_SEQ ? cursor : undefined;
 }

@@ -8,7 +8,9 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
+import { GraphQLError } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { errorMessage } from '../lib.js';
 import type { Context, Role } from './context.js';
 import { badInput, forbidden } from './errors.js';
 
@@ -50,7 +52,27 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType('DateTime', DateTimeResolver);
+/** PostgreSQL's timestamptz has no year 0 (nor before), which a DateTime can name: refuse it as the caller's error. */
+function storableDate(date: Date): Date {
+  if (date.getUTCFullYear() < 1) throw badInput(`DateTime ${date.toISOString()} is out of range: the year must be 0001 or later`);
+  return date;
+}
+
+/** graphql-scalars' own refusals carry no code; a malformed DateTime is BAD_USER_INPUT like any other input. */
+function parseDateTime(parse: () => unknown): Date {
+  let date: Date;
+  try {
+    date = parse() as Date;
+  } catch (err) {
+    throw err instanceof GraphQLError && err.extensions.code ? err : badInput(errorMessage(err));
+  }
+  return storableDate(date);
+}
+
+builder.addScalarType('DateTime', DateTimeResolver, {
+  parseValue: (value) => parseDateTime(() => DateTimeResolver.parseValue(value)),
+  parseLiteral: (ast, variables) => parseDateTime(() => DateTimeResolver.parseLiteral(ast, variables)),
+});
 builder.addScalarType('JSONObject', JSONObjectResolver);
 builder.queryType({});
 builder.mutationType({});

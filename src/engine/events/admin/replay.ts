@@ -36,11 +36,11 @@ export class ReplayError extends Error {
   override name = 'ReplayError';
 }
 
-/** A replay bound, in the form the SQL takes; ReplayError when it is not a cursor. */
-export function replayBound(cursor: string): { xid: string; seq: number } {
+/** A replay bound, in the form the SQL takes (both parts as text: a bigint may exceed 2^53); ReplayError when it is not a cursor. */
+export function replayBound(cursor: string): { xid: string; seq: string } {
   const c = parseCursor(cursor);
   if (!c) throw new ReplayError(`invalid cursor "${cursor}": expected "<xid>:<seq>"`);
-  return { xid: String(c.xid), seq: Number(c.seq) };
+  return { xid: String(c.xid), seq: String(c.seq) };
 }
 
 export async function replay(database: Pick<Database, 'sql'>, opts: ReplayOptions): Promise<ReplayResult> {

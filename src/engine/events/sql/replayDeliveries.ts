@@ -11,12 +11,12 @@ export interface ReplayFilter {
   types?: string[] | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
-  after?: { xid: string; seq: number } | undefined;
-  before?: { xid: string; seq: number } | undefined;
+  after?: { xid: string; seq: string } | undefined;
+  before?: { xid: string; seq: string } | undefined;
   limit: number;
 }
 
-export async function replayDeliveries(sql: Queryable, f: ReplayFilter): Promise<{ created: number; last: { xid: string; seq: number } | null }> {
+export async function replayDeliveries(sql: Queryable, f: ReplayFilter): Promise<{ created: number; last: { xid: string; seq: string } | null }> {
   const rows = await sql<{ xid: string; seq: string }[]>`
     with chosen as (
       select e.id, e.xid, e.seq, t.name, t.max_attempts, threefactor.ordering_key(t, e) as ordering_key
@@ -41,5 +41,5 @@ export async function replayDeliveries(sql: Queryable, f: ReplayFilter): Promise
     const mx = BigInt(max.xid);
     return bx > mx || (bx === mx && BigInt(r.seq) > BigInt(max.seq)) ? r : max;
   }, null);
-  return { created: rows.length, last: last && { xid: last.xid, seq: Number(last.seq) } };
+  return { created: rows.length, last };
 }

@@ -8,7 +8,7 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import { events, type EventRow } from '../../db/schema/events.js';
 import { builder } from '../builder.js';
 import { eventPosition, pageEvents } from './eventPage.js';
-import { uuid } from './validators.js';
+import { eventTypes, uuid } from './validators.js';
 
 export const EventRef = builder.objectRef<EventRow>('Event');
 
@@ -34,7 +34,7 @@ export const EventConnection = builder.connectionObject({ type: EventRef, name: 
 
 export const EventLogFilterInput = builder.inputType('EventLogFilter', {
   fields: (t) => ({
-    types: t.stringList({ required: false, description: 'Only these event types (exact), e.g. ["order.placed"].' }),
+    types: t.stringList({ required: false, validate: eventTypes, description: 'Only these event types (exact), e.g. ["order.placed"].' }),
     aggregateType: t.string({ required: false }),
     aggregateId: t.string({ required: false }),
     from: t.field({ type: 'DateTime', required: false, description: 'created_at >= from.' }),

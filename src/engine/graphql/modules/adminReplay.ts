@@ -13,6 +13,7 @@ import { badInput } from '../errors.js';
 import { logAdminAction } from './adminAudit.js';
 import { EventTriggerRef, requireTrigger, type TriggerView } from './adminTriggers.js';
 import { readPosition } from './eventPage.js';
+import { eventTypes } from './validators.js';
 
 /** Deliveries created per statement. */
 const PAGE = 10_000;
@@ -39,7 +40,7 @@ const ReplayResultRef = builder.objectRef<ReplayOutcome>('ReplayResult').impleme
 
 const ReplayFilterInput = builder.inputType('ReplayFilter', {
   fields: (t) => ({
-    types: t.stringList({ required: false, description: 'Only these event types (exact), among those the trigger matches.' }),
+    types: t.stringList({ required: false, validate: eventTypes, description: 'Only these event types (exact), among those the trigger matches.' }),
     from: t.field({ type: 'DateTime', required: false, description: 'created_at >= from.' }),
     to: t.field({ type: 'DateTime', required: false, description: 'created_at < to.' }),
     afterCursor: t.string({ required: false, description: 'Only events after this log position (an Event.cursor), exclusive.' }),

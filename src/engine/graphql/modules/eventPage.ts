@@ -31,7 +31,7 @@ export const eventPosition = (e: Pick<EventRow, 'xid' | 'seq'>): string => forma
 /** An event position from a client; BAD_USER_INPUT when it is not one. */
 export function readPosition(cursor: string, field = 'cursor'): Cursor {
   const position = parseCursor(cursor);
-  if (!position) throw badInput(`${field}: invalid cursor "${cursor}": expected "<xid>:<seq>"`, field);
+  if (!position) throw badInput(`${field}: invalid cursor ${JSON.stringify(cursor.slice(0, 100))}: expected "<xid>:<seq>" (an Event.cursor)`, field);
   return position;
 }
 

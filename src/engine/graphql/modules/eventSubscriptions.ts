@@ -16,13 +16,14 @@ import { builder } from '../builder.js';
 import { clientError } from '../errors.js';
 import { EventRef } from './adminEvents.js';
 import { readPosition } from './eventPage.js';
+import { eventTypes } from './validators.js';
 
 /** The hub's event as the log's row, so the stream and the admin API share one `Event` type. */
 const toEventRow = ({ cursor, ...e }: LogEvent): EventRow => ({ ...e, xid: String(cursor.xid), seq: Number(cursor.seq) });
 
 const EventFilterInput = builder.inputType('EventFilter', {
   fields: (t) => ({
-    types: t.stringList({ required: false, description: 'Only these event types, e.g. ["order.placed"].' }),
+    types: t.stringList({ required: false, validate: eventTypes, description: 'Only these event types, e.g. ["order.placed"].' }),
     aggregateType: t.string({ required: false }),
     aggregateId: t.string({ required: false }),
   }),

@@ -16,7 +16,8 @@ export interface TimeKey {
   id: AnyPgColumn;
 }
 
-const Cursor = z.tuple([z.iso.datetime({ precision: 6 }), z.uuid()]);
+/** Year 0000 passes the ISO format but not PostgreSQL (there is no year 0 in timestamptz). */
+const Cursor = z.tuple([z.iso.datetime({ precision: 6 }).refine((at) => !at.startsWith('0000')), z.uuid()]);
 
 /** created_at as microsecond text, selected as `cursorAt` beside the row. */
 export function cursorAt(key: TimeKey): SQL<string> {
@@ -27,7 +28,7 @@ export function timeCursor(row: { cursorAt: string; id: string }): string {
   return Buffer.from(JSON.stringify([row.cursorAt, row.id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): [string, string] {
+function decodeCursor(cursor: string, field: 'after' | 'before'): [string, string] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -35,14 +36,14 @@ function decodeCursor(cursor: string): [string, string] {
     parsed = undefined;
   }
   const result = Cursor.safeParse(parsed);
-  if (!result.success) throw badInput(`Invalid cursor ${JSON.stringify(cursor.slice(0, 100))}`);
+  if (!result.success) throw badInput(`Invalid cursor ${JSON.stringify(cursor.slice(0, 100))} in ${field}: pass an edge's cursor as returned`, field);
   return result.data;
 }
 
 /** Rows strictly after/before the given cursors; BAD_USER_INPUT for a malformed one. */
 export function timeKeysetWhere(key: TimeKey, page: { after?: string; before?: string }): SQL | undefined {
-  const after = page.after ? decodeCursor(page.after) : undefined;
-  const before = page.before ? decodeCursor(page.before) : undefined;
+  const after = page.after ? decodeCursor(page.after, 'after') : undefined;
+  const before = page.before ? decodeCursor(page.before, 'before') : undefined;
   const tuple = sql`(${key.createdAt}, ${key.id})`;
   return and(
     after && sql`${tuple} < (${after[0]}::timestamptz, ${after[1]}::uuid)`,
