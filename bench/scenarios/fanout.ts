@@ -246,7 +246,8 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   // Memory: RSS per idle subscriber, each reading taken after a full GC (through the inspector)
   // so it counts what the subscribers retain, not garbage left from connecting them; the raw
   // reading SETTLE_MS after the last subscription is kept in the notes beside it.
-  const api = await ctx.startApi();
+  // The broadcast side is 1,000 clients of one restaurant, so one viewer: above the production cap.
+  const api = await ctx.startApi({ env: { MAX_CONNECTIONS_PER_VIEWER: String(FEED_SUBSCRIBERS) } });
   await sleep(SETTLE_MS);
   await api.collectGarbage();
   await sleep(GC_SETTLE_MS);

@@ -57,7 +57,12 @@ export interface LiveRowSpec<Row, Args> extends LiveSpecBase<Row, Args> {
   afterVersion?(args: Args): number | null | undefined;
 }
 
-/** A feed of rows as they change, from the moment of subscribing: the newest state per row, at most SUBSCRIPTION_BUFFER rows pending. */
+/**
+ * A feed of rows as they change, from the moment of subscribing: the newest state per row, at most
+ * SUBSCRIPTION_BUFFER rows pending. "The moment" is the hub's: a change committed just before the
+ * subscription, that the hub had not dispatched yet, comes too, as the row's current state (which
+ * also closes the gap between a client's query and its subscription).
+ */
 export interface LiveFeedSpec<Row, Args> extends LiveSpecBase<Row, Args> {
   shape: 'feed';
 }

@@ -32,7 +32,7 @@ import type { Realtime } from '../realtime/realtime.js';
 import { LiveState } from '../realtime/liveState.js';
 import type { ShareMode } from '../realtime/shareMode.js';
 import { sharedSubscribers } from '../realtime/metrics.js';
-import { clientError } from '../graphql/errors.js';
+import { badInput, clientError } from '../graphql/errors.js';
 
 export interface ShareRule {
   mode: ShareMode;
@@ -49,6 +49,24 @@ export function shareRuleOf(schema: GraphQLSchema, document: DocumentNode, opera
   const field = selections[0]!.name.value;
   const mode = schema.getSubscriptionType()?.getFields()[field]?.extensions?.realtimeShare;
   return mode === 'latest' || mode === 'changes' ? { mode, field } : undefined;
+}
+
+/**
+ * The key identical subscriptions share under: the viewer (role and sub), the
+ * operation, the document and the variables. Variables are the client's JSON,
+ * nested as deep as it likes; nested past what JSON.stringify can take (a few
+ * thousand levels) they refuse that operation alone (BAD_USER_INPUT).
+ */
+export function shareKey(
+  viewer: { role: string; sub: string },
+  payload: { operationName?: string | null; query: string; variables?: Readonly<Record<string, unknown>> | null },
+): string {
+  try {
+    return JSON.stringify([viewer.role, viewer.sub, payload.operationName ?? null, payload.query, payload.variables ?? null]);
+  } catch (err) {
+    if (err instanceof RangeError) throw badInput('Variables are nested too deeply');
+    throw err;
+  }
 }
 
 type Started = AsyncIterable<ExecutionResult> | ExecutionResult;

@@ -12,27 +12,46 @@
  * - identical live subscriptions (same document, variables and viewer) share
  *   an execution from the second one on (./sharedSubscriptions.ts), so a
  *   change to a feed watched by a thousand clients of one restaurant is
- *   executed twice, not 1,000 times.
+ *   executed twice, not 1,000 times;
+ * - what one viewer holds is capped per process: MAX_CONNECTIONS_PER_VIEWER
+ *   sockets (the next is closed with 4429 and the reason) and
+ *   MAX_OPERATIONS_PER_CONNECTION operations on each (the next gets
+ *   TOO_MANY_OPERATIONS, the socket stays open);
+ * - an operation that fails to start (over a limit, bad variables, anything
+ *   thrown) gets an error on that operation alone: it never closes the
+ *   socket and the other subscriptions on it.
  * While draining, upgrades are refused; on drain every socket is closed with
  * 1001 (going away), so clients reconnect elsewhere and resume.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { Viewer } from '../graphql/context.js';
+import { clientError } from '../graphql/errors.js';
 import type { Logger } from '../log.js';
 import { bearer } from './auth.js';
 import type { Readiness } from './health.js';
-import { createSharedSubscriptions, shareRuleOf, type ShareRule } from './sharedSubscriptions.js';
+import { createSharedSubscriptions, shareKey, shareRuleOf, type ShareRule } from './sharedSubscriptions.js';
 import { ExpiryReaper } from './tokenExpiry.js';
+import { ViewerSlots } from './viewerSlots.js';
+import { errorMasking } from './errorMasking.js';
 import { buildContext, type Yoga, type YogaDeps } from './yoga.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
 /** graphql-ws close code for a connection that failed authentication. */
 export const CLOSE_UNAUTHENTICATED = 4401;
+
+/**
+ * Close code for a connection over MAX_CONNECTIONS_PER_VIEWER: "too many", as
+ * HTTP's 429 (graphql-ws uses it for too many connection_init messages). Its
+ * client does not retry it, so a full quota is not hammered.
+ */
+export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
 
 export interface WebSocketTransport {
   /** Close every socket (1001) and stop accepting. */
@@ -48,6 +67,10 @@ interface ConnectionExtra extends Record<PropertyKey, unknown> {
   token: string;
   /** When the token expires (epoch ms): the socket is closed then (4401). */
   expiresAt?: number;
+  /** The viewer (token `sub`) this socket holds a connection slot of, given back on close. */
+  viewer?: string;
+  /** Operations open on this socket: counted up when onSubscribe admits one, down on its onComplete. */
+  operations: number;
 }
 
 /** Close reason when a connection's token expires; the client reconnects with a fresh one and resumes. */
@@ -89,24 +112,87 @@ export function attachWebSocket(opts: {
   // A connection lives no longer than its token: new operations re-verify it, open ones end here.
   const expiry = new ExpiryReaper<WebSocket>((socket) => socket.close(CLOSE_UNAUTHENTICATED, TOKEN_EXPIRED_REASON));
 
+  // What one viewer may hold in this process: sockets, and operations on each.
+  const connectionSlots = new ViewerSlots(deps.config.MAX_CONNECTIONS_PER_VIEWER);
+  const maxOperations = deps.config.MAX_OPERATIONS_PER_CONNECTION;
+  const operationEnded = (extra: Partial<ConnectionExtra>) => {
+    extra.operations = (extra.operations ?? 1) - 1;
+  };
+  // What fails outside yoga's execution is masked (and logged) as yoga masks what fails in it.
+  const { maskError } = errorMasking(log);
+  const masked = (err: unknown): GraphQLError => {
+    const error = maskError ? maskError(err, 'Unexpected error.', false) : err;
+    return error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.');
+  };
+  /** An operation that throws as it starts fails alone, with its error: graphql-ws would close the socket (4500). */
+  async function alone<T>(start: () => Promise<T> | T): Promise<T | ExecutionResult> {
+    try {
+      return await start();
+    } catch (err) {
+      return { errors: [masked(err)] };
+    }
+  }
+
+  /** Everything an operation needs before it runs; anything thrown here is that operation's error alone. */
+  async function prepare(
+    token: string | undefined,
+    connectionParams: Record<string, unknown> | undefined,
+    payload: SubscribePayload,
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    const requestId = randomUUID();
+    const traceparent = payload.extensions?.traceparent ?? connectionParams?.traceparent;
+    const context = await buildContext(deps, {
+      token,
+      traceparent: typeof traceparent === 'string' ? traceparent : null,
+      requestId,
+    });
+    const enveloped = yoga.getEnveloped({ requestId, transportContext: context, params: payload });
+    const document = enveloped.parse(payload.query);
+    // graphql-armor's limits (depth, aliases, directives, cost) throw from here.
+    const errors = enveloped.validate(enveloped.schema, document);
+    if (errors.length) return errors;
+    // Checked here, not left to graphql-ws: its refusal would skip onComplete, and the count with it.
+    if (!getOperationAST(document, payload.operationName)) return [new GraphQLError('Unable to identify operation')];
+    const args: ExecutionArgs = {
+      schema: enveloped.schema,
+      document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+      contextValue: await enveloped.contextFactory(),
+    };
+    envelopes.set(args, enveloped);
+    const rule = shareRuleOf(enveloped.schema, document, payload.operationName);
+    if (rule) shares.set(args, { key: shareKey(context.viewer, payload), rule });
+    return args;
+  }
+
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       isProd: true,
       async onConnect(ctx) {
+        const { socket } = ctx.extra;
         const token = connectionToken(ctx.connectionParams);
-        let expiresAt: number | undefined;
+        let viewer: Viewer;
         try {
           if (!token) throw new GraphQLError('Authentication required: send connectionParams.authorization = "Bearer <token>"');
-          ({ expiresAt } = await deps.auth.verify(token));
+          viewer = await deps.auth.verify(token);
         } catch (err) {
           const reason = err instanceof GraphQLError ? err.message : 'Authentication failed';
           // Close with our own code and reason; graphql-ws's close after `false` is then ignored.
-          ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, reason.slice(0, 123));
+          socket.close(CLOSE_UNAUTHENTICATED, reason.slice(0, 123));
           return false;
         }
+        // Gone while the token was verified: its onClose has run, so it must take no slot.
+        if (socket.readyState === socket.CLOSED) return false;
+        if (!connectionSlots.take(viewer.sub)) {
+          socket.close(CLOSE_TOO_MANY_CONNECTIONS, `Too many connections for this viewer (at most ${connectionSlots.max} per server)`);
+          return false;
+        }
+        ctx.extra.viewer = viewer.sub;
+        ctx.extra.operations = 0;
         ctx.extra.token = token;
-        ctx.extra.expiresAt = expiresAt;
-        expiry.watch(ctx.extra.socket, expiresAt);
+        ctx.extra.expiresAt = viewer.expiresAt;
+        expiry.watch(socket, viewer.expiresAt);
         // graphql-ws keeps the upgrade request (headers and all, ~1.3 KB) for the life of the
         // socket; nothing here reads it after authentication, and idle sockets are the bulk of memory.
         // Overwritten, not deleted: a delete turns the object into a slow dictionary (+256 B).
@@ -114,52 +200,39 @@ export function attachWebSocket(opts: {
         return true;
       },
       async onSubscribe(ctx, _id, payload) {
-        const requestId = randomUUID();
-        let context;
+        const { extra } = ctx;
+        const open = extra.operations ?? 0;
+        if (open >= maxOperations) {
+          return [clientError('TOO_MANY_OPERATIONS', `Too many operations on this connection (at most ${maxOperations}): complete one first`)];
+        }
+        extra.operations = open + 1;
         try {
-          const traceparent = payload.extensions?.traceparent ?? ctx.connectionParams?.traceparent;
-          context = await buildContext(deps, {
-            token: ctx.extra.token,
-            traceparent: typeof traceparent === 'string' ? traceparent : null,
-            requestId,
-          });
+          const prepared = await prepare(extra.token, ctx.connectionParams, payload);
+          // Refused: graphql-ws sends the errors and calls no onComplete.
+          if (Array.isArray(prepared)) operationEnded(extra);
+          return prepared;
         } catch (err) {
-          if (err instanceof GraphQLError) return [err];
-          throw err;
+          operationEnded(extra);
+          return [masked(err)];
         }
-        const enveloped = yoga.getEnveloped({ requestId, transportContext: context, params: payload });
-        let document;
-        try {
-          document = enveloped.parse(payload.query);
-        } catch (err) {
-          if (err instanceof GraphQLError) return [err];
-          throw err;
-        }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length) return errors;
-        const args: ExecutionArgs = {
-          schema: enveloped.schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
-        };
-        envelopes.set(args, enveloped);
-        const rule = shareRuleOf(enveloped.schema, document, payload.operationName);
-        if (rule) {
-          const key = JSON.stringify([context.viewer.role, context.viewer.sub, payload.operationName ?? null, payload.query, payload.variables ?? null]);
-          shares.set(args, { key, rule });
-        }
-        return args;
       },
-      execute: (args) => envelopes.get(args)!.execute(args),
-      subscribe: (args) => {
-        const share = shares.get(args);
-        const run = () => envelopes.get(args)!.subscribe(args);
-        return share ? sharing.subscribe(share.key, share.rule, run) : run();
+      execute: (args) => alone(() => envelopes.get(args)!.execute(args)),
+      subscribe: (args) =>
+        alone(() => {
+          const share = shares.get(args);
+          const run = () => envelopes.get(args)!.subscribe(args);
+          return share ? sharing.subscribe(share.key, share.rule, run) : run();
+        }),
+      // Yoga's errors carry `extensions.http` (status, headers) for its HTTP answer; a WebSocket has no use for it.
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(withoutHttpExtension) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => errors.map(withoutHttpExtension),
+      // Every operation onSubscribe admitted ends here once: done, failed, completed by the client, or its socket closed.
+      onComplete(ctx) {
+        operationEnded(ctx.extra);
       },
       onClose(ctx, code) {
         expiry.unwatch(ctx.extra.socket, ctx.extra.expiresAt);
+        if (ctx.extra.viewer !== undefined) connectionSlots.release(ctx.extra.viewer);
         log.debug({ code }, 'websocket closed');
       },
     },
@@ -178,4 +251,13 @@ export function attachWebSocket(opts: {
       return closing;
     },
   };
+}
+
+/** An error as the client sees it, without yoga's HTTP-only `extensions.http`. */
+function withoutHttpExtension(error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError {
+  const formatted = error instanceof GraphQLError ? error.toJSON() : error;
+  if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
+  const { http: _http, ...extensions } = formatted.extensions;
+  const { extensions: _all, ...rest } = formatted;
+  return Object.keys(extensions).length ? { ...rest, extensions } : rest;
 }
