@@ -1,15 +1,17 @@
 /**
  * Order subscriptions driven by the real GraphQL mutations: the customer's
  * `order(id)`, the restaurant's and the driver's feeds, over graphql-ws and
- * SSE, with the same access rule as the `order` query.
+ * SSE, with the same access rule as the `order` query. Every test ends its
+ * sockets and streams afterwards, failed or not, so none leaks into the next.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compareCursors } from '../../src/engine/events/cursor.js';
 import { stateReads } from '../../src/engine/realtime/metrics.js';
 import type { TestApi } from '../support/api.js';
 import type { TestDatabase } from '../support/db.js';
 import { useTestApi } from '../support/useTestApi.js';
-import { ids, ok, orderAt, placeNapoliOrder, Q, type OrderView, type Tokens } from '../support/orders.js';
-import { clientSubscriptions, sseSubscribe, wsSession, type Feed, type WsSession } from '../support/subscriptions.js';
+import { eventsOf, ids, ok, orderAt, placeNapoliOrder, Q, type OrderView, type Tokens } from '../support/orders.js';
+import { clientSubscriptions, sseSubscribe, wsSession, type Feed, type SseSubscription, type WsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
 
 const ORDER = `subscription Order($id: ID!, $afterVersion: Int) {
@@ -24,10 +26,17 @@ let db: TestDatabase;
 let api: TestApi;
 let tokens: Tokens;
 const sessions: WsSession[] = [];
+const streams: Array<SseSubscription<unknown>> = [];
 
 function session(token: string | null): WsSession {
   const s = wsSession(api.url, token);
   sessions.push(s);
+  return s;
+}
+
+async function sse<T>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<SseSubscription<T>> {
+  const s = await sseSubscribe<T>(api.url, token, query, variables);
+  streams.push(s as SseSubscription<unknown>);
   return s;
 }
 
@@ -40,19 +49,36 @@ async function stateReadCount(): Promise<number> {
   return (await stateReads.get()).values.reduce((sum, v) => sum + v.value, 0);
 }
 
+/**
+ * Wait until the hub has dispatched every event of `orderId` so far: a feed
+ * subscribed after this sees only later changes. (A feed carries what the
+ * hub dispatches after it joins; an event committed just before, that the
+ * hub had not reached yet, would reach it too: see 'feeds' below.)
+ */
+async function hubPast(orderId: string): Promise<void> {
+  const last = (await eventsOf(db, orderId)).at(-1)!;
+  const cursor = { xid: BigInt(last.xid), seq: BigInt(last.seq) };
+  await waitFor(() => compareCursors(api.api.realtime.hub.position, cursor) >= 0, `the hub past ${last.type}`);
+}
+
 useTestApi({ seed: true }, (env) => ({ db, api, tokens } = env));
-afterAll(async () => {
-  await Promise.all(sessions.map((s) => s.dispose()));
+afterEach(async () => {
+  await Promise.all(sessions.splice(0).map((s) => s.dispose()));
+  for (const stream of streams.splice(0)) stream.close();
+  await waitFor(() => api.api.realtime.stats().subscriptions === 0, 'every subscription of the test ended');
+  await waitFor(() => api.api.realtime.hub.stats().listeners === 0, 'every hub listener of the test gone');
 });
 
 describe('order(id) through the whole lifecycle', () => {
   it('the customer (WS and SSE), the restaurant feed and the driver feed see every state in order', async () => {
     const order = await placeNapoliOrder(api, tokens.alice);
     const orderId = order.id;
+    // The restaurant's feed must start after the placement for the exact expectation below.
+    await hubPast(orderId);
     const aliceWs = session(tokens.alice).subscribe<{ order: Live }>(ORDER, { id: orderId });
-    const aliceSse = await sseSubscribe<{ order: Live }>(api.url, tokens.alice, ORDER, { id: orderId });
+    const aliceSse = await sse<{ order: Live }>(tokens.alice, ORDER, { id: orderId });
     const napoli = session(tokens.napoli).subscribe<{ restaurantOrders: Live }>(RESTAURANT_FEED);
-    const dana = await sseSubscribe<{ driverJobs: Live }>(api.url, tokens.dana, DRIVER_FEED);
+    const dana = await sse<{ driverJobs: Live }>(tokens.dana, DRIVER_FEED);
     // The order's topic (shared by both of Alice's), the restaurant's and the driver's.
     await hubListeners(3);
     await hasVersion(aliceWs, 'order', 1);
@@ -108,7 +134,7 @@ describe('order(id) authorization', () => {
   it("refuses Bob Alice's order with FORBIDDEN over WebSocket and SSE, and sends him nothing", async () => {
     const order = await placeNapoliOrder(api, tokens.alice);
     const overWs = session(tokens.bob).subscribe<{ order: Live }>(ORDER, { id: order.id });
-    const overSse = await sseSubscribe<{ order: Live }>(api.url, tokens.bob, ORDER, { id: order.id });
+    const overSse = await sse<{ order: Live }>(tokens.bob, ORDER, { id: order.id });
     await overWs.untilCompleted();
     await overSse.untilCompleted();
     for (const feed of [overWs, overSse]) {
@@ -144,8 +170,8 @@ describe('order(id) authorization', () => {
     const ws = session(null);
     ws.subscribe(ORDER, { id: ids.alice });
     expect((await ws.closed).code).toBe(4401);
-    const sse = await sseSubscribe(api.url, null, ORDER, { id: ids.alice });
-    expect(sse.status).toBe(401);
+    const overSse = await sse(null, ORDER, { id: ids.alice });
+    expect(overSse.status).toBe(401);
   });
 
   it('ends with FORBIDDEN when a change takes the order out of the viewer’s reach', async () => {
@@ -227,5 +253,33 @@ describe('feeds', () => {
     expect(sakura.results).toEqual([]);
     sakura.unsubscribe();
     napoli.unsubscribe();
+  });
+
+  it('carries a change committed just before it subscribed that the hub had not dispatched yet: the row as it is now, once', async () => {
+    // An open transaction holds the log's horizon back: the hub is late, as under load.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding: Promise<unknown> | undefined;
+    await new Promise<void>((started) => {
+      holding = db.sql.begin(async (tx) => {
+        await tx`select pg_current_xact_id()`;
+        started();
+        await held;
+      });
+    });
+    try {
+      const order = await placeNapoliOrder(api, tokens.bob);
+      const napoli = session(tokens.napoli).subscribe<{ restaurantOrders: Live }>(RESTAURANT_FEED);
+      await hubListeners(1);
+      const [placed] = await eventsOf(db, order.id);
+      expect(compareCursors(api.api.realtime.hub.position, { xid: BigInt(placed!.xid), seq: BigInt(placed!.seq) })).toBeLessThan(0);
+      release();
+      await napoli.until((f) => f.data.some((d) => d.restaurantOrders.id === order.id));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(napoli.data).toEqual([{ restaurantOrders: { id: order.id, status: 'placed', version: order.version } }]);
+    } finally {
+      release();
+      await holding;
+    }
   });
 });
