@@ -2,12 +2,15 @@
  * `handlers`: serve the business-logic functions over signed webhooks, all of
  * them or those named in HANDLERS (e.g. `HANDLERS=validate-order`), on
  * HANDLERS_PORT. Stateless: run as many as needed behind any load balancer.
+ * Its log warns ahead of the SERVICE_TOKEN's expiry; /metrics (METRICS_PORT)
+ * has the seconds left.
  */
 import { ConfigError } from '../engine/config.js';
 import { loadApp } from './apps.js';
 import { serveHandlers } from '../kit/node.js';
 import { handlerSettings, type HandlerSettings } from '../engine/commands/handlerSettings.js';
 import { fail, readConfig, runService } from '../engine/commands/runtime.js';
+import { serveHandlersMetrics } from './handlersMetrics.js';
 
 export async function handlers(): Promise<void> {
   const config = readConfig();
@@ -33,8 +36,15 @@ export async function handlers(): Promise<void> {
       host: config.HOST,
       log,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      bodyTimeoutMs: config.HANDLER_BODY_TIMEOUT_MS,
     });
-    log.info({ url: server.url, handlers: selected.map((h) => h.name) }, 'handlers listening');
-    return { stop: () => server.drain(config.SHUTDOWN_TIMEOUT_MS) };
+    log.info({ address: server.address, port: server.port, url: server.url, handlers: selected.map((h) => h.name) }, 'handlers listening');
+    const closeMetrics = await serveHandlersMetrics(config, log, server.serviceTokenExpiresAt);
+    return {
+      stop: async () => {
+        await server.drain(config.SHUTDOWN_TIMEOUT_MS);
+        await closeMetrics();
+      },
+    };
   });
 }

@@ -11,7 +11,10 @@
  * `v1`: `webhook-signature` is `v1,<base64 HMAC-SHA256 of
  * "<webhook-id>.<webhook-timestamp>.<body>">` with the shared `whsec_` secret;
  * a receiver refuses a timestamp more than SIGNATURE_TOLERANCE_SEC away from
- * its clock, and checks the signature before it parses anything.
+ * its clock, and checks the signature before it parses anything. The secret
+ * setting may hold several secrets (`webhookSecrets`, for rotation): the
+ * sender signs with each, space-separated signatures in the one header, and
+ * a receiver accepts a signature valid under any of its own.
  *
  * Trace: `traceparent`/`tracestate` continue the event's W3C trace with the
  * delivery's own span (`continueTrace`, ./trace.ts); a function's write-back
@@ -56,6 +59,11 @@ export const HEADER = {
 
 /** The headers the signature check reads. */
 export const SIGNATURE_HEADERS = [HEADER.webhookId, HEADER.webhookTimestamp, HEADER.webhookSignature] as const;
+
+/** The secrets of a WEBHOOK_SECRET setting: one or more `whsec_…`, separated by whitespace. */
+export function webhookSecrets(value: string): string[] {
+  return value.split(/\s+/).filter(Boolean);
+}
 
 /** How far a `webhook-timestamp` may be from the receiver's clock (the standardwebhooks package's fixed window). */
 export const SIGNATURE_TOLERANCE_SEC = 5 * 60;

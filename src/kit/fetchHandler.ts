@@ -3,23 +3,24 @@
  * `(Request) => Promise<Response>` that any fetch-speaking host serves (Node
  * through ./node.ts, Deno.serve, Bun.serve, a Workers `fetch` export).
  * Checks, cheapest and safest first: route and method, draining, the body's
- * length (declared, then read with a bound), the Standard Webhooks signature
- * (nothing is parsed and nothing runs before it passes), an in-flight slot,
- * JSON, the envelope, then the function; statuses follow ./contract.ts.
+ * length (declared, then read with a bound and a deadline), the Standard
+ * Webhooks signature under any configured secret (nothing is parsed and
+ * nothing runs before it passes), an in-flight slot, JSON, the envelope,
+ * then the function; statuses follow ./contract.ts.
  * A slot is taken only once the body is in and signed, so slow or unsigned
  * senders cannot hold the functions' capacity. /healthz answers while the
  * host runs, /readyz 503 once it drains.
  */
-import { Webhook } from 'standardwebhooks';
 import { readBoundedBody } from './body.js';
-import { HEADER, SIGNATURE_HEADERS } from './contract.js';
+import { HEADER } from './contract.js';
 import type { Handler } from './defineHandler.js';
 import { asFailure } from './errors.js';
 import { checkEnvelope } from './event.js';
 import { createLogger, type Logger } from './log.js';
+import { signatureCheck } from './signature.js';
 
 export interface FetchHandlerOptions {
-  /** `whsec_<base64>`, the dispatcher's signing secret. */
+  /** `whsec_<base64>`, the dispatcher's signing secret; several, space-separated, while one rotates (any of them verifies). */
   webhookSecret: string;
   /** The GraphQL endpoint handlers write back to. */
   apiUrl: string;
@@ -27,6 +28,8 @@ export interface FetchHandlerOptions {
   serviceToken: string;
   log?: Logger;
   maxBodyBytes?: number;
+  /** A body must arrive within this (408 otherwise), so a stalled sender holds nothing for long. */
+  bodyTimeoutMs?: number;
   /** Calls beyond this are refused with 503 + Retry-After rather than queued without bound. */
   maxInFlight?: number;
   apiTimeoutMs?: number;
@@ -36,13 +39,15 @@ export interface FetchHandlerOptions {
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
+/** A delivery comes from a dispatcher near by: a few seconds is ample for a 1 MB body. */
+export const DEFAULT_BODY_TIMEOUT_MS = 5_000;
+
 export function createFetchHandler(handlers: readonly Handler[], opts: FetchHandlerOptions): FetchHandler {
   const byName = new Map(handlers.map((h) => [h.name, h]));
   if (byName.size !== handlers.length) throw new Error('two handlers share a name');
-  // Throws at start on a malformed secret, not on the first delivery.
-  const webhook = new Webhook(opts.webhookSecret);
+  const verifySignature = signatureCheck(opts.webhookSecret);
   const log = (opts.log ?? createLogger()).child({ component: 'handlers' });
-  const maxBody = opts.maxBodyBytes ?? 1_000_000;
+  const bodyLimits = { maxBytes: opts.maxBodyBytes ?? 1_000_000, timeoutMs: opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS };
   const maxInFlight = opts.maxInFlight ?? 64;
   const draining = opts.draining ?? (() => false);
   const api = { apiUrl: opts.apiUrl, serviceToken: opts.serviceToken, timeoutMs: opts.apiTimeoutMs };
@@ -57,10 +62,10 @@ export function createFetchHandler(handlers: readonly Handler[], opts: FetchHand
     if (request.method !== 'POST') return answer(405, { error: 'use POST' }, { allow: 'POST' });
     if (draining()) return answer(503, { error: 'shutting down' }, retryAfter(1));
 
-    const read = await readBoundedBody(request, maxBody);
+    const read = await readBoundedBody(request, bodyLimits);
     if (!read.ok) return answer(read.status, { error: read.error });
     try {
-      webhook.verify(read.text, signatureHeaders(request.headers), { jsonParse: false });
+      verifySignature(read.text, request.headers);
     } catch (err) {
       log.warn({ handler: handler.name, reason: (err as Error).message }, 'webhook signature rejected');
       return answer(401, { error: `webhook signature rejected: ${(err as Error).message}` });
@@ -117,13 +122,4 @@ function answer(status: number, body: unknown, headers: Record<string, string> =
 /** Retry-After is whole seconds (RFC 9110): a fraction would be ignored by the dispatcher, so round it up. */
 function retryAfter(sec: number): Record<string, string> {
   return { [HEADER.retryAfter]: String(Math.max(0, Math.ceil(sec))) };
-}
-
-function signatureHeaders(headers: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of SIGNATURE_HEADERS) {
-    const value = headers.get(name);
-    if (value !== null) out[name] = value;
-  }
-  return out;
 }

@@ -3,15 +3,16 @@
  * (`serveFetch` takes any fetch handler).
  * This adapter converts, IncomingMessage → Request (the body streamed only as
  * the core reads it, so the core's bound is the only reader) and Response →
- * ServerResponse, and owns what a long-running process needs: a deadline for
- * slow senders, connection reuse, and `drain` for SIGTERM (stop accepting,
- * let in-flight calls finish, then close).
+ * ServerResponse, and owns what a long-running process needs: deadlines for
+ * slow senders (headers here, the body in the core), connection reuse, and
+ * `drain` for SIGTERM (stop accepting, let in-flight calls finish, then close).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Handler } from './defineHandler.js';
-import { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from './fetchHandler.js';
+import { createFetchHandler, DEFAULT_BODY_TIMEOUT_MS, type FetchHandler, type FetchHandlerOptions } from './fetchHandler.js';
 import { createLogger } from './log.js';
+import { watchServiceToken } from './serviceToken.js';
 
 export interface ServeOptions extends Omit<FetchHandlerOptions, 'draining'> {
   port: number;
@@ -21,15 +22,32 @@ export interface ServeOptions extends Omit<FetchHandlerOptions, 'draining'> {
 
 export interface HandlerServer {
   server: Server;
+  /** What the server bound, `host:port` (`0.0.0.0:4100`: every interface). */
+  address: string;
+  /** A URL that reaches it from this host: loopback when it binds every interface. */
   url: string;
   port: number;
   /** Stop accepting, let in-flight calls finish (up to timeoutMs), then close. */
   drain(timeoutMs: number): Promise<void>;
 }
 
-export async function serveHandlers(handlers: readonly Handler[], opts: ServeOptions): Promise<HandlerServer> {
+export interface FunctionsServer extends HandlerServer {
+  /** Epoch ms at which the service token expires (undefined: no `exp`, or not a JWT); the log warns ahead of it. */
+  serviceTokenExpiresAt: number | undefined;
+}
+
+export async function serveHandlers(handlers: readonly Handler[], opts: ServeOptions): Promise<FunctionsServer> {
   const log = opts.log ?? createLogger();
-  return serveFetch((draining) => createFetchHandler(handlers, { ...opts, log, draining }), { ...opts, log });
+  const server = await serveFetch((draining) => createFetchHandler(handlers, { ...opts, log, draining }), { ...opts, log });
+  const watch = watchServiceToken(opts.serviceToken, log.child({ component: 'handlers' }));
+  return {
+    ...server,
+    serviceTokenExpiresAt: watch.expiresAt,
+    async drain(timeoutMs) {
+      watch.stop();
+      await server.drain(timeoutMs);
+    },
+  };
 }
 
 /**
@@ -38,15 +56,17 @@ export async function serveHandlers(handlers: readonly Handler[], opts: ServeOpt
  */
 export async function serveFetch(
   make: (draining: () => boolean) => FetchHandler,
-  opts: Pick<ServeOptions, 'port' | 'host' | 'log'>,
+  opts: Pick<ServeOptions, 'port' | 'host' | 'log' | 'bodyTimeoutMs'>,
 ): Promise<HandlerServer> {
   const log = (opts.log ?? createLogger()).child({ component: 'handlers' });
+  const bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   let draining = false;
   const handle = make(() => draining);
 
   let open = 0;
   let idle: (() => void) | undefined;
-  const server = createServer((req, res) => {
+  // Node checks its header and request deadlines only at this interval (30 s by default): often enough for ours.
+  const server = createServer({ connectionsCheckingInterval: Math.min(30_000, Math.max(250, bodyTimeoutMs / 2)) }, (req, res) => {
     open++;
     res.on('close', () => {
       open--;
@@ -59,19 +79,22 @@ export async function serveFetch(
     });
   });
   server.keepAliveTimeout = 65_000;
-  // A sender gets this long to deliver its request (slow-body protection); the function's run is not counted.
-  server.requestTimeout = 30_000;
+  // Headers get the body's deadline; the core then bounds the body itself (408). The request deadline is only
+  // a backstop for a body the core never reads. Neither counts the function's run.
+  server.headersTimeout = bodyTimeoutMs;
+  server.requestTimeout = 2 * bodyTimeoutMs + 1_000;
 
-  const port = await new Promise<number>((resolve, reject) => {
+  const bound = await new Promise<AddressInfo>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve(server.address() as AddressInfo));
   });
-  const shownHost = !opts.host || opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  const port = bound.port;
 
   return {
     server,
     port,
-    url: `http://${shownHost}:${port}`,
+    address: `${hostForUrl(bound.address)}:${port}`,
+    url: `http://${hostForUrl(reachableHost(bound.address))}:${port}`,
     async drain(timeoutMs) {
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -85,6 +108,17 @@ export async function serveFetch(
       await closed;
     },
   };
+}
+
+/** An unspecified address (every interface) is reached through loopback from this host. */
+function reachableHost(address: string): string {
+  if (address === '0.0.0.0') return '127.0.0.1';
+  if (address === '::') return '::1';
+  return address;
+}
+
+function hostForUrl(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 async function respond(handle: FetchHandler, req: IncomingMessage, res: ServerResponse, draining: () => boolean): Promise<void> {

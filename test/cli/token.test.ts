@@ -32,22 +32,22 @@ describe('token command', () => {
     expect(proc.stderr()).toContain('token for customer "Alice Martin"');
   });
 
-  it('says so in one line when no such user exists', async () => {
+  it('says so in one line when no such user exists, naming some that do', async () => {
     const proc = runCommand(['token', 'driver', 'nobody'], env());
     expect((await proc.exited).code).toBe(2);
-    expect(proc.stderr().trim()).toBe('threefactor: no driver named "nobody" found: run "npm run seed" first');
+    expect(proc.stderr().trim()).toBe('threefactor: no driver named "nobody" found; some that exist: Dana Rider, Eli Wheels, Fay Swift');
   });
 
   it('refuses an unknown role with the usage line', async () => {
     const proc = runCommand(['token', 'superuser'], env());
     expect((await proc.exited).code).toBe(2);
-    expect(proc.stderr().trim()).toBe('threefactor: usage: token <customer|restaurant|driver|service|admin> [name-or-id]');
+    expect(proc.stderr().trim()).toBe('threefactor: usage: token <customer|restaurant|driver|service|admin> [name-or-id] [--ttl 12h]');
   });
 
   it("offers the engine's roles only when no app is loaded", async () => {
     const proc = runCommand(['token', 'customer'], { ...env(), APP: 'none' });
     expect((await proc.exited).code).toBe(2);
-    expect(proc.stderr().trim()).toBe('threefactor: usage: token <service|admin> [name-or-id]');
+    expect(proc.stderr().trim()).toBe('threefactor: usage: token <service|admin> [name-or-id] [--ttl 12h]');
   });
 
   it('mints an engine role without a database lookup', async () => {

@@ -28,7 +28,7 @@ describe('config errors', () => {
   it('production without SERVICE_TOKEN stops with one line saying how to mint one', async () => {
     const proc = runCommand(['handlers'], { ...base, NODE_ENV: 'production', WEBHOOK_SECRET: newWebhookSecret() });
     expect((await proc.exited).code).toBe(2);
-    expect(proc.stderr().trim().split('\n')).toEqual(['threefactor: config: SERVICE_TOKEN is required; mint one with: npm run token -- service']);
+    expect(proc.stderr().trim().split('\n')).toEqual(['threefactor: config: SERVICE_TOKEN is required; mint one with: npm run token -- service --ttl 90d']);
   });
 
   it('a WEBHOOK_SECRET not in whsec_ form is named, and its value is not echoed', async () => {

@@ -12,6 +12,7 @@ import type { Database } from '../db/client.js';
 import type { App, HandlerMode } from '../app.js';
 import { migrationSets, openDatabase } from '../db/database.js';
 import { startDispatcher, type Dispatcher } from '../dispatcher/dispatcher.js';
+import { describeUnsetVariables } from '../dispatcher/delivery/unsetVariables.js';
 import { HasuraMetadataError } from '../events/triggers/hasuraMetadata.js';
 import { loadTriggersFile } from '../events/triggers/triggersFile.js';
 import { dispatchOperations } from '../dispatcher/operations.js';
@@ -43,6 +44,14 @@ export function webhookSecret(config: Config): string {
   // Dev and test get a generated secret from loadConfig; production must set one.
   if (!config.WEBHOOK_SECRET) throw new ConfigError('config: WEBHOOK_SECRET is required (echo whsec_$(openssl rand -base64 32))');
   return config.WEBHOOK_SECRET;
+}
+
+/** Production would fail every delivery that reads an unset variable: refuse to start instead; elsewhere, warn. */
+function refuseUnsetVariables(config: Config, log: Logger, triggers: readonly TriggerDefinition[]): void {
+  const unset = describeUnsetVariables(triggers, process.env);
+  if (!unset) return;
+  if (config.NODE_ENV === 'production') throw new ConfigError(`config: dispatch needs environment variables that are unset: ${unset}`);
+  log.warn(`dispatch needs environment variables that are unset: ${unset}; their deliveries fail until they are set`);
 }
 
 export interface DispatchSetup {
@@ -111,6 +120,7 @@ export async function dispatch(app: App | undefined): Promise<void> {
     try {
       webhookSecret(config);
       triggers = await declaredTriggers(config, log, appTriggers(app, 'webhook'));
+      refuseUnsetVariables(config, log, triggers);
     } catch (err) {
       if (err instanceof ConfigError || err instanceof HasuraMetadataError || err instanceof TriggerDefinitionError) fail(err.message);
       throw err;

@@ -3,7 +3,7 @@
  * to, the service token to do it with, and the webhook signing secret.
  * Outside production a missing SERVICE_TOKEN is minted from AUTH_JWT_SECRET,
  * so `npm start` and `handlers` work on a fresh clone; production must set one
- * (`npm run token -- service`).
+ * (`npm run token -- service --ttl 90d`; the handlers warn ahead of its expiry).
  */
 import { ConfigError, type Config } from '../config.js';
 import { mintToken } from '../server/auth.js';
@@ -24,7 +24,7 @@ export async function handlerSettings(config: Config): Promise<HandlerSettings> 
 async function serviceToken(config: Config): Promise<string> {
   if (config.SERVICE_TOKEN) return config.SERVICE_TOKEN;
   if (config.NODE_ENV === 'production' || !config.AUTH_JWT_SECRET) {
-    throw new ConfigError('config: SERVICE_TOKEN is required; mint one with: npm run token -- service');
+    throw new ConfigError('config: SERVICE_TOKEN is required; mint one with: npm run token -- service --ttl 90d');
   }
   // Long-lived on purpose: a local handlers process should not start failing overnight.
   return mintToken(config.AUTH_JWT_SECRET, { role: 'service', sub: 'handlers' }, '30d');
