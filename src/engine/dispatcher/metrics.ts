@@ -8,9 +8,11 @@
  *   `hooks` to startDispatcher): counters and histograms of what this
  *   process delivered;
  * - the database, read on scrape with one grouped query (watchDeliveryQueues):
- *   gauges of the queues as they are, whoever fills or drains them. Every
- *   process that watches reports the same database-wide values, so aggregate
- *   them with max(), not sum().
+ *   gauges of the queues as they are, whoever fills or drains them, at most
+ *   QUEUE_GAUGES_MAX_AGE_MS old (a read serves every scrape within that
+ *   time, so scrapes cannot load the database). Every process that watches
+ *   reports the same database-wide values, so aggregate them with max(), not
+ *   sum().
  *
  * Series:
  * - threefactor_delivery_queue_depth{trigger}       gauge, pending deliveries (retries waiting included)
@@ -137,6 +139,8 @@ export function deliveryMetricsHooks(): DispatcherHooks {
 interface Source {
   sql: Queryable;
   log?: Logger | undefined;
+  /** The last read of this database (an empty list when it failed), and when it started. */
+  last?: { at: number; rows: TriggerDeliveryCounts[] };
 }
 
 /** Databases being watched; the latest registration is read (a process has one). */
@@ -145,10 +149,13 @@ const sources: Source[] = [];
 let inflight: Promise<void> | null = null;
 
 const SCRAPE_QUERY_TIMEOUT_MS = 2_000;
+/** A read serves the scrapes of this long: Prometheus scrapes every 15 s or more, anyone else is not worth a query. */
+export const QUEUE_GAUGES_MAX_AGE_MS = 5_000;
 
 /**
- * Reads the queue gauges from this database on every scrape. Returns the
- * function that stops it (call it before closing the database).
+ * Reads the queue gauges from this database at scrapes, at most once per
+ * QUEUE_GAUGES_MAX_AGE_MS. Returns the function that stops it (call it
+ * before closing the database).
  */
 export function watchDeliveryQueues(sql: Queryable, log?: Logger): () => void {
   const source: Source = { sql, log: log?.child({ component: 'delivery-metrics' }) };
@@ -169,7 +176,10 @@ function refresh(): Promise<void> {
 async function read(): Promise<void> {
   const source = sources.at(-1);
   let rows: TriggerDeliveryCounts[] = [];
-  if (source) {
+  if (source?.last && Date.now() - source.last.at < QUEUE_GAUGES_MAX_AGE_MS) {
+    rows = source.last.rows;
+  } else if (source) {
+    const at = Date.now();
     let timer: NodeJS.Timeout | undefined;
     try {
       rows = await Promise.race([
@@ -185,6 +195,8 @@ async function read(): Promise<void> {
     } finally {
       clearTimeout(timer);
     }
+    // A failed read is kept too: a struggling database is not asked again at every scrape.
+    source.last = { at, rows };
   }
   // Reset first: a deleted trigger's series disappears instead of freezing at its last value.
   queueDepth.reset();

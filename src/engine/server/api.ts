@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { createRealtime, type Realtime } from '../realtime/realtime.js';
 import { createAuthenticator } from './auth.js';
 import { createApiServer, type ApiServer } from './http.js';
+import { apiMetricsAccess } from './metrics.js';
 import { attachWebSocket, type WebSocketTransport } from './ws.js';
 import { createGraphqlHandler, type Yoga } from './yoga.js';
 
@@ -27,7 +28,14 @@ export function createApi(config: Config, database: Database, log: Logger, app: 
   const realtime = createRealtime(database, log, { subscriberBuffer: config.SUBSCRIPTION_BUFFER, topicsOf: app?.topicsOf });
   const deps = { config, schema: buildSchema(), database, auth: createAuthenticator(config, app?.roles ?? []), log, realtime };
   const yoga = createGraphqlHandler(deps);
-  const server = createApiServer({ yoga, sql: database.sql, migrations: migrationSets(app), log, extraRoutes: app?.routes?.(config, log) });
+  const server = createApiServer({
+    yoga,
+    sql: database.sql,
+    migrations: migrationSets(app),
+    log,
+    metrics: apiMetricsAccess(config),
+    extraRoutes: app?.routes?.(config, log),
+  });
   // Queue-depth gauges on /metrics are read from this database on scrape.
   const unwatchQueues = watchDeliveryQueues(database.sql, log);
   const ws = attachWebSocket({ server: server.server, yoga, deps, readiness: server.readiness, log });

@@ -11,7 +11,7 @@ import { sleep } from '../lib.js';
 import type { MigrationSet } from '../db/migrate.js';
 import type { Logger } from '../log.js';
 import { healthz, readyz, type Readiness } from './health.js';
-import { serveMetrics } from './metrics.js';
+import { serveMetrics, type MetricsAccess } from './metrics.js';
 import type { Yoga } from './yoga.js';
 
 /** Handles a request and returns true, or returns false to let the next handler have it. */
@@ -27,7 +27,15 @@ export interface ApiServer {
   onDrain(closer: () => Promise<void>): void;
 }
 
-export function createApiServer(opts: { yoga: Yoga; sql: Sql; migrations: MigrationSet[]; log: Logger; extraRoutes?: ExtraRoute }): ApiServer {
+export function createApiServer(opts: {
+  yoga: Yoga;
+  sql: Sql;
+  migrations: MigrationSet[];
+  log: Logger;
+  /** Who may read /metrics on this (public) port: apiMetricsAccess(config). */
+  metrics: MetricsAccess;
+  extraRoutes?: ExtraRoute;
+}): ApiServer {
   const readiness: Readiness = { draining: false };
   const closers: Array<() => Promise<void>> = [];
   let inFlight = 0;
@@ -44,7 +52,7 @@ export function createApiServer(opts: { yoga: Yoga; sql: Sql; migrations: Migrat
     if (path === '/healthz') return healthz(res);
     if (path === '/readyz') return void readyz(res, opts.sql, opts.migrations, readiness);
     if (path === '/metrics') {
-      void serveMetrics(res);
+      void serveMetrics(req, res, opts.metrics);
       return;
     }
     if (opts.extraRoutes?.(req, res)) return;

@@ -8,7 +8,10 @@
  * a login. Whoever reaches that route gets an admin token, so the demo is on
  * only when `NODE_ENV !== 'production'` or `DEMO=true` (and `DEMO=false` turns
  * it off anywhere); when off, every demo path is a plain 404 from the GraphQL
- * server behind it, as if this module did not exist.
+ * server behind it, as if this module did not exist. Even when on, the tokens
+ * go to loopback clients only (a browser on this machine) unless
+ * `DEMO_TOKENS_REMOTE=true`: a server started with HOST=0.0.0.0 on a shared
+ * network does not hand admin tokens to its neighbours.
  */
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
@@ -38,6 +41,14 @@ const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; objec
 
 export function demoEnabled(config: Pick<Config, 'NODE_ENV' | 'DEMO'>): boolean {
   return config.DEMO ?? config.NODE_ENV !== 'production';
+}
+
+export const REMOTE_TOKENS_REFUSED = 'Demo tokens are served to loopback clients only; set DEMO_TOKENS_REMOTE=true to serve them to any client';
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. Behind a proxy on this machine every client looks local. */
+function isLoopback(address: string | undefined): boolean {
+  const ip = address?.replace(/^::ffff:/i, '') ?? '';
+  return ip === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip);
 }
 
 export interface DemoActor {
@@ -76,7 +87,8 @@ export async function mintDemoTokens(secret: string, now = Date.now()): Promise<
 export function createDemoRoutes(config: Config, log: Logger): ExtraRoute | undefined {
   if (!demoEnabled(config)) return undefined;
   if (config.NODE_ENV === 'production') {
-    log.warn('DEMO=true in production: /demo/tokens hands out admin tokens to anyone who can reach this server');
+    const who = config.DEMO_TOKENS_REMOTE ? 'anyone who can reach this server' : 'every client on this machine (a local proxy makes that everyone)';
+    log.warn(`DEMO=true in production: /demo/tokens hands out admin tokens to ${who}`);
   }
   const secret = config.AUTH_JWT_SECRET;
 
@@ -92,6 +104,10 @@ export function createDemoRoutes(config: Config, log: Logger): ExtraRoute | unde
       return true;
     }
     if (pathname === '/demo/tokens') {
+      if (!config.DEMO_TOKENS_REMOTE && !isLoopback(req.socket.remoteAddress)) {
+        send(res, 403, 'text/plain; charset=utf-8', REMOTE_TOKENS_REFUSED);
+        return true;
+      }
       if (!secret) {
         send(res, 503, 'text/plain; charset=utf-8', 'Demo tokens need AUTH_JWT_SECRET (a JWKS issuer mints its own)');
         return true;
