@@ -179,7 +179,7 @@ describe('retention', () => {
     const plain = postgres(urlFor(db.name), { max: 2, onnotice: () => {} });
     try {
       await db.sql`update threefactor.deliveries set status = 'delivered', completed_at = now() - interval '9 days' where trigger_name = 'ret-later' and event_id = ${ev.newOk[4]!}`;
-      expect(await runRetentionOnce({ database: { sql: plain }, log: testLog(), config: { ...KEEP_ALL, RETENTION_DELIVERED_DAYS: 7, RETENTION_EVENTS_DAYS: 1000 } })).toMatchObject({
+      expect(await runRetentionOnce({ database: { direct: plain }, log: testLog(), config: { ...KEEP_ALL, RETENTION_DELIVERED_DAYS: 7, RETENTION_EVENTS_DAYS: 1000 } })).toMatchObject({
         ran: true,
         // This one, and the one the stopped service left behind.
         delivered: 2,

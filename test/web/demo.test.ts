@@ -27,7 +27,7 @@ import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser) console.warn(`test/web/demo.test.ts skipped: ${CHROMIUM} is missing (run scripts/ensure-chromium.sh as root)`);
+if (!hasBrowser) console.warn(`test/web/demo.test.ts skipped: ${CHROMIUM} is missing (run scripts/ensure-test-packages.sh as root)`);
 
 const STEP_TIMEOUT = 15_000;
 const HAPPY_PATH = ['placed', 'validated', 'paid', 'approved', 'driver_assigned', 'picked_up', 'delivered'];

@@ -1,7 +1,9 @@
 /**
- * Resolves the process's database: DATABASE_URL when set, otherwise the
- * embedded server (created on first use), migrated before use: the engine's
- * migrations, then those of the process's app, if any.
+ * Resolves the process's database: DATABASE_URL when set (and
+ * DATABASE_DIRECT_URL past a pooler), otherwise the embedded server (created
+ * on first use), migrated before use on the direct URL (the migrations hold a
+ * session advisory lock): the engine's migrations, then those of the
+ * process's app, if any.
  */
 import postgres from 'postgres';
 import type { Config } from '../config.js';
@@ -14,7 +16,14 @@ const EMBEDDED_DATABASE = 'threefactor';
 
 export interface ResolvedDatabase {
   url: string;
+  /** DATABASE_DIRECT_URL: where session-level work connects, past a pooler; unset, it shares `url`. */
+  directUrl?: string;
   embedded?: EmbeddedServer;
+}
+
+/** Where session-level work connects: the migrations' advisory lock, LISTEN. */
+export function sessionUrl(database: ResolvedDatabase): string {
+  return database.directUrl ?? database.url;
 }
 
 /** Create `name` on the server behind `adminUrl` unless it exists. */
@@ -36,7 +45,7 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
 }
 
 export async function resolveDatabaseUrl(config: Config, log: Logger): Promise<ResolvedDatabase> {
-  if (config.DATABASE_URL) return { url: config.DATABASE_URL };
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, directUrl: config.DATABASE_DIRECT_URL };
   const embedded = await startEmbedded(config.EMBEDDED_PG_DIR, log);
   await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
   return { url: embedded.urlFor(EMBEDDED_DATABASE), embedded };
@@ -59,11 +68,12 @@ export interface OpenOptions extends ConnectOptions {
 
 /** Resolve, migrate and connect: what every long-running command does first. */
 export async function openDatabase(config: Config, log: Logger, opts: OpenOptions): Promise<OpenedDatabase> {
-  const { url, embedded } = await resolveDatabaseUrl(config, log);
+  const resolved = await resolveDatabaseUrl(config, log);
+  const { url, directUrl, embedded } = resolved;
   const { migrations, ...connectOptions } = opts;
-  const { applied } = await runMigrations(url, migrations);
+  const { applied } = await runMigrations(sessionUrl(resolved), migrations);
   if (applied > 0) log.info({ applied, sets: migrations.map((m) => m.name) }, 'migrations applied');
-  const database = connect(url, { max: config.DATABASE_POOL_MAX, log, ...connectOptions });
+  const database = connect(url, { max: config.DATABASE_POOL_MAX, log, poolMode: config.DATABASE_POOL_MODE, directUrl, ...connectOptions });
   return {
     ...database,
     embedded,

@@ -37,7 +37,8 @@ import { Rescuer } from './rescuer.js';
 export type { DeliveryOutcomeKind, DispatcherHooks, OutcomeDetail } from './attempts.js';
 
 export interface DispatcherOptions {
-  database: Pick<Database, 'sql'>;
+  /** `direct` is the claim loop's: it LISTENs (a session's), past a transaction pooler. */
+  database: Pick<Database, 'sql' | 'direct'>;
   log: Logger;
   /** Synced into threefactor.event_triggers at start (upsert, idempotent). */
   triggers?: TriggerDefinition[];
@@ -121,7 +122,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     onUnknownTrigger: () => refresher.refreshSoon(),
     onGone: (trigger, reason) => pauseTriggerOnce(opts.database, trigger, reason),
   });
-  const claimLoop: ClaimLoop = new ClaimLoop({ sql, dispatcherId: id, log, registry, attempts, refill: fairRefill(concurrency, batchSize), pollMs, leaseMs });
+  const claimLoop: ClaimLoop = new ClaimLoop({ sql: opts.database.direct, dispatcherId: id, log, registry, attempts, refill: fairRefill(concurrency, batchSize), pollMs, leaseMs });
   const runtime = new Runtime(
     'dispatcher',
     [

@@ -13,15 +13,15 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
 import { Runtime, type Service } from '../runtime/service.js';
-import { startMetricsServer, type MetricsServer } from '../server/metricsServer.js';
+import { metricsListener } from '../server/metricsServer.js';
 import type { DispatcherHooks } from './dispatcher.js';
 import { deliveryMetricsHooks, watchDeliveryQueues } from './metrics.js';
 import { Retention, type RetentionConfig } from './retention.js';
 
 export interface DispatchOperationsOptions {
-  database: Pick<Database, 'sql'>;
+  database: Pick<Database, 'sql' | 'direct'>;
   log: Logger;
-  config: RetentionConfig & Pick<Config, 'METRICS_PORT' | 'HOST'>;
+  config: RetentionConfig & Pick<Config, 'METRICS_PORT' | 'METRICS_HOST' | 'METRICS_TOKEN'>;
 }
 
 export interface DispatchServices {
@@ -36,7 +36,7 @@ export interface DispatchServices {
 export function dispatchOperations(opts: DispatchOperationsOptions): DispatchServices {
   const { database, log, config } = opts;
   let unwatch = () => {};
-  let server: MetricsServer | null = null;
+  const listener = metricsListener(config, log);
   const services: Service[] = [
     {
       name: 'delivery queue gauges',
@@ -44,19 +44,13 @@ export function dispatchOperations(opts: DispatchOperationsOptions): DispatchSer
       stop: async () => unwatch(),
     },
   ];
-  if (config.METRICS_PORT > 0) {
-    services.push({
-      name: 'metrics listener',
-      start: async () => void (server = await startMetricsServer(config.METRICS_PORT, log, config.HOST)),
-      stop: async () => server?.close(),
-    });
-  }
+  if (listener) services.push(listener);
   services.push(new Retention({ database, log, config }));
   return {
     hooks: deliveryMetricsHooks(),
     services,
     get metricsUrl() {
-      return server ? `${server.url}/metrics` : null;
+      return listener?.url ?? null;
     },
   };
 }

@@ -12,7 +12,9 @@
  *
  * The dispatcher process runs it as a service (Retention, on the process's
  * Runtime); with N dispatchers only the one holding a session advisory lock
- * does the work (the lock goes with its connection if the process dies).
+ * does the work (the lock goes with its connection if the process dies). The
+ * lock and the batches share one reserved connection on `direct`: past a
+ * transaction pooler, each statement could land on another session.
  */
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
@@ -54,7 +56,7 @@ export interface RetentionResult extends RetentionCounts {
 }
 
 export interface RetentionOptions {
-  database: Pick<Database, 'sql'>;
+  database: Pick<Database, 'direct'>;
   log: Logger;
   config: RetentionConfig;
   /** Stops the run between two batches. */
@@ -73,7 +75,7 @@ export async function runRetentionOnce(opts: RetentionOptions): Promise<Retentio
   const counts: RetentionCounts = { delivered: 0, dead: 0, attempts: 0, events: 0, batches: 0 };
   if (!retentionEnabled(opts.config)) return { ran: false, ...counts };
   // A session lock needs one connection for the whole pass; the batches run on it too.
-  const conn = await opts.database.sql.reserve();
+  const conn = await opts.database.direct.reserve();
   try {
     const [lock] = await conn<{ locked: boolean }[]>`select pg_try_advisory_lock(${RETENTION_LOCK_KEY}) as locked`;
     if (!lock!.locked) return { ran: false, ...counts };

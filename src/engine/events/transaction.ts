@@ -47,7 +47,8 @@ export async function withEventTransaction<T>(db: Db, ctx: EventContext, fn: (et
     return fn({
       tx,
       emit: async (event) => {
-        // Prepared: one statement per mutation, so it skips its parse-and-describe round trip.
+        // Prepared: one statement per mutation, so it skips its parse-and-describe round trip. Behind a
+        // transaction pooler the pool sends it unnamed instead (DATABASE_POOL_MODE, db/poolMode.ts).
         const [row] = await tx.insert(events).values(event).returning({ id: events.id }).prepare('emitEvent').execute();
         written.push(row!.id);
         return row!.id;

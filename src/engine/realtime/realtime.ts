@@ -54,7 +54,8 @@ function guarded(topicsOf: AppTopics, log: Logger): AppTopics {
 export function createRealtime(database: Database, log: Logger, opts: RealtimeOptions): Realtime {
   const realtimeLog = log.child({ component: 'realtime' });
   const appTopics = opts.topicsOf && guarded(opts.topicsOf, realtimeLog);
-  const hub = createHub({ sql: database.sql, log: realtimeLog, ...opts.hub, appTopics });
+  // The hub LISTENs, a session's: on the direct connection, past a transaction pooler.
+  const hub = createHub({ sql: database.direct, log: realtimeLog, ...opts.hub, appTopics });
   const open = new Set<Finishable>();
   return {
     hub,
