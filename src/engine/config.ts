@@ -4,9 +4,10 @@
  * process with a single line naming the variable, never a stack trace.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { POOL_MODES } from './db/poolMode.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -31,6 +32,13 @@ export function parseDuration(value: string): number | undefined {
   return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
+/** The inverse of parseDuration: milliseconds in the largest unit that divides them (`86400000` → `1d`). */
+export function formatDuration(ms: number): string {
+  const units = Object.entries(DURATION_UNITS_MS).sort(([, a], [, b]) => b - a);
+  const [unit, size] = units.find(([, size]) => ms % size === 0) ?? ['s', 1_000];
+  return `${Math.round(ms / size)}${unit}`;
+}
+
 /** A config variable holding a duration (see parseDuration), parsed to milliseconds. */
 const duration = z.string().transform((value, ctx) => {
   const ms = parseDuration(value);
@@ -41,16 +49,36 @@ const duration = z.string().transform((value, ctx) => {
   return ms;
 });
 
+/** The secrets of AUTH_JWT_SECRET, space- or comma-separated: the first signs, every one verifies. */
+export function jwtSecrets(value: string): string[] {
+  return value.split(/[\s,]+/).filter(Boolean);
+}
+
+/** A bare http(s) origin, as a browser sends it in `Origin`: scheme, host, optional port; no path, no trailing slash. */
+function isOrigin(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 export const configSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-    HOST: z.string().default('0.0.0.0'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Loopback by default in every mode: a server reachable from other machines is a choice (HOST=0.0.0.0). */
+    HOST: z.string().default('127.0.0.1'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset. */
     EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+    /** Session-level work (LISTEN, session advisory locks, migrations) connects here, past a pooler; default: DATABASE_URL. */
+    DATABASE_DIRECT_URL: url(['postgres:', 'postgresql:']).optional(),
+    /** `transaction`: DATABASE_URL is a transaction pooler (PgBouncer, RDS Proxy, Supavisor), so no statement is named (src/engine/db/poolMode.ts). */
+    DATABASE_POOL_MODE: z.enum(POOL_MODES).default('session'),
     /** The app this process runs (src/cli/apps.ts checks the name): `none` is the engine alone, on any database. */
     APP: z.string().min(1).default('food-delivery'),
     /** The dispatcher: event triggers from a Hasura metadata export directory or file, loaded as is. */
@@ -76,12 +104,40 @@ export const configSchema = z
     /** Rows per DELETE statement, and the pause between two: no long locks, no vacuum storm. */
     RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
     RETENTION_BATCH_PAUSE_MS: z.coerce.number().int().min(0).default(100),
-    /** A /metrics listener for processes without an HTTP server (the dispatcher); 0 = none. */
+    /** A /metrics listener of its own (the dispatcher's, or the API's beside its public port); 0 = none. */
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-    AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Where that listener binds: loopback unless the operator chooses a private interface. */
+    METRICS_HOST: z.string().default('127.0.0.1'),
+    /** A bearer token /metrics asks for wherever it is served; without it, production serves /metrics only on METRICS_PORT. */
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** HS256 secrets, space- or comma-separated: the first signs, every one verifies (rotation, see jwtSecrets). */
+    AUTH_JWT_SECRET: z
+      .string()
+      .superRefine((value, ctx) => {
+        const secrets = jwtSecrets(value);
+        if (secrets.length === 0 || secrets.some((s) => s.length < 32)) {
+          ctx.addIssue({ code: 'custom', message: `${secrets.length > 1 ? 'each secret' : ''} must be at least 32 characters`.trimStart() });
+        }
+      })
+      .optional(),
     AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
     AUTH_JWT_ISSUER: z.string().optional(),
     AUTH_JWT_AUDIENCE: z.string().optional(),
+    /** Longest lifetime (exp - iat) a token may have; the service role has its own, for the handlers' long-lived credential. */
+    AUTH_MAX_TOKEN_TTL: duration.prefault('24h'),
+    AUTH_MAX_SERVICE_TOKEN_TTL: duration.prefault('365d'),
+    /** Anonymous requests are refused (401) before their query is validated; default: on in production. */
+    AUTH_BEFORE_VALIDATION: bool.optional(),
+    /** Schema introspection (__schema, __type); default: off in production. */
+    GRAPHQL_INTROSPECTION: bool.optional(),
+    /** "Did you mean …" in error messages; default: off in production. */
+    GRAPHQL_SUGGESTIONS: bool.optional(),
+    /** Origins allowed cross-origin (comma-separated, or `*`), never with credentials; default: `*` outside production, none in production. */
+    CORS_ORIGINS: z
+      .string()
+      .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+      .refine((list) => list.length > 0 && list.every((o) => o === '*' || isOrigin(o)), 'must be * or comma-separated origins such as https://app.example.com')
+      .optional(),
     GRAPHIQL: bool.optional(),
     MAX_QUERY_DEPTH: z.coerce.number().int().min(1).default(12),
     MAX_QUERY_COST: z.coerce.number().int().min(1).default(5000),
@@ -96,23 +152,46 @@ export const configSchema = z
     ALL_IN_ONE: bool.optional(),
     /** `start` loads the demo data into an empty database. Defaults on in development only. */
     SEED_DEMO_DATA: bool.optional(),
-    /** Standard Webhooks signing secret shared by the dispatcher and the handlers. */
+    /** Standard Webhooks signing secret(s) shared by the dispatcher and the handlers. */
     WEBHOOK_SECRET: z
       .string()
-      .regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'must be whsec_<base64>; generate one with: echo whsec_$(openssl rand -base64 32)')
+      // Several, space-separated, while one rotates: the dispatcher signs with each, the handlers accept any (README).
+      .regex(
+        /^\s*whsec_[A-Za-z0-9+/]{16,}={0,2}(\s+whsec_[A-Za-z0-9+/]{16,}={0,2})*\s*$/,
+        'must be whsec_<base64> (or several, space-separated, while rotating); generate one with: echo whsec_$(openssl rand -base64 32)',
+      )
       .optional(),
     /** Handler functions: where they write back (the GraphQL endpoint), as whom, and where they listen. */
     API_URL: url(['http:', 'https:']).default('http://127.0.0.1:4000/graphql'),
     SERVICE_TOKEN: z.string().min(1).optional(),
     HANDLERS_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
+    /** How long a sender has to deliver a request's headers, then its body, to the handlers (408 after); unset: the kit's 5000. */
+    HANDLER_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).optional(),
     /** Comma-separated function names to serve; all when unset. */
     HANDLERS: z.string().optional(),
     /** Per subscription: events a stream may buffer, or distinct states a live feed may hold, for a slow client. */
     SUBSCRIPTION_BUFFER: z.coerce.number().int().min(1).default(1000),
+    /** Open operations on one WebSocket (subscriptions, queries in flight); the next gets TOO_MANY_OPERATIONS. */
+    MAX_OPERATIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(100),
+    /** WebSocket connections of one viewer (token `sub`) in this process; the next is closed with 4429. */
+    MAX_CONNECTIONS_PER_VIEWER: z.coerce.number().int().min(1).default(20),
+    /** SSE subscription streams of one viewer (token `sub`) in this process; the next is answered 429. */
+    MAX_SSE_STREAMS_PER_VIEWER: z.coerce.number().int().min(1).default(100),
     /** The web demo and its token route (src/server/demo.ts); default: on outside production. */
     DEMO: bool.optional(),
+    /** Serve the demo's /demo/tokens to non-loopback clients too; default: loopback only. */
+    DEMO_TOKENS_REMOTE: bool.optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.DATABASE_DIRECT_URL && !c.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_DIRECT_URL'], message: 'needs DATABASE_URL too (the URL everything else connects to)' });
+    } else if (c.DATABASE_POOL_MODE === 'transaction' && !c.DATABASE_DIRECT_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_DIRECT_URL'],
+        message: 'is required with DATABASE_POOL_MODE=transaction (LISTEN and session advisory locks cannot go through a transaction pooler)',
+      });
+    }
     if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET && !c.AUTH_JWKS_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -123,6 +202,9 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** A switch that is on in development unless set: the one rule for ALL_IN_ONE, SEED_DEMO_DATA and GRAPHIQL. */
+export const onInDevelopment = (flag: boolean | undefined, config: Pick<Config, 'NODE_ENV'>): boolean => flag ?? config.NODE_ENV === 'development';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -167,6 +249,21 @@ function devSecret(config: Config, name: string, generate: () => string): string
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, generate(), { mode: 0o600 });
+  } else {
+    warnIfShared(file);
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * A secret file someone else can read (copied, unpacked, or made under a
+ * loose umask) is still used: these are development secrets, and refusing
+ * would only stop `npm start`. One line on stderr, once per file per process
+ * (loadConfig runs once), names the file and the fix.
+ */
+function warnIfShared(file: string): void {
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  const octal = mode.toString(8).padStart(4, '0');
+  process.stderr.write(`threefactor: warning: ${file} is accessible to group or others (mode ${octal}); run: chmod 600 ${file}\n`);
 }

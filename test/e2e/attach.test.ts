@@ -20,7 +20,7 @@ import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 import { mintToken } from '../../src/engine/server/auth.js';
 import { TEST_SECRET } from '../support/api.js';
 import { TEST_WEBHOOK_SECRET } from '../support/events.js';
-import { runCommand, type CommandProcess } from '../support/processes.js';
+import { commandEnv, runCommand, stopProcess, type CommandProcess } from '../support/processes.js';
 import { startReceiver, waitFor, type Receiver } from '../support/receiver.js';
 import { wsSession } from '../support/subscriptions.js';
 
@@ -144,26 +144,12 @@ beforeAll(async () => {
   });
   await dispatch.waitForLog((l) => l.msg === 'dispatcher started', 30_000);
   // The engine's API beside it: the admin API and the `events` stream, no app.
-  api = runCommand(['start'], {
-    APP: 'none',
-    DATABASE_URL: urlFor(db.name),
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    AUTH_JWT_SECRET: TEST_SECRET,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    ALL_IN_ONE: 'false',
-  });
+  api = runCommand(['start'], commandEnv(urlFor(db.name), { APP: 'none' }));
   apiUrl = String((await api.waitForLog((l) => l.msg === 'api listening', 30_000)).url).replace(/\/graphql$/, '');
 }, 60_000);
 
 afterAll(async () => {
-  for (const proc of [dispatch, api]) {
-    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
-      proc.child.kill('SIGTERM');
-      await proc.exited;
-    }
-  }
+  await Promise.all([dispatch, api].map((proc) => stopProcess(proc)));
   await receiver?.close();
   await db?.drop();
   // Roles are cluster-wide: drop it once its database is gone.

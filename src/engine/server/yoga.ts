@@ -2,6 +2,9 @@
  * The GraphQL HTTP endpoint: graphql-yoga with composed plugins, not forks.
  * - authentication happens while building the context, so every operation,
  *   query, mutation or subscription, has a verified viewer or fails with 401;
+ *   in production before the query is even validated, and with no
+ *   introspection, no suggestions and same-origin CORS (./schemaExposure.ts,
+ *   ./cors.ts: each a setting);
  * - graphql-armor bounds depth, cost and aliases; batching has a limit;
  * - a logging plugin writes one JSON line per operation with the request id
  *   and the ids of the events it wrote;
@@ -13,14 +16,20 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { getOperationAST, subscribe as graphqlSubscribe, type GraphQLSchema } from 'graphql';
 import { useEngine } from '@envelop/core';
-import type { Config } from '../config.js';
+import { onInDevelopment, type Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Context } from '../graphql/context.js';
 import { sessionVariables } from '../graphql/context.js';
 import type { Logger } from '../log.js';
 import type { Realtime } from '../realtime/realtime.js';
 import { bearer, type Authenticator } from './auth.js';
+import { corsPolicy } from './cors.js';
+import { schemaExposure } from './schemaExposure.js';
 import { endStreamsAtTokenExpiry } from './tokenExpiry.js';
+import { capStreamsPerViewer } from './sseStreamCap.js';
+import { refuseSseSingleConnection } from './sseSingleConnection.js';
+import { rejectNulInput } from './rejectNulInput.js';
+import { errorMasking } from './errorMasking.js';
 import { graphqlDuration, graphqlOperations } from './metrics.js';
 import { HEADER } from '../../kit/contract.js';
 import { continueTrace } from '../../kit/trace.js';
@@ -131,11 +140,12 @@ export function createGraphqlHandler(deps: YogaDeps): Yoga {
   return createYoga<ServerContext, Context>({
     schema: deps.schema,
     graphqlEndpoint: '/graphql',
-    graphiql: (config.GRAPHIQL ?? config.NODE_ENV === 'development') ? { title: 'threefactor' } : false,
+    graphiql: onInDevelopment(config.GRAPHIQL, config) ? { title: 'threefactor' } : false,
     landingPage: false,
     batching: { limit: config.MAX_BATCH_SIZE },
     logging: false,
-    maskedErrors: true,
+    cors: corsPolicy(config),
+    maskedErrors: errorMasking(deps.log),
     context: ({ request, requestId, transportContext }) =>
       transportContext ??
       buildContext(deps, {
@@ -148,16 +158,21 @@ export function createGraphqlHandler(deps: YogaDeps): Yoga {
     plugins: [
       subscriptionEngine(),
       bodyLimit(config.MAX_BODY_BYTES),
+      ...schemaExposure(config, deps.auth),
       EnvelopArmorPlugin({
         maxDepth: { n: config.MAX_QUERY_DEPTH },
         costLimit: { maxCost: config.MAX_QUERY_COST },
         maxAliases: { n: 15 },
         maxDirectives: { n: 20 },
         maxTokens: { n: 2000 },
-        blockFieldSuggestion: { enabled: config.NODE_ENV === 'production' },
+        // Suggestions are schemaExposure's (GRAPHQL_SUGGESTIONS): armor's mask misses enum values and variables.
+        blockFieldSuggestion: { enabled: false },
       }),
       operationLog(),
+      rejectNulInput(),
       endStreamsAtTokenExpiry(),
+      capStreamsPerViewer(config.MAX_SSE_STREAMS_PER_VIEWER),
+      refuseSseSingleConnection(),
     ],
   });
 }
