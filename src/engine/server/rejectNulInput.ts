@@ -81,9 +81,21 @@ function nulIn(root: unknown): string[] | undefined {
   return undefined;
 }
 
+/**
+ * Yoga's parse cache hands the same DocumentNode to every request with the
+ * same query text, so a document is scanned once, not on every operation.
+ */
+const scans = new WeakMap<DocumentNode, DocumentScan>();
+
+function scanOf(document: DocumentNode): DocumentScan {
+  let scan = scans.get(document);
+  if (!scan) scans.set(document, (scan = scanDocument(document)));
+  return scan;
+}
+
 /** The argument path of the first NUL in an operation's input, or undefined when there is none. */
 export function nulInputPath(args: Pick<ExecutionArgs, 'document' | 'variableValues'>): string | undefined {
-  const scan = scanDocument(args.document);
+  const scan = scanOf(args.document);
   if (scan.literal) return scan.literal.map(shown).join('.');
   for (const [name, value] of Object.entries(args.variableValues ?? {})) {
     const inside = nulIn(value);
