@@ -38,12 +38,21 @@ export const events = threefactor.table(
     traceContext: jsonb('trace_context')
       .$type<JsonObject | null>()
       .default(sql`CAST(nullif(current_setting('threefactor.trace', true), '') AS jsonb)`),
+    /**
+     * What caused this event: the event and the delivery whose handler's
+     * write-back wrote it (the kit passes both back, src/kit/contract.ts;
+     * withEventTransaction sets them). Null for a write with no delivery
+     * behind it: a client's own mutation, a captured table write, raw SQL.
+     */
+    causedByEvent: uuid('caused_by_event').default(sql`CAST(nullif(current_setting('threefactor.cause_event', true), '') AS uuid)`),
+    causedByDelivery: uuid('caused_by_delivery').default(sql`CAST(nullif(current_setting('threefactor.cause_delivery', true), '') AS uuid)`),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('events_cursor_idx').on(t.xid, t.seq),
     index('events_aggregate_idx').on(t.aggregateType, t.aggregateId, t.seq),
     index('events_type_idx').on(t.type, t.createdAt),
+    index('events_caused_by_delivery_idx').on(t.causedByDelivery).where(sql`caused_by_delivery IS NOT NULL`),
   ],
 );
 
