@@ -22,6 +22,13 @@ export interface EventContext {
    * drizzle/…_delivery_routing, threefactor_route_events).
    */
   causedBy?: string | null;
+  /**
+   * The event and delivery whose handler made this write (a write-back
+   * passes them back, src/kit/contract.ts): every event written here records
+   * them (events.caused_by_event, caused_by_delivery), the causal tree's
+   * edges. Null or absent: nothing caused it but its caller.
+   */
+  cause?: { event: string; delivery: string } | null;
 }
 
 export interface NewEvent {
@@ -43,7 +50,9 @@ export async function withEventTransaction<T>(db: Db, ctx: EventContext, fn: (et
     await tx.execute(sql`select
       set_config('threefactor.session', ${ctx.session ? JSON.stringify(ctx.session) : ''}, true),
       set_config('threefactor.trace', ${ctx.traceContext ? JSON.stringify(ctx.traceContext) : ''}, true),
-      set_config('threefactor.caused_by', ${ctx.causedBy ?? ''}, true)`);
+      set_config('threefactor.caused_by', ${ctx.causedBy ?? ''}, true),
+      set_config('threefactor.cause_event', ${ctx.cause?.event ?? ''}, true),
+      set_config('threefactor.cause_delivery', ${ctx.cause?.delivery ?? ''}, true)`);
     return fn({
       tx,
       emit: async (event) => {
