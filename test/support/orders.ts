@@ -114,7 +114,7 @@ export async function writeState(db: TestDatabase): Promise<WriteState> {
 /** Events of one aggregate in log order. */
 export async function eventsOf(db: TestDatabase, orderId: string): Promise<EventRow[]> {
   const rows = await db.sql`
-    select id, seq, xid::text as xid, type, aggregate_type, aggregate_id, payload, session, trace_context, created_at
+    select id, seq, xid::text as xid, type, aggregate_type, aggregate_id, payload, session, trace_context, caused_by_event, caused_by_delivery, created_at
     from threefactor.events where aggregate_type = 'order' and aggregate_id = ${orderId} order by seq`;
   return rows.map((r) => ({
     id: r.id,
@@ -126,6 +126,8 @@ export async function eventsOf(db: TestDatabase, orderId: string): Promise<Event
     payload: r.payload,
     session: r.session,
     traceContext: r.trace_context,
+    causedByEvent: r.caused_by_event,
+    causedByDelivery: r.caused_by_delivery,
     createdAt: r.created_at,
   }));
 }

@@ -29,6 +29,7 @@ import type { Duplex } from 'node:stream';
 import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { replacePayload, spliceOnSend } from './sharedPayloads.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../graphql/context.js';
 import { clientError } from '../graphql/errors.js';
@@ -188,6 +189,7 @@ export function attachWebSocket(opts: {
           socket.close(CLOSE_TOO_MANY_CONNECTIONS, `Too many connections for this viewer (at most ${connectionSlots.max} per server)`);
           return false;
         }
+        spliceOnSend(socket);
         ctx.extra.viewer = viewer.sub;
         ctx.extra.operations = 0;
         ctx.extra.token = token;
@@ -224,7 +226,9 @@ export function attachWebSocket(opts: {
           return share ? sharing.subscribe(share.key, share.rule, run) : run();
         }),
       // Yoga's errors carry `extensions.http` (status, headers) for its HTTP answer; a WebSocket has no use for it.
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(withoutHttpExtension) } : undefined),
+      // Returned as is when it has no errors, so a shared result stays one object and is serialized once (./sharedPayloads.ts).
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(withoutHttpExtension) } : result),
+      jsonMessageReplacer: replacePayload,
       onError: (_ctx, _id, _payload, errors) => errors.map(withoutHttpExtension),
       // Every operation onSubscribe admitted ends here once: done, failed, completed by the client, or its socket closed.
       onComplete(ctx) {
