@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/engine/log.js';
 import { createContext, type OwnedContext, type Scenario } from './lib/context.js';
 import { freshBenchDatabase, openBenchServer, type BenchDatabase, type BenchServer } from './lib/database.js';
-import { commitStamp, formatTable, machineInfo, writeReport, type Metric } from './lib/report.js';
+import { formatTable, RECORD_RULES, writeReport, type Metric } from './lib/report.js';
+import { commitStamp, stamp } from './lib/stamp.js';
 
 const SCENARIOS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
 
@@ -31,12 +32,16 @@ function listing(scenarios: Map<string, Scenario>): string {
   return [...scenarios].map(([name, s]) => `  ${name.padEnd(width)}  ${s.description}`).join('\n');
 }
 
-function validate(scenario: string, metrics: Metric[]): void {
+function validate(scenario: string, metrics: Metric[], configuration: Record<string, unknown>): void {
   if (!Array.isArray(metrics) || metrics.length === 0) throw new Error(`${scenario} returned no metrics`);
+  // A figure is only as fair as its baseline: a record must say how each side was set up.
+  if (Object.keys(configuration).length < 2) throw new Error(`${scenario} recorded the configuration of ${Object.keys(configuration).length} side(s); record ours and each baseline (ctx.configure)`);
   for (const m of metrics) {
     if (!Number.isFinite(m.value) || !Number.isFinite(m.baseline.value) || !Number.isFinite(m.ratio)) {
       throw new Error(`${scenario}: metric "${m.name}" is not a finite number against its baseline`);
     }
+    // A zero or negative figure (an RSS difference lost in noise) has no ratio, and no verdict to trust.
+    if (!(m.ratio > 0)) throw new Error(`${scenario}: metric "${m.name}" has a ratio of ${m.ratio} (${m.value} against ${m.baseline.value}): not a comparison`);
   }
 }
 
@@ -85,15 +90,15 @@ async function main(): Promise<number> {
         ctx = await createContext(name, database.url, log);
         ctx.progress(`fresh database ${database.name} on ${server.describe}`);
         const metrics = await scenarios.get(name)!.default(ctx);
-        validate(name, metrics);
+        validate(name, metrics, ctx.configuration);
+        const finishedAt = new Date().toISOString();
         const file = await writeReport({
           scenario: name,
-          commit,
+          stamp: await stamp({ commit, databaseUrl: database.url, server: server.describe, timing: ctx, configuration: ctx.configuration }),
           metrics,
           startedAt,
-          finishedAt: new Date().toISOString(),
-          machine: machineInfo(server.describe),
-          notes: ctx.notes,
+          finishedAt,
+          notes: { rules: RECORD_RULES, ...ctx.notes },
         });
         process.stdout.write(`\n${formatTable(name, metrics)}\n(written to ${path.relative(process.cwd(), file)})\n\n`);
       } catch (err) {

@@ -36,8 +36,15 @@ export interface BenchContext {
   log: Logger;
   /** One progress line on stderr: runs are long. */
   progress(message: string): void;
-  /** A top-level note in the report (configuration, diagnostics). */
+  /** A top-level note in the report (per-round figures, diagnostics). */
   note(key: string, value: unknown): void;
+  /**
+   * One side's full configuration (ours, each baseline, and the workload
+   * both share), recorded in the record's stamp under `side`: everything a
+   * skeptic needs to check that the comparison is fair. Every scenario
+   * records at least its own side and one baseline.
+   */
+  configure(side: string, configuration: Record<string, unknown>): void;
   /** The real API (createApi on its own pool, production config) in a child process on this scenario's database. */
   startApi(opts?: { env?: Record<string, string> }): Promise<ApiProcess>;
   /**
@@ -61,6 +68,7 @@ export interface Scenario {
 
 export interface OwnedContext extends BenchContext {
   notes: Record<string, unknown>;
+  configuration: Record<string, unknown>;
   /** Stop everything the scenario started and remove its scratch files. */
   close(): Promise<void>;
 }
@@ -81,6 +89,7 @@ export async function createContext(scenario: string, databaseUrl: string, log: 
   if (profileDir) await mkdir(profileDir, { recursive: true });
   const deferred: Array<() => Promise<void>> = [];
   const notes: Record<string, unknown> = {};
+  const configuration: Record<string, unknown> = {};
   let apis = 0;
 
   const ctx: OwnedContext = {
@@ -94,8 +103,13 @@ export async function createContext(scenario: string, databaseUrl: string, log: 
     profileDir,
     log,
     notes,
+    configuration,
     progress: (message) => process.stderr.write(`[${scenario} ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${message}\n`),
     note: (key, value) => void (notes[key] = value),
+    configure: (side, value) => {
+      if (Object.hasOwn(configuration, side)) throw new Error(`configuration of "${side}" recorded twice`);
+      configuration[side] = value;
+    },
     defer: (fn) => void deferred.push(fn),
     quietCores: positiveNumber('BENCH_QUIET_CORES', 0.3),
     async quiet() {

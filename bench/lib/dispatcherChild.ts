@@ -1,10 +1,13 @@
 /**
  * Child process entry: our dispatcher (`startDispatcher`, production
- * defaults, its own postgres.js pool of DATABASE_POOL_MAX) as one side of the
- * `delivery` scenario. Started and stopped per measurement on the parent's
- * request (bench/lib/deliveryWorkload.ts has the protocol); logs go to the
- * file the parent gave, at LOG_LEVEL (info, as in production: one line per
- * attempt).
+ * defaults, concurrency QUEUE_CONCURRENCY) on its own postgres.js pool of
+ * DISPATCH_POOL_MAX, the size the `dispatch` command gives it, as one side of
+ * the `delivery` scenario. Started and stopped per measurement on the
+ * parent's request (bench/lib/deliveryWorkload.ts has the protocol). The
+ * pool is warmed (every connection opened and used) just before each timed
+ * window, as the graphile-worker child's is. Logs go to the file the parent
+ * gave, at QUEUE_LOG_LEVEL, the level both queues log at (at info: one line
+ * per attempt).
  */
 import { connect } from '../../src/engine/db/client.js';
 import { startDispatcher, type Dispatcher } from '../../src/engine/dispatcher/dispatcher.js';
@@ -12,16 +15,22 @@ import { createLogger } from '../../src/engine/log.js';
 import { onParent, toParent } from './child.js';
 import { coresUsed, cpuSample } from './cpu.js';
 import { profiled } from './profiler.js';
-import { NOOP_HANDLER, triggerSet, untilNoneUnfinished, type QueueChildIn, type QueueChildOut, type TriggerSet } from './deliveryWorkload.js';
+import { NOOP_HANDLER, positiveIntegerEnv, triggerSet, untilNoneUnfinished, type QueueChildIn, type QueueChildOut, type TriggerSet } from './deliveryWorkload.js';
 
 const send = (m: QueueChildOut) => toParent<QueueChildOut>(m);
 const url = process.env.DATABASE_URL;
 const webhookSecret = process.env.WEBHOOK_SECRET;
 if (!url || !webhookSecret) throw new Error('the dispatcher child needs DATABASE_URL and WEBHOOK_SECRET');
 
-const log = createLogger(process.env.LOG_LEVEL ?? 'info').child({ process: 'bench-dispatcher' });
-const database = connect(url, { max: Number(process.env.DATABASE_POOL_MAX ?? 10), log, applicationName: 'threefactor-bench-dispatcher' });
-await database.sql`select 1`;
+const concurrency = positiveIntegerEnv('QUEUE_CONCURRENCY');
+const poolMax = positiveIntegerEnv('DISPATCH_POOL_MAX');
+const log = createLogger(process.env.QUEUE_LOG_LEVEL ?? 'warn').child({ process: 'bench-dispatcher' });
+const database = connect(url, { max: poolMax, log, applicationName: 'threefactor-bench-dispatcher' });
+/** Every connection of the pool opened and used once (overlapping queries make postgres.js open them all). */
+const warm = async () => {
+  await Promise.all(Array.from({ length: poolMax }, () => database.sql`select pg_sleep(0.02)`));
+};
+await warm();
 
 /** Latency mode reports each no-op's start; drain mode only counts. */
 let reportStarts = false;
@@ -31,6 +40,7 @@ const start = (receiverUrl: string, onDelivered: () => void, onFailed: () => voi
   startDispatcher({
     database,
     log,
+    concurrency,
     triggers: triggerSet(triggers, receiverUrl),
     inProcessHandlers: {
       [NOOP_HANDLER]: async () => {
@@ -50,6 +60,7 @@ const unfinished = async () => {
 
 onParent<QueueChildIn>(async (message) => {
   if (message.type === 'drain') {
+    await warm();
     const drained = await profiled(message.profile, async () => {
       reportStarts = false;
       let succeeded = 0;
@@ -78,6 +89,7 @@ onParent<QueueChildIn>(async (message) => {
     send(drained);
   }
   if (message.type === 'serve') {
+    await warm();
     reportStarts = true;
     dispatcher = await start(message.receiverUrl, () => {}, () => {}, message.triggers);
     send({ type: 'serving' });

@@ -3,14 +3,33 @@
  * baseline measured in the same run, written to bench/results/<scenario>.json
  * (committed: the results are the record) and printed as a table.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Stamp } from './stamp.js';
 import { round } from './stats.js';
 
+/** Where records go: bench/results (committed), or BENCH_RESULTS_DIR for a smoke run that must not overwrite them. */
 export const RESULTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../results');
+
+export function resultsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BENCH_RESULTS_DIR ? path.resolve(env.BENCH_RESULTS_DIR) : RESULTS_DIR;
+}
+
+/** Which way is good for a metric: throughput up, latency, memory and CPU down. */
+export type Better = 'higher' | 'lower';
+export type Verdict = 'parity' | 'better' | 'worse';
+
+/** A ratio within this factor either way is parity: these machines are too noisy to call a smaller difference. */
+export const PARITY_BAND = 1.1;
+
+/** Stated once in every record's notes (`notes.rules`), so a reader needs nothing else to read the figures. */
+export const RECORD_RULES = {
+  statistics:
+    'latency: each round is summarised on its own (nearest-rank p50 and p99 over that round\'s samples); the figure is the median over rounds of the rounds\' p50s, and of their p99s. Throughput: the median over rounds. Per-round figures are in the notes.',
+  ratio: 'ratio = value / baseline.value, the baseline measured in the same run on the same machine',
+  verdict: `parity when the ratio is within ${PARITY_BAND}x either way (1/${PARITY_BAND} <= ratio <= ${PARITY_BAND}); otherwise better or worse by the metric's direction (better: 'higher' for throughput, 'lower' for latency, memory and CPU)`,
+} as const;
 
 export interface Metric {
   name: string;
@@ -19,56 +38,52 @@ export interface Metric {
   baseline: { name: string; value: number };
   /** value / baseline.value */
   ratio: number;
+  better: Better;
+  /** RECORD_RULES.verdict applied to the ratio. */
+  verdict: Verdict;
 }
 
-/** A metric with its ratio against a baseline from the same run. */
-export function metric(name: string, value: number, unit: string, baseline: { name: string; value: number }): Metric {
+/** Throughput units end in "/s"; the usual lower-is-better units are known; any other unit must say which way is better. */
+function directionOf(unit: string): Better | undefined {
+  if (unit.endsWith('/s')) return 'higher';
+  if (['ms', 's', 'us', 'KB', 'KiB', 'MB', 'MiB', 'B', 'bytes', 'cores'].includes(unit)) return 'lower';
+  return undefined;
+}
+
+export function verdictOf(ratio: number, better: Better): Verdict {
+  if (ratio >= 1 / PARITY_BAND && ratio <= PARITY_BAND) return 'parity';
+  return (ratio > 1) === (better === 'higher') ? 'better' : 'worse';
+}
+
+/** A metric with its ratio and verdict against a baseline from the same run. */
+export function metric(name: string, value: number, unit: string, baseline: { name: string; value: number }, opts: { better?: Better } = {}): Metric {
+  const better = opts.better ?? directionOf(unit);
+  if (!better) throw new Error(`metric "${name}": say whether a higher or a lower ${unit} is better ({ better })`);
+  const ratio = value / baseline.value;
   return {
     name,
     value: round(value),
     unit,
     baseline: { name: baseline.name, value: round(baseline.value) },
-    ratio: round(value / baseline.value, 3),
+    ratio: round(ratio, 3),
+    better,
+    verdict: verdictOf(ratio, better),
   };
 }
 
 export interface Report {
   scenario: string;
-  /** The code measured: HEAD's commit, and whether the work tree had uncommitted changes. */
-  commit: { sha: string; dirty: boolean };
+  /** What was measured, where and how (bench/lib/stamp.ts): commit, dirty flag, Node, PostgreSQL, machine, each side's configuration. */
+  stamp: Stamp;
   metrics: Metric[];
   startedAt: string;
   finishedAt: string;
-  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; database: string };
+  /** RECORD_RULES under `rules`, then the scenario's own notes. */
   notes: Record<string, unknown>;
 }
 
-export function machineInfo(database: string): Report['machine'] {
-  const cpus = os.cpus();
-  return {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    database,
-  };
-}
-
-/** The commit a record measures; `dirty` when tracked files other than the records themselves differ from it. */
-export function commitStamp(): Report['commit'] {
-  // From the repository's root: pathspecs are relative to the working directory, and from bench/ '.' left out
-  // src/ and the exclusion named bench/bench/results, so an earlier record alone made a clean tree 'dirty'.
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(RESULTS_DIR, '../..'), encoding: 'utf8' }).trim();
-  try {
-    return { sha: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results') !== '' };
-  } catch {
-    return { sha: 'unknown', dirty: true };
-  }
-}
-
 /** Write atomically (temp file + rename), so an interrupted run never leaves half a record. */
-export async function writeReport(report: Report, dir = RESULTS_DIR): Promise<string> {
+export async function writeReport(report: Report, dir = resultsDir()): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${report.scenario}.json`);
   const tmp = `${file}.${process.pid}.tmp`;
@@ -78,9 +93,9 @@ export async function writeReport(report: Report, dir = RESULTS_DIR): Promise<st
 }
 
 export function formatTable(scenario: string, metrics: readonly Metric[]): string {
-  const rows = metrics.map((m) => [m.name, `${m.value} ${m.unit}`, m.baseline.name, `${m.baseline.value} ${m.unit}`, `${m.ratio}×`]);
-  const header = ['metric', 'value', 'baseline', 'baseline value', 'ratio'];
+  const rows = metrics.map((m) => [m.name, `${m.value} ${m.unit}`, m.baseline.name, `${m.baseline.value} ${m.unit}`, `${m.ratio}×`, m.verdict]);
+  const header = ['metric', 'value', 'baseline', 'baseline value', 'ratio', 'verdict'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 2 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [`== ${scenario}`, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

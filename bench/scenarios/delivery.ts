@@ -1,8 +1,20 @@
 /**
- * `delivery`: the dispatcher against graphile-worker 0.16.6 doing the same
- * work on the same database in the same run. Each side runs in its own child
- * process (bench/lib/dispatcherChild.ts, bench/lib/graphileChild.ts), and
- * only one side runs at a time. ratio = ours / graphile-worker.
+ * `delivery`: the dispatcher against graphile-worker 0.17.3 doing the same
+ * work on the same database in the same run, graphile-worker measured twice:
+ * unbatched (its defaults) and batched (the local queue and batched
+ * completion of its performance page; GRAPHILE_VARIANTS). Each queue runs in
+ * its own child process (bench/lib/dispatcherChild.ts,
+ * bench/lib/graphileChild.ts), and only one side runs at a time. ratio =
+ * ours / graphile-worker.
+ *
+ * Fair by construction: the same concurrency on every side (the
+ * dispatcher's default, DISPATCHER_DEFAULTS.concurrency); each side's pool
+ * warmed (every connection opened and used) just before each timed window;
+ * the same log level for both queues (BENCH_QUEUE_LOG_LEVEL, default warn: no line
+ * per job on either side, as graphile-worker's perf test runs); our pool the
+ * size `dispatch` gives it, graphile-worker's the size its perf test gives
+ * it (concurrency + 1). Each side's full configuration is in the record's
+ * stamp.
  *
  * 1. Throughput: a backlog of events (ours: bulk INSERT into `events`, the
  *    routing trigger creates the deliveries; graphile-worker: `add_jobs` in
@@ -15,7 +27,8 @@
  *    every process on the machine).
  * 3. Webhooks: a backlog drained by POSTs to a keep-alive no-op receiver in
  *    a third process; graphile-worker's task makes the same attempt with our
- *    code (same body, signature, headers, fetch), at the same concurrency.
+ *    code (same body, signature, headers, node:http POST on a keep-alive
+ *    agent), at the same concurrency.
  *
  * 4. Isolation (measureIsolation below, ours only): a steady no-op webhook
  *    trigger's p99 commit → receiver while another trigger's handler hangs,
@@ -24,7 +37,7 @@
  * BENCH_ONLY=drain,latency,webhooks,isolation (any of them) runs only those
  * parts, for a quick check.
  *
- * Sides alternate which goes first in each round; before each side the
+ * Sides rotate which goes first from round to round; before each side the
  * tables of both queues are emptied and vacuumed, and the machine must be
  * quiet. Each side's work is audited (every job done once, nothing failed).
  */
@@ -42,6 +55,8 @@ import { sleep } from '../../src/engine/lib.js';
 import {
   benchTriggers,
   EVENT_TYPE,
+  GRAPHILE_VARIANTS,
+  GRAPHILE_VERSION,
   HUNG_TIMEOUT_SEC,
   ISOLATION,
   jobPayload,
@@ -50,13 +65,14 @@ import {
   TASK,
   TRACE,
   type DeliveryJob,
+  type GraphileVariant,
   type QueueChildIn,
   type QueueChildOut,
 } from '../lib/deliveryWorkload.js';
 import type { ReceiverIn, ReceiverOut } from '../lib/receiverChild.js';
 import { serverCpu } from '../lib/serverCpu.js';
 import { metric, type Metric } from '../lib/report.js';
-import { median, round, summarize } from '../lib/stats.js';
+import { latencyOverRounds, median, round, summarize, type RoundsLatency } from '../lib/stats.js';
 
 export const description = 'dispatcher vs graphile-worker: drain 50k no-op events, commit→handler latency, webhooks to a keep-alive receiver; a hung trigger beside a steady one';
 
@@ -93,18 +109,35 @@ function selectedParts(raw: string | undefined): Set<Part> {
 }
 
 /**
- * graphile-worker's recommended throughput settings for 0.16.6: its
- * performance page runs concurrentJobs 24 with a pool of 25. (Its local
- * queue and batched completion arrived in 0.17; 0.16.6 fetches and completes
- * one job per query, with prepared statements, which are on by default.)
- * Webhooks use the dispatcher's concurrency, so both keep as many requests
- * in flight. pollInterval matches the dispatcher's backstop poll; both wake
- * on LISTEN/NOTIFY.
+ * The queues' shared settings. Concurrency: the dispatcher's default, given
+ * to every side (graphile-worker's perf test runs 24; equal concurrency is
+ * the fair comparison, and its local queue of 500 is above either). Pools:
+ * ours as `dispatch` sizes it (DATABASE_POOL_MAX, default 10, capped at 5 in
+ * src/engine/commands/dispatch.ts), graphile-worker's as its perf test does
+ * (concurrency + 1), and the same idle timeout (postgres.js's 30 s in
+ * src/engine/db/client.ts). Both wake on LISTEN/NOTIFY; pollInterval matches
+ * the dispatcher's backstop poll.
  */
-const GRAPHILE = { concurrency: 24, httpConcurrency: DISPATCHER_DEFAULTS.concurrency, pollInterval: DISPATCHER_DEFAULTS.pollMs };
+const DISPATCH_POOL_CAP = 5;
+const QUEUE_LOG_LEVEL = process.env.BENCH_QUEUE_LOG_LEVEL ?? 'warn';
+const QUEUE = {
+  concurrency: DISPATCHER_DEFAULTS.concurrency,
+  dispatcherPoolMax: Math.min(positive('DATABASE_POOL_MAX', 10), DISPATCH_POOL_CAP),
+  graphilePoolMax: DISPATCHER_DEFAULTS.concurrency + 1,
+  poolIdleMs: 30_000,
+  pollMs: DISPATCHER_DEFAULTS.pollMs,
+  logLevel: QUEUE_LOG_LEVEL,
+  /** Whether the level writes a line per job (our `delivery attempt`, graphile-worker's `Completed task`). */
+  perJobLines: ['trace', 'debug', 'info'].includes(QUEUE_LOG_LEVEL),
+};
 
-type Side = 'ours' | 'graphile';
-const SIDE_NAME: Record<Side, string> = { ours: 'dispatcher', graphile: 'graphile-worker' };
+type Side = 'ours' | GraphileSide;
+type GraphileSide = 'graphile' | 'graphileBatched';
+const SIDES: readonly Side[] = ['ours', 'graphile', 'graphileBatched'];
+const GRAPHILE_SIDES: readonly GraphileSide[] = ['graphile', 'graphileBatched'];
+const SIDE_NAME: Record<Side, string> = { ours: 'dispatcher', graphile: 'graphile-worker', graphileBatched: 'graphile-worker batched' };
+const VARIANT: Record<GraphileSide, GraphileVariant> = { graphile: 'unbatched', graphileBatched: 'batched' };
+const variantOf = (side: Side): GraphileVariant | undefined => (side === 'ours' ? undefined : VARIANT[side]);
 
 interface Drain {
   eventsPerS: number;
@@ -132,16 +165,20 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const env = {
     DATABASE_URL: ctx.databaseUrl,
     WEBHOOK_SECRET: webhookSecret,
-    LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'info',
-    GW_CONCURRENCY: String(GRAPHILE.concurrency),
-    GW_HTTP_CONCURRENCY: String(GRAPHILE.httpConcurrency),
-    GW_POLL_MS: String(GRAPHILE.pollInterval),
+    QUEUE_CONCURRENCY: String(QUEUE.concurrency),
+    QUEUE_LOG_LEVEL: QUEUE.logLevel,
+    DISPATCH_POOL_MAX: String(QUEUE.dispatcherPoolMax),
+    GW_POOL_MAX: String(QUEUE.graphilePoolMax),
+    GW_POOL_IDLE_MS: String(QUEUE.poolIdleMs),
+    GW_POLL_MS: String(QUEUE.pollMs),
+    // graphile-worker reads it once, at import: below info it writes no line per job (its perf test sets it).
+    NO_LOG_SUCCESS: QUEUE.perJobLines ? undefined : '1',
   };
-  const children: Record<Side, Child<QueueChildOut, QueueChildIn>> = {
-    ours: forkTs(path.join(LIB, 'dispatcherChild.ts'), { name: 'dispatcher', env, outputFile: path.join(ctx.tmpDir, 'dispatcher.log') }),
-    graphile: forkTs(path.join(LIB, 'graphileChild.ts'), { name: 'graphile-worker', env, outputFile: path.join(ctx.tmpDir, 'graphile-worker.log') }),
-  };
-  for (const child of Object.values(children)) {
+  // One graphile-worker process serves both of its configurations, on one warmed pool: two would hold 2 × 51 connections.
+  const dispatcherChild: Child<QueueChildOut, QueueChildIn> = forkTs(path.join(LIB, 'dispatcherChild.ts'), { name: 'dispatcher', env, outputFile: path.join(ctx.tmpDir, 'dispatcher.log') });
+  const graphileChild: Child<QueueChildOut, QueueChildIn> = forkTs(path.join(LIB, 'graphileChild.ts'), { name: 'graphile-worker', env, outputFile: path.join(ctx.tmpDir, 'graphile-worker.log') });
+  const children: Record<Side, Child<QueueChildOut, QueueChildIn>> = { ours: dispatcherChild, graphile: graphileChild, graphileBatched: graphileChild };
+  for (const child of [dispatcherChild, graphileChild]) {
     ctx.defer(async () => child.kill());
     await child.next('ready');
   }
@@ -215,7 +252,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     receiver.send({ type: 'reset' });
     const pg0 = await pgCpu.sample();
     const child = children[side];
-    child.send({ type: 'drain', job, expected: count, receiverUrl, ...(profile ? { profile } : {}) });
+    child.send({ type: 'drain', job, expected: count, receiverUrl, variant: variantOf(side), ...(profile ? { profile } : {}) });
     const drained = await child.next('drained');
     const pg1 = await pgCpu.sample();
     const receiverCores = await audit(side, job, count, drained);
@@ -235,7 +272,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     await reset();
     await ctx.quiet();
     const child = children[side];
-    child.send({ type: 'serve', receiverUrl });
+    child.send({ type: 'serve', receiverUrl, variant: variantOf(side) });
     await child.next('serving');
     const commitToStart = new Float64Array(LATENCY_SAMPLES);
     const writeToStart = new Float64Array(LATENCY_SAMPLES);
@@ -266,7 +303,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const queueParts = QUEUE_PARTS.filter((p) => only.has(p));
   if (queueParts.length > 0) {
     ctx.progress(`warming up both sides (${WARMUP_BACKLOG} no-op jobs each) …`);
-    for (const side of ['ours', 'graphile'] as const) await drain(side, 'noop', WARMUP_BACKLOG);
+    for (const side of SIDES) await drain(side, 'noop', WARMUP_BACKLOG);
 
     interface Round {
       drain?: Record<Side, Drain>;
@@ -275,7 +312,8 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     }
     const rounds: Round[] = [];
     for (let r = 0; r < ctx.rounds; r++) {
-      const order: Side[] = r % 2 === 0 ? ['ours', 'graphile'] : ['graphile', 'ours'];
+      // Each side goes first once every three rounds, so none always runs on a warmer (or more tired) machine.
+      const order: Side[] = SIDES.map((_, i) => SIDES[(i + r) % SIDES.length]!);
       const round: Round = {};
       // BENCH_CPU_PROF: each side's consumer is profiled over its round-1 drains (the figures of that round are a little low).
       const profile = (side: Side, job: DeliveryJob) => (ctx.profileDir && r === 0 ? path.join(ctx.profileDir, `${side}-${job}.cpuprofile`) : undefined);
@@ -302,53 +340,76 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     await reset();
 
     const throughput = (kind: 'drain' | 'http', side: Side) => median(rounds.map((r) => r[kind]![side].eventsPerS));
-    const pooled = (side: Side, which: 'commitToStart' | 'writeToStart') =>
-      summarize(Float64Array.from(rounds.flatMap((r) => Array.from(r.latency![side][which]))));
+    const latencyOf = (side: Side, which: 'commitToStart' | 'writeToStart') => latencyOverRounds(rounds.map((r) => r.latency![side][which]));
 
-    ctx.note('configuration', {
-      dispatcher: { ...DISPATCHER_DEFAULTS, poolMax: 10, logLevel: env.LOG_LEVEL, handler: 'in-process no-op / webhook (fetch)' },
-      graphileWorker: {
-        version: '0.16.6',
-        concurrency: GRAPHILE.concurrency,
-        httpConcurrency: GRAPHILE.httpConcurrency,
-        maxPoolSize: 'concurrency + 1',
-        pollInterval: GRAPHILE.pollInterval,
-        preparedStatements: true,
-        localQueue: 'not in 0.16.6 (0.17+)',
-        logging: 'default (info line per job)',
-      },
+    ctx.configure('dispatcher', {
+      ...DISPATCHER_DEFAULTS,
+      concurrency: QUEUE.concurrency,
+      poolMax: QUEUE.dispatcherPoolMax,
+      poolIdleTimeoutS: QUEUE.poolIdleMs / 1000,
+      pool: 'postgres.js, as the dispatch command opens it (DATABASE_POOL_MAX capped at 5), plus its LISTEN connection; warmed before each timed window',
+      statements: 'named prepared statements (session pool mode)',
+      logLevel: QUEUE.logLevel,
+      perJobLogLine: QUEUE.perJobLines,
+      handler: 'in-process no-op / webhook POST (node:http, keep-alive agent)',
+    });
+    const graphileConfig = (variant: GraphileVariant) => ({
+      version: GRAPHILE_VERSION,
+      concurrentJobs: QUEUE.concurrency,
+      pool: `pg.Pool of ${QUEUE.graphilePoolMax} (concurrency + 1, as its perf test), idleTimeoutMillis ${QUEUE.poolIdleMs}; built at start and warmed before each timed window`,
+      pollInterval: QUEUE.pollMs,
+      preparedStatements: true,
+      ...GRAPHILE_VARIANTS[variant],
+      logLevel: QUEUE.logLevel,
+      perJobLogLine: QUEUE.perJobLines,
+      NO_LOG_SUCCESS: !QUEUE.perJobLines,
+      tasks: 'no-op / one webhook attempt with our own code (attemptDelivery: same body, signature, headers, node:http POST)',
+    });
+    ctx.configure('graphile-worker', graphileConfig('unbatched'));
+    ctx.configure('graphile-worker batched', graphileConfig('batched'));
+    ctx.configure('workload', {
       backlog: BACKLOG,
       httpBacklog: HTTP_BACKLOG,
+      warmupBacklogPerSide: WARMUP_BACKLOG,
       latencySamplesPerRound: LATENCY_SAMPLES,
       latencyWarmupPerRound: LATENCY_WARMUP,
       rounds: ctx.rounds,
+      sideOrder: 'rotating: each side goes first once every three rounds',
+      reset: 'both queues\' tables emptied and vacuumed before each side; backlogs vacuumed and checkpointed before the window',
       timing: 'drain: consumer start → last completion recorded in the database; latency: commit acknowledged → handler start (process.hrtime across processes)',
     });
-    const both = (f: (side: Side) => unknown) => ({ ours: f('ours'), graphile: f('graphile') });
+    const all = (f: (side: Side) => unknown) => Object.fromEntries(SIDES.map((side) => [side, f(side)]));
     ctx.note(
       'rounds',
       rounds.map((r) => ({
-        ...(r.drain ? { drain: both((side) => roundAll(r.drain![side])) } : {}),
-        ...(r.http ? { http: both((side) => roundAll(r.http![side])) } : {}),
-        ...(r.latency ? { latency: both((side) => roundAll(summarize(r.latency![side].commitToStart))) } : {}),
+        ...(r.drain ? { drain: all((side) => roundAll(r.drain![side])) } : {}),
+        ...(r.http ? { http: all((side) => roundAll(r.http![side])) } : {}),
+        ...(r.latency ? { latency: all((side) => roundAll(summarize(r.latency![side].commitToStart))) } : {}),
       })),
     );
     if (ctx.profileDir) ctx.note('profiled', `round 1 drains ran under the V8 profiler (BENCH_CPU_PROF), profiles in ${ctx.profileDir}`);
 
+    const against = (label: string) => (side: GraphileSide) => `${SIDE_NAME[side]} ${label}`;
     if (only.has('drain')) {
-      metrics.push(metric('drain no-op events/s', throughput('drain', 'ours'), 'events/s', { name: 'graphile-worker jobs/s', value: throughput('drain', 'graphile') }));
+      for (const side of GRAPHILE_SIDES) {
+        metrics.push(metric(`drain no-op events/s vs ${SIDE_NAME[side]}`, throughput('drain', 'ours'), 'events/s', { name: against('jobs/s')(side), value: throughput('drain', side) }));
+      }
     }
     if (only.has('latency')) {
-      const lat = { ours: pooled('ours', 'commitToStart'), graphile: pooled('graphile', 'commitToStart') };
-      ctx.note('latency write start → handler start (ms, all rounds)', both((side) => roundAll(pooled(side, 'writeToStart'))));
-      ctx.note('latency commit → handler start (ms, all rounds)', { ours: roundAll(lat.ours), graphile: roundAll(lat.graphile) });
-      metrics.push(
-        metric('commit→handler p50', lat.ours.p50, 'ms', { name: 'graphile-worker add_job→task p50', value: lat.graphile.p50 }),
-        metric('commit→handler p99', lat.ours.p99, 'ms', { name: 'graphile-worker add_job→task p99', value: lat.graphile.p99 }),
-      );
+      const lat = Object.fromEntries(SIDES.map((side) => [side, latencyOf(side, 'commitToStart')])) as Record<Side, RoundsLatency>;
+      ctx.note('latency write start → handler start (ms, median of rounds)', all((side) => roundAll(omitRounds(latencyOf(side, 'writeToStart')))));
+      ctx.note('latency commit → handler start (ms, median of rounds)', all((side) => roundAll(omitRounds(lat[side]))));
+      for (const side of GRAPHILE_SIDES) {
+        metrics.push(
+          metric(`commit→handler p50 vs ${SIDE_NAME[side]}`, lat.ours.p50, 'ms', { name: against('add_job→task p50')(side), value: lat[side].p50 }),
+          metric(`commit→handler p99 vs ${SIDE_NAME[side]}`, lat.ours.p99, 'ms', { name: against('add_job→task p99')(side), value: lat[side].p99 }),
+        );
+      }
     }
     if (only.has('webhooks')) {
-      metrics.push(metric('webhooks events/s', throughput('http', 'ours'), 'events/s', { name: 'graphile-worker POST jobs/s', value: throughput('http', 'graphile') }));
+      for (const side of GRAPHILE_SIDES) {
+        metrics.push(metric(`webhooks events/s vs ${SIDE_NAME[side]}`, throughput('http', 'ours'), 'events/s', { name: against('POST jobs/s')(side), value: throughput('http', side) }));
+      }
     }
   }
 
@@ -494,9 +555,9 @@ async function measureIsolation(ctx: BenchContext, d: IsolationDeps): Promise<Me
   }
   await d.reset();
 
-  const pooled = (which: IsolationSide) => summarize(Float64Array.from(rounds.flatMap((r) => Array.from(r[which].commitToHandler))));
-  const alone = pooled('alone');
-  const hung = pooled('hung');
+  const overRounds = (which: IsolationSide) => latencyOverRounds(rounds.map((r) => r[which].commitToHandler));
+  const alone = overRounds('alone');
+  const hung = overRounds('hung');
   ctx.note('isolation', {
     goal: `ratio ≤ ${ISOLATION_GOAL}: the steady trigger's p99 while another trigger's handler hangs, against its p99 with nothing hanging`,
     configuration: {
@@ -516,9 +577,14 @@ async function measureIsolation(ctx: BenchContext, d: IsolationDeps): Promise<Me
         backgroundCores: round(r.hung.backgroundCores, 3),
       },
     })),
-    pooled: { alone: roundAll(alone), hung: roundAll(hung), censored: rounds.reduce((n, r) => n + r.hung.censored, 0) },
+    medianOfRounds: { alone: roundAll(omitRounds(alone)), hung: roundAll(omitRounds(hung)), censored: rounds.reduce((n, r) => n + r.hung.censored, 0) },
   });
   return metric('isolation: other trigger p99 while one hangs', hung.p99, 'ms', { name: 'same trigger p99, nothing hanging', value: alone.p99 });
+}
+
+/** A figure without its per-round list (the notes' `rounds` has those). */
+function omitRounds({ rounds: _, ...figure }: RoundsLatency): Omit<RoundsLatency, 'rounds'> {
+  return figure;
 }
 
 function roundAll<T extends object>(o: T): Record<string, number> {

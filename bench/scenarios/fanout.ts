@@ -20,6 +20,7 @@
  * BENCH_FANOUT_SUBSCRIBERS and BENCH_FANOUT_RATE scale the own-order side
  * (defaults 10000 and 1000) for quick checks.
  */
+import { randomBytes } from 'node:crypto';
 import { seedDemoData } from '../../src/apps/food-delivery/db/seedDemoData.js';
 import { connect, type Sql } from '../../src/engine/db/client.js';
 import { demoRestaurants } from '../../src/apps/food-delivery/db/demoData.js';
@@ -39,7 +40,7 @@ import type {
   WriterOut,
 } from '../lib/fanout/protocol.js';
 import { metric, type Metric } from '../lib/report.js';
-import { round, summarize, type LatencySummary } from '../lib/stats.js';
+import { latencyOverRounds, round, summarize, type RoundsLatency } from '../lib/stats.js';
 
 export const description =
   'graphql-ws fan-out: 10k own-order subscribers at 1000 changes/s and 1k on one restaurant feed at 50/s (commit→client p50/p99, RSS per subscriber) vs a plain ws server';
@@ -72,8 +73,13 @@ async function seedOrders(sql: Sql, count: number): Promise<Array<{ id: string; 
     returning id::text as id, customer_id::text as "customerId", restaurant_id::text as "restaurantId"`;
 }
 
+/** In production the API serves /metrics on its own port only to a bearer of METRICS_TOKEN: one per run. */
+const METRICS_TOKEN = randomBytes(24).toString('hex');
+
 async function apiMetric(url: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (!res.ok) throw new Error(`the API's /metrics answered ${res.status}`);
+  const text = await res.text();
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
   return line ? Number(line.split(' ')[1]) : Number.NaN;
 }
@@ -137,7 +143,8 @@ function join(stamps: Stamps, arrivals: Arrivals, from: number, to: number, fano
 }
 
 interface SideResult {
-  latency: LatencySummary;
+  /** The median over rounds of each round's p50 and p99 (notes.rules). */
+  latency: RoundsLatency;
   joined: Omit<Joined, 'samplesMs'>;
   rounds: Array<Record<string, number>>;
 }
@@ -151,7 +158,7 @@ async function measure(
   drive: () => Promise<{ started: number; stamps: Stamps; lateMs: number; failed: number; serverCores?: number }>,
   api?: ApiProcess,
 ): Promise<SideResult> {
-  const samples: number[] = [];
+  const perRound: number[][] = [];
   const totals = { missing: 0, early: 0, changes: 0 };
   const rounds: Array<Record<string, number>> = [];
   for (let r = 1; r <= ctx.rounds; r++) {
@@ -174,7 +181,7 @@ async function measure(
     const collected = await subscribers.next('collected');
     const from = driven.started + ctx.warmupMs;
     const joined = join(driven.stamps, collected.arrivals, from, from + ctx.durationMs, fanout);
-    for (const v of joined.samplesMs) samples.push(v);
+    perRound.push(joined.samplesMs);
     totals.missing += joined.missing;
     totals.early += joined.early;
     totals.changes += joined.changes;
@@ -198,7 +205,7 @@ async function measure(
     ctx.progress(`${what} round ${r}: ${joined.changes} changes, ${joined.samplesMs.length} deliveries, p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, missing ${joined.missing}, server ${apiCores.toFixed(2)} cores, clients ${collected.clientCores.toFixed(2)} cores, machine ${machineCores.toFixed(2)} cores`);
     if (collected.errors) ctx.progress(`${what}: client errors: ${collected.firstError}`);
   }
-  return { latency: summarize(samples), joined: totals, rounds };
+  return { latency: latencyOverRounds(perRound), joined: totals, rounds };
 }
 
 function writerDrive(ctx: BenchContext, orders: WriterIn['orders'], perSecond: number) {
@@ -233,21 +240,33 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   ctx.defer(() => database.close());
   await seedDemoData(database.db);
   const orders = await seedOrders(database.sql, OWN_SUBSCRIBERS);
-  ctx.note('configuration', {
+  ctx.configure('workload', {
     ownOrder: { subscribers: OWN_SUBSCRIBERS, changesPerSecond: OWN_RATE },
     broadcast: { subscribers: FEED_SUBSCRIBERS, changesPerSecond: FEED_RATE },
-    writerConnections: WRITER_CONNECTIONS,
     connectParallel: CONNECT_PARALLEL,
-    processes: 'API (production config), subscribers (load generator), writer, baseline ws server: one process each',
-    goals: { ownOrderP99Ms: 100, rssPerIdleSubscriberKB: 20, broadcastP99Ms: 250 },
+    clients: 'graphql-ws protocol on raw ws sockets in one load-generator process, one JSON.parse per message (both sides)',
+    processes: 'API, subscribers (load generator), writer, baseline ws server: one process each',
+    warmupS: ctx.warmupMs / 1000,
+    durationS: ctx.durationMs / 1000,
+    rounds: ctx.rounds,
   });
+  ctx.configure('threefactor API', {
+    process: 'the real API (createApi, NODE_ENV=production) in its own process',
+    env: { MAX_CONNECTIONS_PER_VIEWER: String(FEED_SUBSCRIBERS), METRICS_TOKEN: 'random per run (production serves /metrics only to its bearer)', LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'info' },
+    writer: `a writer process: one-statement UPDATE + event per change, open loop, ${WRITER_CONNECTIONS} connections; latency from its COMMIT acknowledgement`,
+  });
+  ctx.configure('plain ws server', {
+    process: 'bench/lib/fanout/plainServerChild.ts: the ws package, no GraphQL, no database, in its own process',
+    messages: 'the measured graphql-ws message size, at the same rate, to one random client (own-order) or to all (broadcast); latency from its send',
+  });
+  ctx.note('goals', { ownOrderP99Ms: 100, rssPerIdleSubscriberKB: 20, broadcastP99Ms: 250 });
 
   // ---- threefactor: own-order
   // Memory: RSS per idle subscriber, each reading taken after a full GC (through the inspector)
   // so it counts what the subscribers retain, not garbage left from connecting them; the raw
   // reading SETTLE_MS after the last subscription is kept in the notes beside it.
   // The broadcast side is 1,000 clients of one restaurant, so one viewer: above the production cap.
-  const api = await ctx.startApi({ env: { MAX_CONNECTIONS_PER_VIEWER: String(FEED_SUBSCRIBERS) } });
+  const api = await ctx.startApi({ env: { MAX_CONNECTIONS_PER_VIEWER: String(FEED_SUBSCRIBERS), METRICS_TOKEN } });
   await sleep(SETTLE_MS);
   await api.collectGarbage();
   await sleep(GC_SETTLE_MS);

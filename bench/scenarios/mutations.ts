@@ -28,7 +28,7 @@ import { runPgbench } from '../lib/pgbench.js';
 import { serverCpu } from '../lib/serverCpu.js';
 import { accessDifferences, accessPer, settledAccess, tableAccess, type TableAccess } from '../lib/tableAccess.js';
 import { metric, type Metric } from '../lib/report.js';
-import { median, round, summarize } from '../lib/stats.js';
+import { latencyOverRounds, median, round, summarize } from '../lib/stats.js';
 
 export const description = 'placeOrder over HTTP, 32 keep-alive clients, vs the same transaction in pgbench (tps, p50/p99)';
 
@@ -249,9 +249,8 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const clean = (side: Side) => !(side.detail.backgroundCoresDuring! > ctx.quietCores);
   const cleanRounds = rounds.filter((r) => clean(r.ours) && clean(r.pgbench));
   const used = cleanRounds.length ? cleanRounds : rounds;
-  const pooled = (side: 'ours' | 'pgbench') => summarize(Float64Array.from(used.flatMap((r) => Array.from(r[side].samplesMs))));
-  const oursLat = pooled('ours');
-  const pgLat = pooled('pgbench');
+  const oursLat = latencyOverRounds(used.map((r) => r.ours.samplesMs));
+  const pgLat = latencyOverRounds(used.map((r) => r.pgbench.samplesMs));
   const oursTps = median(used.map((r) => r.ours.tps));
   const pgTps = median(used.map((r) => r.pgbench.tps));
   ctx.note(
@@ -262,14 +261,26 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   );
   if (!cleanRounds.length) ctx.progress('warning: every round shared the machine with other work; the figures are noisy');
 
-  ctx.note('configuration', {
-    concurrency: CONCURRENCY,
-    apiPoolMax: poolMax,
-    apiLogLevel: process.env.BENCH_API_LOG_LEVEL ?? 'info',
-    pgbench: { clients: CONCURRENCY, threads: PGBENCH_THREADS, protocol: 'prepared', script: 'bench/sql/place-order.pgbench' },
+  ctx.configure('placeOrder over HTTP', {
+    process: 'the real API (createApi, NODE_ENV=production) in its own process, running only during its own side',
+    clients: `${CONCURRENCY} keep-alive HTTP clients, closed loop, in a load-generator process of their own`,
+    poolMax: poolMax,
+    logLevel: process.env.BENCH_API_LOG_LEVEL ?? 'info',
+    statements: 'as the API sends them (named prepared statements on its hot path, src/engine/db/poolMode.ts)',
+  });
+  ctx.configure('pgbench', {
+    clients: CONCURRENCY,
+    threads: PGBENCH_THREADS,
+    protocol: 'prepared',
+    script: 'bench/sql/place-order.pgbench (placeOrder\'s statements, captured with log_statement=all; round 1 checks both sides touch the same tables as often)',
+  });
+  ctx.configure('workload', {
+    order: 'a uniformly random demo customer orders the first two menu items of a uniformly random demo restaurant, 1-3 of each',
+    reset: 'order tables and event log emptied, vacuumed and checkpointed before each side',
     warmupS: ctx.warmupMs / 1000,
     durationS: ctx.durationMs / 1000,
     rounds: ctx.rounds,
+    sideOrder: 'alternating which side goes first, round by round',
   });
   ctx.note(
     'rounds',
@@ -285,7 +296,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   }
   ctx.note(
     'how to read',
-    'tps: median of the rounds used; latency: nearest-rank over every sample of those rounds, ms; ratio = ours / pgbench (>1 is slower for latency); cores: CPU used during the measured window (2 = the whole machine); *CpuMsPerTx: CPU each party spent per order',
+    'tps: median of the rounds used; latency: the median over the rounds used of each round\'s nearest-rank p50 and p99, ms (notes.rules); ratio = ours / pgbench (>1 is slower for latency); cores: CPU used during the measured window (2 = the whole machine); *CpuMsPerTx: CPU each party spent per order',
   );
 
   return [
