@@ -5,12 +5,14 @@ import { DEMO_ADMIN_ID, DEMO_TOKEN_TTL_SECONDS, type DemoTokens } from '../../sr
 import { demoCustomers, demoDrivers, demoRestaurants } from '../../src/apps/food-delivery/db/demoData.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { ensureDemoBuilt } from '../web/demoBuild.js';
 
 let db: TestDatabase;
 let dev: TestApi;
 let prod: TestApi;
 
 beforeAll(async () => {
+  await ensureDemoBuilt();
   db = await freshDatabase();
   [dev, prod] = await Promise.all([startTestApi(db), startTestApi(db, { NODE_ENV: 'production' })]);
 });
@@ -34,7 +36,13 @@ function raw(base: string, path: string, method = 'GET'): Promise<{ status: numb
   });
 }
 
-const DEMO_PATHS = ['/', '/demo', '/demo/', '/demo/index.html', '/demo/app.js', '/demo/style.css', '/demo/vendor/graphql-ws.js', '/demo/tokens'];
+/** The built page's script and stylesheet, as its index.html names them. */
+async function assetsOf(base: string): Promise<{ script: string; style: string }> {
+  const html = await (await fetch(`${base}/demo/`)).text();
+  return { script: /<script type="module" crossorigin src="([^"]+)"/.exec(html)![1]!, style: /<link rel="stylesheet" crossorigin href="([^"]+)"/.exec(html)![1]! };
+}
+
+const DEMO_PATHS = ['/', '/demo', '/demo/', '/demo/index.html', '/demo/assets/index.js', '/demo/tokens'];
 
 describe('web demo outside production', () => {
   it('redirects / to /demo/ and serves the page with a same-origin CSP', async () => {
@@ -46,20 +54,21 @@ describe('web demo outside production', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toContain("connect-src 'self'");
-    const html = await page.text();
-    expect(html).toContain('<script src="/demo/vendor/graphql-ws.js"></script>');
-    expect(html).toContain('<script type="module" src="/demo/app.js"></script>');
+    const { script, style } = await assetsOf(dev.url);
+    expect(script).toMatch(/^\/demo\/assets\/index-[\w-]+\.js$/);
+    expect(style).toMatch(/^\/demo\/assets\/index-[\w-]+\.css$/);
   });
 
-  it('serves the app modules and the graphql-ws browser build from the installed package', async () => {
-    const app = await fetch(`${dev.url}/demo/app.js`);
+  it("serves Vite's build from web-demo/dist/: hashed assets, cached for good", async () => {
+    const { script, style } = await assetsOf(dev.url);
+    const app = await fetch(`${dev.url}${script}`);
     expect(app.status).toBe(200);
     expect(app.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(await app.text()).toMatch(/^import /m);
-
-    const vendor = await fetch(`${dev.url}/demo/vendor/graphql-ws.js`);
-    expect(vendor.status).toBe(200);
-    expect(await vendor.text()).toContain('graphqlWs');
+    expect(app.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    // graphql-ws and urql are bundled: the page needs nothing else.
+    expect(await app.text()).toContain('graphql-transport-ws');
+    const css = await fetch(`${dev.url}${style}`);
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
   });
 
   it('hands out short-lived tokens for every seeded demo actor, and they authenticate', async () => {
@@ -89,7 +98,7 @@ describe('web demo outside production', () => {
   });
 
   it('refuses paths that would leave web-demo/ and unknown files', async () => {
-    for (const path of ['/demo/../package.json', '/demo/..%2fpackage.json', '/demo/.env', '/demo/nope.js', '/demo/sub/app.js']) {
+    for (const path of ['/demo/../package.json', '/demo/..%2fpackage.json', '/demo/.env', '/demo/nope.js', '/demo/sub/app.js', '/demo/assets/../index.html', '/demo/assets/.hidden.js', '/demo/src/main.ts']) {
       const res = await raw(dev.url, path);
       expect(res.status, path).toBe(404);
       expect(res.body).not.toContain('"name": "threefactor"');
@@ -100,7 +109,7 @@ describe('web demo outside production', () => {
     const post = await raw(dev.url, '/demo/tokens', 'POST');
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe('GET, HEAD');
-    const head = await raw(dev.url, '/demo/app.js', 'HEAD');
+    const head = await raw(dev.url, (await assetsOf(dev.url)).script, 'HEAD');
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
   });

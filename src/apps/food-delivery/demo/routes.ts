@@ -1,9 +1,8 @@
 /**
  * The web demo — a DEV CONVENIENCE, OFF IN PRODUCTION.
  *
- * Serves the static browser app in `web-demo/` at `/demo/` (and redirects
- * `/` there), the graphql-ws browser client at `/demo/vendor/graphql-ws.js`,
- * and `GET /demo/tokens`: short-lived JWTs for the seeded demo customers,
+ * Serves the browser app Vite built into `web-demo/dist/` at `/demo/` (and
+ * redirects `/` there), and `GET /demo/tokens`: short-lived JWTs for the seeded demo customers,
  * restaurants, drivers and an admin, so one page can act every role without
  * a login. Whoever reaches that route gets an admin token, so the demo is on
  * only when `NODE_ENV !== 'production'` or `DEMO=true` (and `DEMO=false` turns
@@ -12,10 +11,14 @@
  * go to loopback clients only (a browser on this machine) unless
  * `DEMO_TOKENS_REMOTE=true`: a server started with HOST=0.0.0.0 on a shared
  * network does not hand admin tokens to its neighbours.
+ *
+ * The build is `npm install`'s (its `prepare` step, scripts/buildDemo.mjs). A
+ * production install has no Vite and builds nothing: then /demo/ answers 503
+ * with a page that says how to build it, and `start` logs the same once.
  */
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoCustomers, demoDrivers, demoRestaurants } from '../db/demoData.js';
@@ -26,16 +29,23 @@ export const DEMO_TOKEN_TTL_SECONDS = 30 * 60;
 /** The admin the demo's event log acts as (admins have no row). */
 export const DEMO_ADMIN_ID = 'demo-admin';
 
-const ROOT = fileURLToPath(new URL('../../../../web-demo/', import.meta.url));
-const GRAPHQL_WS_UMD = path.join(path.dirname(createRequire(import.meta.url).resolve('graphql-ws/package.json')), 'umd/graphql-ws.min.js');
-/** Flat file names only: no slashes, no leading dot, so no path can leave ROOT. */
-const STATIC_FILE = /^\/demo\/([a-z0-9][\w-]*\.(html|js|css|svg))$/i;
+/** Vite's output (web-demo/vite.config.ts), gitignored. */
+export const DEMO_DIST = fileURLToPath(new URL('../../../../web-demo/dist/', import.meta.url));
+/** index.html, or a flat file under assets/: no other slash, no leading dot, so no path can leave DEMO_DIST. */
+const STATIC_FILE = /^\/demo\/((?:assets\/)?[a-z0-9][\w.-]*\.(html|js|css|svg|map))$/i;
 const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
   svg: 'image/svg+xml',
+  map: 'application/json',
 };
+/** Vite names every asset by its content hash: a browser may keep one for good. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export const DEMO_NOT_BUILT =
+  'The web demo is not built (web-demo/dist/ is missing): `npm install` builds it when the dev dependencies are installed; or run `npm run demo:build`.';
+const NOT_BUILT_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>threefactor · demo not built</title></head><body><main><h1>The web demo is not built</h1><p>${DEMO_NOT_BUILT.replaceAll('`', '')}</p><p>The GraphQL API at <code>/graphql</code> works without it.</p></main></body></html>`;
 /** The page talks only to this origin: GraphQL over fetch and graphql-ws. */
 const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -84,13 +94,14 @@ export async function mintDemoTokens(secret: string, now = Date.now()): Promise<
 }
 
 /** The demo's routes, or undefined when the demo is off (then nothing is mounted at all). */
-export function createDemoRoutes(config: Config, log: Logger): ExtraRoute | undefined {
+export function createDemoRoutes(config: Config, log: Logger, { dist = DEMO_DIST }: { dist?: string } = {}): ExtraRoute | undefined {
   if (!demoEnabled(config)) return undefined;
   if (config.NODE_ENV === 'production') {
     const who = config.DEMO_TOKENS_REMOTE ? 'anyone who can reach this server' : 'every client on this machine (a local proxy makes that everyone)';
     log.warn(`DEMO=true in production: /demo/tokens hands out admin tokens to ${who}`);
   }
   const secret = config.AUTH_JWT_SECRET;
+  if (!existsSync(path.join(dist, 'index.html'))) log.warn(DEMO_NOT_BUILT);
 
   return (req, res) => {
     const pathname = req.url?.split('?')[0] ?? '';
@@ -121,31 +132,34 @@ export function createDemoRoutes(config: Config, log: Logger): ExtraRoute | unde
       );
       return true;
     }
-    if (pathname === '/demo/vendor/graphql-ws.js') {
-      void serveFile(res, GRAPHQL_WS_UMD, CONTENT_TYPES.js!, log);
-      return true;
-    }
     const name = pathname === '/demo/' ? 'index.html' : STATIC_FILE.exec(pathname)?.[1];
     if (!name) {
       send(res, 404, 'text/plain; charset=utf-8', 'Not Found');
       return true;
     }
-    void serveFile(res, path.join(ROOT, name), CONTENT_TYPES[path.extname(name).slice(1).toLowerCase()]!, log);
+    void serveFile(res, dist, name, CONTENT_TYPES[path.extname(name).slice(1).toLowerCase()]!, log);
     return true;
   };
 }
 
-async function serveFile(res: ServerResponse, file: string, contentType: string, log: Logger): Promise<void> {
+async function serveFile(res: ServerResponse, dist: string, name: string, contentType: string, log: Logger): Promise<void> {
+  const file = path.join(dist, name);
   let body: Buffer;
   try {
-    // Read on every request: this is a dev tool, and an edited file shows on reload.
+    // Read on every request: this is a dev tool, and a rebuild shows on reload.
     body = await readFile(file);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return send(res, 404, 'text/plain; charset=utf-8', 'Not Found');
+    if ((err as { code?: string }).code === 'ENOENT') {
+      if (name === 'index.html') {
+        return send(res, 503, 'text/html; charset=utf-8', NOT_BUILT_PAGE, { 'content-security-policy': CSP });
+      }
+      return send(res, 404, 'text/plain; charset=utf-8', 'Not Found');
+    }
     log.error({ err }, 'demo file read failed');
     return send(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error');
   }
-  send(res, 200, contentType, body, contentType.startsWith('text/html') ? { 'content-security-policy': CSP } : {});
+  const html = contentType.startsWith('text/html');
+  send(res, 200, contentType, body, html ? { 'content-security-policy': CSP } : name.startsWith('assets/') ? { 'cache-control': IMMUTABLE } : {});
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {

@@ -7,30 +7,32 @@
  */
 import { z } from 'zod';
 import { defineHandler, RetryLater } from '../../../kit/index.js';
+import { graphql } from './gql/index.js';
+import { apply, read } from './typedOperations.js';
 
-const AVAILABLE = /* GraphQL */ `
+const AVAILABLE = graphql(`
   query AvailableDrivers {
     drivers(available: true) { id }
   }
-`;
+`);
 
-const ASSIGN = /* GraphQL */ `
+const ASSIGN = graphql(`
   mutation AssignDriver($orderId: ID!, $driverId: ID!) {
     assignDriver(orderId: $orderId, driverId: $driverId) { status }
   }
-`;
+`);
 
 export const assignDriver = defineHandler({
   name: 'assign-driver',
   on: ['order.approved'],
   data: z.object({ orderId: z.uuid() }),
-  async handle({ data }, { graphql, apply, log }) {
-    const { drivers } = await graphql<{ drivers: Array<{ id: string }> }>(AVAILABLE);
+  async handle({ data }, tools) {
+    const { drivers } = await read(tools, AVAILABLE, {});
     for (const driver of drivers) {
-      const result = await apply(ASSIGN, { orderId: data.orderId, driverId: driver.id });
+      const result = await apply(tools, ASSIGN, { orderId: data.orderId, driverId: driver.id });
       if (result.applied) return 'assigned';
       if (result.code === 'ILLEGAL_TRANSITION') return 'already-applied';
-      log.info({ driverId: driver.id, why: result.message }, 'driver not assignable; trying the next');
+      tools.log.info({ driverId: driver.id, why: result.message }, 'driver not assignable; trying the next');
     }
     throw new RetryLater('no driver is available', 30);
   },

@@ -7,29 +7,31 @@
 import { z } from 'zod';
 import { defineHandler, RetryLater } from '../../../kit/index.js';
 import { charge } from './fakePaymentProvider.js';
+import { graphql } from './gql/index.js';
+import { apply, read } from './typedOperations.js';
 
-const RECORD = /* GraphQL */ `
+const RECORD = graphql(`
   mutation RecordPaymentResult($paymentId: ID!, $succeeded: Boolean!, $providerRef: String, $reason: String) {
     recordPaymentResult(paymentId: $paymentId, succeeded: $succeeded, providerRef: $providerRef, reason: $reason) { status }
   }
-`;
+`);
 
-const PAYMENTS = /* GraphQL */ `
+const PAYMENTS = graphql(`
   query ChargePaymentRead($orderId: ID!) {
     order(id: $orderId) { payments { id status } }
   }
-`;
+`);
 
 export const chargePayment = defineHandler({
   name: 'charge-payment',
   on: ['payment.requested'],
   data: z.object({ orderId: z.uuid(), paymentId: z.uuid(), amountCents: z.number().int() }),
-  async handle({ data }, { graphql, apply }) {
+  async handle({ data }, tools) {
     const result = charge(data);
-    const recorded = await apply(RECORD, { paymentId: data.paymentId, ...result });
+    const recorded = await apply(tools, RECORD, { paymentId: data.paymentId, ...result });
     if (recorded.applied) return result.succeeded ? 'paid' : 'declined';
     // CONFLICT says "already settled" or "the order changed meanwhile": the payment tells which.
-    const { order } = await graphql<{ order: { payments: Array<{ id: string; status: string }> } | null }>(PAYMENTS, data);
+    const { order } = await read(tools, PAYMENTS, { orderId: data.orderId });
     const payment = order?.payments.find((p) => p.id === data.paymentId);
     if (payment && payment.status !== 'pending') return 'already-applied';
     throw new RetryLater(recorded.message, 1);

@@ -7,12 +7,14 @@
 import { z } from 'zod';
 import { defineHandler, RetryLater } from '../../../kit/index.js';
 import { checkOrder } from './orderRules.js';
+import { graphql } from './gql/index.js';
+import { apply } from './typedOperations.js';
 
-const RECORD = /* GraphQL */ `
+const RECORD = graphql(`
   mutation RecordOrderValidation($orderId: ID!, $valid: Boolean!, $reason: String) {
     recordOrderValidation(orderId: $orderId, valid: $valid, reason: $reason) { status }
   }
-`;
+`);
 
 export const validateOrder = defineHandler({
   name: 'validate-order',
@@ -23,9 +25,9 @@ export const validateOrder = defineHandler({
     totalCents: z.number().int(),
     items: z.array(z.object({ quantity: z.number().int() })),
   }),
-  async handle({ data }, { apply }) {
+  async handle({ data }, tools) {
     const verdict = checkOrder(data);
-    const result = await apply(RECORD, {
+    const result = await apply(tools, RECORD, {
       orderId: data.orderId,
       valid: verdict.valid,
       reason: verdict.valid ? null : verdict.reason,

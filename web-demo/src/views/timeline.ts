@@ -1,14 +1,17 @@
-// The customer's order timeline: the happy path as steps, each marked when a
-// subscription push first showed the order in that status (with the local time
-// it arrived), plus the failure branch the order took, if any. A step the
-// order passed between two pushes is marked done without a time: the
-// subscription sends current state, not every intermediate one.
-import { formatTime, h, STATUS_LABELS } from './dom.js';
+/**
+ * The customer's order timeline: the happy path as steps, each marked when a
+ * subscription push first showed the order in that status (with the local
+ * time it arrived), plus the failure branch the order took, if any. A step
+ * the order passed between two pushes is marked done without a time: the
+ * subscription sends current state, not every intermediate one.
+ */
+import { formatTime, h, STATUS_LABELS } from '../dom.js';
+import type { OrderStatus } from '../gql/graphql.js';
 
-export const HAPPY_PATH = ['placed', 'validated', 'paid', 'approved', 'driver_assigned', 'picked_up', 'delivered'];
+export const HAPPY_PATH: readonly OrderStatus[] = ['placed', 'validated', 'paid', 'approved', 'driver_assigned', 'picked_up', 'delivered'];
 /** Where each failure branches off the happy path. */
-const FAILURES = { rejected: 'placed', payment_failed: 'validated', declined: 'paid' };
-const HINTS = {
+const FAILURES: Partial<Record<OrderStatus, OrderStatus>> = { rejected: 'placed', payment_failed: 'validated', declined: 'paid' };
+const HINTS: Record<OrderStatus, string> = {
   placed: 'validate-order handler checks it',
   validated: 'waiting for your payment',
   paid: 'waiting for the restaurant',
@@ -21,23 +24,37 @@ const HINTS = {
   declined: 'the restaurant declined',
 };
 
-export function createTimeline() {
-  /** status -> { at: Date, version } for statuses a push showed. */
-  const seen = new Map();
-  const seenOrder = [];
-  let current;
-  let paymentPending = false;
-  const list = h('ol', { class: 'timeline', 'data-testid': 'timeline' });
+export type Source = 'push' | 'reply';
 
-  function render() {
+export interface TimelineOrder {
+  status: OrderStatus;
+  version: number;
+  statusReason?: string | null;
+}
+
+export interface Timeline {
+  element: HTMLOListElement;
+  update(order: TimelineOrder, source: Source): void;
+  setPaymentPending(value: boolean): void;
+  reset(): void;
+}
+
+export function createTimeline(): Timeline {
+  const seen = new Map<OrderStatus, { at: Date; version: number; source: Source }>();
+  const seenOrder: OrderStatus[] = [];
+  let current: TimelineOrder | undefined;
+  let paymentPending = false;
+  const list = h('ol', { class: 'timeline', 'data-testid': 'timeline', 'aria-label': 'Order progress' });
+
+  function render(): void {
     const failure = current && FAILURES[current.status] ? current.status : undefined;
-    const reached = new Set();
+    const reached = new Set<OrderStatus>();
     if (current) {
-      const path = failure ? HAPPY_PATH.slice(0, HAPPY_PATH.indexOf(FAILURES[failure]) + 1) : HAPPY_PATH.slice(0, HAPPY_PATH.indexOf(current.status) + 1);
-      for (const s of path) reached.add(s);
+      const until = failure ? FAILURES[failure]! : current.status;
+      for (const s of HAPPY_PATH.slice(0, HAPPY_PATH.indexOf(until) + 1)) reached.add(s);
     }
     const steps = [...HAPPY_PATH];
-    if (failure) steps.splice(steps.indexOf(FAILURES[failure]) + 1, 0, failure);
+    if (failure) steps.splice(steps.indexOf(FAILURES[failure]!) + 1, 0, failure);
     list.replaceChildren(
       ...steps.map((status) => {
         const isCurrent = current?.status === status;
@@ -48,12 +65,13 @@ export function createTimeline() {
           'li',
           {
             class: `step ${state}${failure === status ? ' failed' : ''}`,
+            ...(isCurrent ? { 'aria-current': 'step' } : {}),
             dataset: { status, state, ...(mark ? { seenIndex: String(seenOrder.indexOf(status)), source: mark.source } : {}) },
           },
-          h('span', { class: 'dot' }),
+          h('span', { class: 'dot', 'aria-hidden': 'true' }),
           h('span', { class: 'label' }, STATUS_LABELS[status]),
           h('span', { class: 'when' }, mark ? `${formatTime(mark.at)} · v${mark.version}` : state === 'done' ? '—' : ''),
-          hint ? h('span', { class: 'hint' }, isCurrent && current.statusReason ? current.statusReason : hint) : null,
+          hint ? h('span', { class: 'hint' }, isCurrent && current?.statusReason ? current.statusReason : hint) : null,
         );
       }),
     );
@@ -62,8 +80,7 @@ export function createTimeline() {
   render();
   return {
     element: list,
-    /** A state of the order: `source` is 'push' (subscription) or 'reply' (a mutation's answer). */
-    update(order, source = 'push') {
+    update(order, source) {
       if (current && order.version < current.version) return;
       if (!current || order.status !== current.status) paymentPending = false;
       current = order;

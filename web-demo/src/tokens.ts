@@ -1,0 +1,45 @@
+/**
+ * The demo's identities: short-lived JWTs for every seeded actor from the
+ * dev-only /demo/tokens route, fetched again shortly before they expire (a
+ * reconnecting socket always asks, so it gets a fresh one).
+ */
+
+export interface DemoActor {
+  id: string;
+  name: string;
+  token: string;
+}
+
+export interface DemoTokens {
+  expiresAt: string;
+  admin: DemoActor;
+  customers: DemoActor[];
+  restaurants: DemoActor[];
+  drivers: DemoActor[];
+}
+
+/** Whom a client acts as. */
+export type Actor = { kind: 'admin' } | { kind: 'customers' | 'restaurants' | 'drivers'; id: string };
+
+const REFRESH_MARGIN_MS = 2 * 60_000;
+let tokens: DemoTokens | undefined;
+let pending: Promise<DemoTokens> | undefined;
+
+export async function demoTokens(): Promise<DemoTokens> {
+  if (tokens && Date.parse(tokens.expiresAt) - Date.now() > REFRESH_MARGIN_MS) return tokens;
+  pending ??= fetch('/demo/tokens', { cache: 'no-store' })
+    .then(async (res) => {
+      if (!res.ok) throw new Error(`GET /demo/tokens: ${res.status} ${await res.text()}`);
+      tokens = (await res.json()) as DemoTokens;
+      return tokens;
+    })
+    .finally(() => (pending = undefined));
+  return pending;
+}
+
+export async function tokenFor(actor: Actor): Promise<string> {
+  const all = await demoTokens();
+  const found = actor.kind === 'admin' ? all.admin : all[actor.kind].find((a) => a.id === actor.id);
+  if (!found) throw new Error(`No demo token for ${actor.kind === 'admin' ? 'admin' : `${actor.kind} ${actor.id}`}`);
+  return found.token;
+}
