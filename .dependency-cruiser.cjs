@@ -2,7 +2,8 @@
  * The one-way doors between the three parts (docs/architecture.md), checked
  * by test/architecture/imports.test.ts on every `npm test`:
  *   app → engine (its public API, src/engine/index.ts, only); the kit → nothing of ours;
- *   the engine → the kit's wire contract only; nothing → the CLI (the composition root).
+ *   the engine → the kit's wire contract (and its span helpers) only; nothing → the CLI (the composition root);
+ *   the kit → no OpenTelemetry package but the API.
  */
 module.exports = {
   forbidden: [
@@ -15,10 +16,10 @@ module.exports = {
     },
     {
       name: 'engine-to-kit-contract-only',
-      comment: 'The engine speaks the wire contract the kit defines, and uses nothing else of it.',
+      comment: 'The engine speaks the wire contract the kit defines (and makes its spans the same way), and uses nothing else of it.',
       severity: 'error',
       from: { path: '^src/engine/' },
-      to: { path: '^src/kit/', pathNot: '^src/kit/(contract|trace)\\.ts$' },
+      to: { path: '^src/kit/', pathNot: '^src/kit/(contract|trace|telemetry)\\.ts$' },
     },
     {
       name: 'apps-to-engine-public-api-only',
@@ -32,6 +33,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/apps/([^/]+)/' },
       to: { path: '^src/(apps/|cli/)', pathNot: '^src/apps/$1/' },
+    },
+    {
+      name: 'kit-otel-api-only',
+      comment: 'The kit makes spans on the OpenTelemetry API alone; the process that hosts it registers an SDK.',
+      severity: 'error',
+      from: { path: '^src/kit/' },
+      to: { path: '(^|/)node_modules/@opentelemetry/', pathNot: '(^|/)node_modules/@opentelemetry/api/' },
     },
     {
       name: 'kit-imports-nothing-of-ours',

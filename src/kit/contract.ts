@@ -20,6 +20,15 @@
  * delivery's own span (`continueTrace`, ./trace.ts); a function's write-back
  * continues it again with its own.
  *
+ * Cause: every delivery carries `x-threefactor-trigger`, `x-threefactor-delivery`
+ * and `x-threefactor-event`, and a function passes all three back, unchanged,
+ * on the write-back it makes while handling that delivery (the kit does:
+ * ./graphqlClient.ts). The API takes them from the service and admin roles
+ * only: the trigger is the loop guard (events written are not routed to it
+ * again), the delivery and event are recorded on every event the write-back
+ * commits (`caused_by_delivery`, `caused_by_event`), the edges of the causal
+ * tree. Both must be UUIDs, and one without the other is refused (400).
+ *
  * Answers (the function's side; `statusOutcome` is the rule in code, and the
  * dispatcher applies it with each trigger's policy):
  *   2xx                        delivered (including "already applied" on a redelivery)
@@ -51,8 +60,13 @@ export const HEADER = {
   tracestate: 'tracestate',
   /** The trigger that caused the delivery; a function passes it back on its write-back (the loop guard). */
   trigger: 'x-threefactor-trigger',
-  /** The delivery's id in threefactor.deliveries, for the operator. */
+  /** The delivery's id in threefactor.deliveries; a function passes it back on its write-back (the cause). */
   delivery: 'x-threefactor-delivery',
+  /**
+   * The id of the event delivered; a function passes it back on its write-back (the cause). Its own header, not
+   * webhook-id: that is the message id, which need not stay the event id.
+   */
+  event: 'x-threefactor-event',
   /** On a transient answer: seconds the dispatcher should wait before the next attempt. */
   retryAfter: 'retry-after',
 } as const;

@@ -2,7 +2,8 @@
  * `defineHandler`: a business-logic function as a name, the event types it
  * accepts, a schema for the event data it reads, and `handle(event, tools)`.
  * `invoke` is the one path every transport (the fetch core, in-process) runs:
- * route check, data check, trace continuation, the call, one log line.
+ * route check, data check, trace continuation, the call, one log line,
+ * and its span (./telemetry.ts: the delivery's child, the write-backs' parent).
  */
 import type { z } from 'zod';
 import type { HasuraEventPayload } from './contract.js';
@@ -10,6 +11,7 @@ import { asFailure, PermanentFailure } from './errors.js';
 import { describeIssue, eventType, toHandlerEvent, traceparentOf, type HandlerEvent } from './event.js';
 import { createGraphqlClient, type ApiTarget, type GraphqlClient } from './graphqlClient.js';
 import type { Logger } from './log.js';
+import { activeTrace, ATTR, endSpan, SpanKind, startSpan, type Parent } from './telemetry.js';
 import { continueTrace } from './trace.js';
 
 export interface HandlerTools extends GraphqlClient {
@@ -37,6 +39,8 @@ export interface HandlerRuntime {
   /** The delivery's `traceparent` header; falls back to the event's trace_context. */
   traceparent?: string;
   tracestate?: string;
+  /** The delivery being handled (x-threefactor-delivery, x-threefactor-event): passed back on the write-back as its cause. */
+  delivery?: { id: string; eventId: string };
   /** Aborts the function's API calls (delivery timed out, sender gone, dispatcher draining). */
   signal?: AbortSignal;
 }
@@ -57,8 +61,23 @@ export function defineHandler<S extends z.ZodType>(spec: HandlerSpec<S>): Handle
     on: spec.on,
     async invoke(payload, runtime) {
       const started = performance.now();
-      const trace = continueTrace(runtime.traceparent ?? traceparentOf(payload), runtime.tracestate);
       const type = eventType(payload);
+      // The delivery's headers; in-process, the dispatcher's attempt span; else the event's own trace.
+      const parent: Parent = runtime.traceparent
+        ? { traceparent: runtime.traceparent, tracestate: runtime.tracestate }
+        : (activeTrace() ?? { traceparent: traceparentOf(payload) });
+      const { span, context } = startSpan(`handle ${spec.name}`, parent, {
+        kind: SpanKind.SERVER,
+        attributes: {
+          [ATTR.handler]: spec.name,
+          [ATTR.trigger]: payload.trigger.name,
+          [ATTR.event]: payload.id,
+          [ATTR.attempt]: payload.delivery_info.current_retry + 1,
+          ...(type ? { [ATTR.eventType]: type } : {}),
+          ...(runtime.delivery ? { [ATTR.delivery]: runtime.delivery.id } : {}),
+        },
+      });
+      const trace = context ?? continueTrace(parent.traceparent, parent.tracestate);
       const log = runtime.log.child({
         handler: spec.name,
         eventId: payload.id,
@@ -75,18 +94,21 @@ export function defineHandler<S extends z.ZodType>(spec: HandlerSpec<S>): Handle
         if (!data.success) throw new PermanentFailure(`${type} event lacks what ${spec.name} needs: ${describeIssue(data.error)}`);
         const client = createGraphqlClient(runtime.api, {
           trigger: payload.trigger.name,
+          delivery: runtime.delivery,
           traceparent: trace.traceparent,
           tracestate: trace.tracestate,
           signal: runtime.signal,
         });
         const outcome = (await spec.handle(toHandlerEvent(payload, data.data), { ...client, log })) ?? 'done';
         log.info({ outcome, ms: elapsed(started) }, 'handled');
+        endSpan(span, undefined, { [ATTR.outcome]: outcome, 'http.response.status_code': 200 });
         return outcome;
       } catch (err) {
         const failure = asFailure(err);
         // An unexpected error is a bug: keep its stack in the log (never in the response).
         const detail = failure === err ? { error: failure.message } : { err };
         log.warn({ status: failure.status, ...detail, ms: elapsed(started) }, 'handler failed');
+        endSpan(span, { message: failure.message, type: err instanceof Error ? err.name : 'Error' }, { 'http.response.status_code': failure.status });
         throw failure;
       }
     },

@@ -95,6 +95,7 @@ export function createFetchHandler(handlers: readonly Handler[], opts: FetchHand
         log,
         traceparent: request.headers.get(HEADER.traceparent) ?? undefined,
         tracestate: request.headers.get(HEADER.tracestate) ?? undefined,
+        delivery: deliveryOf(request.headers),
         // The sender gone before the answer (its timeout): the function's API calls stop.
         signal: request.signal,
       });
@@ -113,6 +114,13 @@ export function createFetchHandler(handlers: readonly Handler[], opts: FetchHand
       return answer(500, { error: 'internal error' });
     }
   };
+}
+
+/** The delivery the dispatcher says this is (both headers, or none): the write-back passes it back; the API checks it. */
+function deliveryOf(headers: Headers): { id: string; eventId: string } | undefined {
+  const id = headers.get(HEADER.delivery);
+  const eventId = headers.get(HEADER.event);
+  return id && eventId ? { id, eventId } : undefined;
 }
 
 function answer(status: number, body: unknown, headers: Record<string, string> = {}): Response {

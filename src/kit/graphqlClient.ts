@@ -1,12 +1,16 @@
 /**
  * The write-back path: a small GraphQL-over-HTTP client that calls the API
- * as the service role, continues the event's trace, and passes back the
- * trigger that caused the call (the `x-threefactor-trigger` header the
- * dispatcher delivered with), so events it writes are not routed to that same
- * trigger again (the loop guard).
+ * as the service role, continues the event's trace (each call a client
+ * span, ./telemetry.ts, whose context is that call's traceparent), and passes back the
+ * cause the dispatcher delivered with (./contract.ts): the trigger
+ * (`x-threefactor-trigger`), so events it writes are not routed to that same
+ * trigger again (the loop guard), and the delivery and event
+ * (`x-threefactor-delivery`, `x-threefactor-event`), which those events record
+ * as what caused them.
  */
 import { HEADER } from './contract.js';
 import { ApiUnavailable, GraphqlRequestError } from './errors.js';
+import { ATTR, endSpan, serverAttributes, SpanKind, startSpan, type Span } from './telemetry.js';
 
 export interface ApiTarget {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
@@ -19,6 +23,8 @@ export interface ApiTarget {
 
 export interface CallCause {
   trigger: string;
+  /** The delivery being handled, and its event: absent when the transport did not say (a direct call). */
+  delivery?: { id: string; eventId: string };
   traceparent: string;
   tracestate?: string;
   /** Aborts in-flight calls: the delivery timed out or its sender went away. */
@@ -55,12 +61,41 @@ export function createGraphqlClient(target: ApiTarget, cause: CallCause): Graphq
     accept: 'application/graphql-response+json, application/json',
     authorization: `Bearer ${target.serviceToken}`,
     [HEADER.traceparent]: cause.traceparent,
-    // The same header as on the delivery: the trigger travels unchanged from dispatcher to API.
+    // The same headers as on the delivery: the cause travels unchanged from dispatcher to API.
     [HEADER.trigger]: cause.trigger,
+    ...(cause.delivery ? { [HEADER.delivery]: cause.delivery.id, [HEADER.event]: cause.delivery.eventId } : {}),
     ...(cause.tracestate ? { [HEADER.tracestate]: cause.tracestate } : {}),
   };
 
+  const server = serverAttributes(target.apiUrl);
+
+  /** One call, one client span (./telemetry.ts): its context is the call's traceparent, the API's span its child. */
   async function graphql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+    const operation = operationOf(query);
+    const { span, context } = startSpan(operation.name ? `${operation.type} ${operation.name}` : operation.type, cause, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'graphql.operation.type': operation.type,
+        ...(operation.name ? { 'graphql.operation.name': operation.name } : {}),
+        'http.request.method': 'POST',
+        ...server,
+        [ATTR.trigger]: cause.trigger,
+        ...(cause.delivery ? { [ATTR.delivery]: cause.delivery.id } : {}),
+      },
+    });
+    const traced = context ? { ...headers, [HEADER.traceparent]: context.traceparent } : headers;
+    try {
+      const data = await call<T>(query, variables, traced, span);
+      endSpan(span);
+      return data;
+    } catch (err) {
+      const codes = err instanceof GraphqlRequestError ? err.codes : [];
+      endSpan(span, { message: (err as Error).message, type: codes.length === 1 ? codes[0]! : (err as Error).name });
+      throw err;
+    }
+  }
+
+  async function call<T>(query: string, variables: Record<string, unknown> | undefined, headers: Record<string, string>, span: Span): Promise<T> {
     const timeout = AbortSignal.timeout(target.timeoutMs ?? 10_000);
     let res: Response;
     try {
@@ -74,6 +109,7 @@ export function createGraphqlClient(target: ApiTarget, cause: CallCause): Graphq
       const why = cause.signal?.aborted ? 'call was abandoned' : timeout.aborted ? 'timed out' : 'is unreachable';
       throw new ApiUnavailable(`GraphQL API ${why}`);
     }
+    span.setAttribute('http.response.status_code', res.status);
     const body = await res.json().then(
       (b: unknown) => b as GraphqlResponse,
       () => undefined,
@@ -104,3 +140,11 @@ export function createGraphqlClient(target: ApiTarget, cause: CallCause): Graphq
     },
   };
 }
+
+/** The operation's type and name as the document's first definition states them (a span's name, not a parse). */
+function operationOf(query: string): { type: string; name?: string } {
+  const match = /^\s*(?:#[^\n]*\n\s*)*(query|mutation|subscription)\b\s*([_A-Za-z][_0-9A-Za-z]*)?/.exec(query);
+  if (!match) return { type: /^\s*\{/.test(query) ? 'query' : 'graphql' };
+  return match[2] ? { type: match[1]!, name: match[2] } : { type: match[1]! };
+}
+

@@ -5,7 +5,8 @@
  * the core reads it, so the core's bound is the only reader) and Response →
  * ServerResponse, and owns what a long-running process needs: deadlines for
  * slow senders (headers here, the body in the core), connection reuse, and
- * `drain` for SIGTERM (stop accepting, let in-flight calls finish, then close).
+ * `drain` for SIGTERM (stop accepting, let in-flight calls finish, then close,
+ * then flush the spans of whatever tracer provider the host registered).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import type { Handler } from './defineHandler.js';
 import { createFetchHandler, DEFAULT_BODY_TIMEOUT_MS, type FetchHandler, type FetchHandlerOptions } from './fetchHandler.js';
 import { createLogger } from './log.js';
 import { watchServiceToken } from './serviceToken.js';
+import { flushSpans } from './telemetry.js';
 
 export interface ServeOptions extends Omit<FetchHandlerOptions, 'draining'> {
   port: number;
@@ -44,11 +46,17 @@ export async function serveHandlers(handlers: readonly Handler[], opts: ServeOpt
     ...server,
     serviceTokenExpiresAt: watch.expiresAt,
     async drain(timeoutMs) {
+      const started = Date.now();
       watch.stop();
       await server.drain(timeoutMs);
+      // The drained calls' spans, if the host registered an SDK (./telemetry.ts): a moment even past the deadline.
+      await flushSpans(Math.max(FLUSH_AT_LEAST_MS, timeoutMs - (Date.now() - started)));
     },
   };
 }
+
+/** Spans are telemetry, not data: flushing them never takes long, but gets this much however late the drain ran. */
+const FLUSH_AT_LEAST_MS = 500;
 
 /**
  * Any fetch handler on Node's HTTP server. `make` receives the server's

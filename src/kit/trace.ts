@@ -6,7 +6,9 @@
  * write-back. `tracestate` travels only with a valid `traceparent`, bounded
  * as the spec says (boundTracestate), so no caller can make every event and
  * delivery carry kilobytes of it. Web Crypto only, so the kit runs on any
- * fetch-speaking platform.
+ * fetch-speaking platform. With an OpenTelemetry SDK registered, the spans
+ * of ./telemetry.ts take the place of the new span id made here (their own
+ * ids travel instead), from the same validation (parseTraceparent).
  */
 
 /** version 00: exactly these four fields, lowercase hex. */
@@ -39,7 +41,8 @@ export function continueTrace(traceparent: string | null | undefined, tracestate
   return ctx;
 }
 
-function parseTraceparent(header: string | null | undefined): { traceId: string; flags: string } | undefined {
+/** A caller's `traceparent` when valid (flags as version 00 carries them), else undefined: the one check every span and continuation starts from. */
+export function parseTraceparent(header: string | null | undefined): { traceId: string; parentId: string; flags: string } | undefined {
   const value = header?.trim() ?? '';
   let fields: { traceId: string; parentId: string; flags: string } | undefined;
   const v00 = TRACEPARENT_V00.exec(value);
@@ -53,7 +56,7 @@ function parseTraceparent(header: string | null | undefined): { traceId: string;
     }
   }
   if (!fields || /^0+$/.test(fields.traceId) || /^0+$/.test(fields.parentId)) return undefined;
-  return { traceId: fields.traceId, flags: fields.flags };
+  return fields;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { events, type JsonObject } from '../db/schema/events.js';
+import type { Cursor } from './cursor.js';
 
 export interface EventContext {
   /** Hasura-style session variables: who caused the write. */
@@ -29,6 +30,13 @@ export interface EventContext {
    * edges. Null or absent: nothing caused it but its caller.
    */
   cause?: { event: string; delivery: string } | null;
+  /**
+   * The log position of each committed event, by id: what a mutation's
+   * `extensions.threefactor.cursor` is made of (server/mutationEvents.ts).
+   * withEventTransaction fills it with eventIds when present; a writer that
+   * pushes only an id leaves it out, and its position is read back.
+   */
+  positions?: Map<string, Cursor>;
 }
 
 export interface NewEvent {
@@ -45,7 +53,7 @@ export interface EventTx {
 }
 
 export async function withEventTransaction<T>(db: Db, ctx: EventContext, fn: (etx: EventTx) => Promise<T>): Promise<T> {
-  const written: string[] = [];
+  const written: Array<{ id: string; cursor: Cursor }> = [];
   const result = await db.transaction(async (tx) => {
     await tx.execute(sql`select
       set_config('threefactor.session', ${ctx.session ? JSON.stringify(ctx.session) : ''}, true),
@@ -58,13 +66,21 @@ export async function withEventTransaction<T>(db: Db, ctx: EventContext, fn: (et
       emit: async (event) => {
         // Prepared: one statement per mutation, so it skips its parse-and-describe round trip. Behind a
         // transaction pooler the pool sends it unnamed instead (DATABASE_POOL_MODE, db/poolMode.ts).
-        const [row] = await tx.insert(events).values(event).returning({ id: events.id }).prepare('emitEvent').execute();
-        written.push(row!.id);
+        const [row] = await tx
+          .insert(events)
+          .values(event)
+          .returning({ id: events.id, xid: events.xid, seq: events.seq })
+          .prepare('emitEvent')
+          .execute();
+        written.push({ id: row!.id, cursor: { xid: BigInt(row!.xid), seq: BigInt(row!.seq) } });
         return row!.id;
       },
     });
   });
   // Only ids of committed events are reported: a rollback leaves none.
-  ctx.eventIds.push(...written);
+  for (const { id, cursor } of written) {
+    ctx.eventIds.push(id);
+    ctx.positions?.set(id, cursor);
+  }
   return result;
 }

@@ -1,6 +1,7 @@
 /**
  * One run of an in-process handler (dev and tests): the same body a webhook
- * would receive, with the same timeout, and the same outcome rule. A handler
+ * would receive, the delivery and event ids its headers would carry (the
+ * write-back's cause), with the same timeout, and the same outcome rule. A handler
  * that ignores the abort signal is not waited for past the timeout.
  *
  * A thrown error that carries an HTTP `status` (and `retryAfterSec`), like
@@ -10,7 +11,7 @@
  * retried.
  */
 import type { HasuraEventPayload } from '../../events/payload.js';
-import type { InProcessHandler } from '../../events/triggers/triggerDefinition.js';
+import type { InProcessDelivery, InProcessHandler } from '../../events/triggers/triggerDefinition.js';
 import type { HttpResult } from './webhook.js';
 import { truncateText } from './truncate.js';
 
@@ -19,6 +20,7 @@ export async function runInProcess(
   payload: HasuraEventPayload,
   timeoutMs: number,
   signal: AbortSignal,
+  delivery: InProcessDelivery,
 ): Promise<HttpResult> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
@@ -36,7 +38,7 @@ export async function runInProcess(
   });
   try {
     // A deep copy: a handler mutating its body must not change what a retry sends.
-    const run = handler(structuredClone(payload), controller.signal).then(
+    const run = handler(structuredClone(payload), controller.signal, { ...delivery }).then(
       () => 'ok' as const,
       (err: unknown) => ({ err }),
     );

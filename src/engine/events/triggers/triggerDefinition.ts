@@ -89,9 +89,19 @@ export interface TriggerDefinition {
 /**
  * What an in-process handler receives: the same body a webhook would. It
  * succeeds by resolving and fails by throwing; the `signal` aborts when the
- * attempt times out or the dispatcher drains.
+ * attempt times out or the dispatcher drains. `delivery` is what a webhook's
+ * x-threefactor-delivery and x-threefactor-event headers say, for the
+ * write-back to pass back as its cause (the dispatcher always gives it; a
+ * direct call may not, and its write-back then has no cause).
  */
-export type InProcessHandler = (payload: HasuraEventPayload, signal: AbortSignal) => Promise<void>;
+export type InProcessHandler = (payload: HasuraEventPayload, signal: AbortSignal, delivery?: InProcessDelivery) => Promise<void>;
+
+export interface InProcessDelivery {
+  /** The delivery's id in threefactor.deliveries. */
+  id: string;
+  /** The id of the event delivered. */
+  eventId: string;
+}
 
 /**
  * Defaults for triggers declared in code. Hasura metadata carries its own

@@ -1,0 +1,103 @@
+/**
+ * The causal chain across separate processes: the API (real HTTP, in this
+ * process), `dispatch` and `handlers` as child processes, as an operator runs
+ * them. An order goes from placed to driver_assigned; every event a handler's
+ * write-back commits records the event and the delivery that caused it
+ * (caused_by_event, caused_by_delivery), and the client's own events record
+ * none.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApi, TEST_SECRET, type TestApi } from '../support/api.js';
+import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
+import { TEST_WEBHOOK_SECRET } from '../support/events.js';
+import { ids, ok, Q, seeded, tokensFor, type OrderView, type Tokens } from '../support/orders.js';
+import { runCommand, stopProcess, type CommandProcess } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
+
+let db: TestDatabase;
+let api: TestApi;
+let tokens: Tokens;
+let handlers: CommandProcess | undefined;
+let dispatcher: CommandProcess | undefined;
+
+const base = { NODE_ENV: 'test', LOG_LEVEL: 'info', AUTH_JWT_SECRET: TEST_SECRET, WEBHOOK_SECRET: TEST_WEBHOOK_SECRET };
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  await seeded(db);
+  api = await startTestApi(db);
+  tokens = await tokensFor(api);
+  handlers = runCommand(['handlers'], {
+    ...base,
+    HOST: '127.0.0.1',
+    HANDLERS_PORT: '0',
+    API_URL: `${api.url}/graphql`,
+    SERVICE_TOKEN: await api.token('service', 'handlers'),
+  });
+  const { url } = await handlers.waitForLog((l) => l.msg === 'handlers listening', 30_000);
+  dispatcher = runCommand(['dispatch'], {
+    ...base,
+    DATABASE_URL: urlFor(db.name),
+    DISPATCH_POLL_MS: '200',
+    VALIDATE_ORDER_URL: `${String(url)}/validate-order`,
+    CHARGE_PAYMENT_URL: `${String(url)}/charge-payment`,
+    ASSIGN_DRIVER_URL: `${String(url)}/assign-driver`,
+  });
+  await dispatcher.waitForLog((l) => l.msg === 'dispatcher started', 30_000);
+}, 90_000);
+
+afterAll(async () => {
+  await stopProcess(dispatcher);
+  await stopProcess(handlers);
+  await api?.close();
+  await db?.drop();
+});
+
+interface LoggedEvent {
+  id: string;
+  type: string;
+  caused_by_event: string | null;
+  caused_by_delivery: string | null;
+}
+
+const eventsOf = (orderId: string) =>
+  db.sql<LoggedEvent[]>`
+    select id, type, caused_by_event, caused_by_delivery from threefactor.events
+    where aggregate_type = 'order' and aggregate_id = ${orderId} order by xid, seq`;
+
+async function untilEvent(orderId: string, type: string): Promise<LoggedEvent[]> {
+  await waitFor(async () => (await eventsOf(orderId)).some((e) => e.type === type), `${type} for ${orderId}`, 30_000);
+  return eventsOf(orderId);
+}
+
+/** The delivery of `eventId` to `trigger`. */
+async function deliveryId(eventId: string, trigger: string): Promise<string> {
+  const [row] = await db.sql<{ id: string }[]>`select id from threefactor.deliveries where event_id = ${eventId} and trigger_name = ${trigger}`;
+  expect(row, `no delivery of ${eventId} to ${trigger}`).toBeDefined();
+  return row!.id;
+}
+
+describe('API, dispatcher and handlers as separate processes', () => {
+  it("each write-back's event records the event and delivery its handler ran for; the clients' events none", async () => {
+    const input = { restaurantId: ids.napoli, deliveryAddress: '21 Chain St', items: [{ menuItemId: ids.margherita, quantity: 1 }] };
+    const order = ok(await api.gql<{ placeOrder: OrderView }>(Q.place, { input }, tokens.alice)).placeOrder;
+    await untilEvent(order.id, 'order.validated');
+    ok(await api.gql(Q.pay, { orderId: order.id }, tokens.alice));
+    await untilEvent(order.id, 'order.paid');
+    ok(await api.gql(Q.approve, { orderId: order.id }, tokens.napoli));
+    const events = await untilEvent(order.id, 'order.driver_assigned');
+
+    const byType = (type: string) => events.find((e) => e.type === type)!;
+    const [placed, requested, approved] = [byType('order.placed'), byType('payment.requested'), byType('order.approved')];
+    const caused = (cause: LoggedEvent, delivery: string) => ({ caused_by_event: cause.id, caused_by_delivery: delivery });
+    const none = { caused_by_event: null, caused_by_delivery: null };
+    expect(events.map(({ type, caused_by_event, caused_by_delivery }) => ({ type, caused_by_event, caused_by_delivery }))).toEqual([
+      { type: 'order.placed', ...none },
+      { type: 'order.validated', ...caused(placed, await deliveryId(placed.id, 'validate-order')) },
+      { type: 'payment.requested', ...none },
+      { type: 'order.paid', ...caused(requested, await deliveryId(requested.id, 'charge-payment')) },
+      { type: 'order.approved', ...none },
+      { type: 'order.driver_assigned', ...caused(approved, await deliveryId(approved.id, 'assign-driver')) },
+    ]);
+  }, 60_000);
+});
