@@ -1,17 +1,24 @@
 /**
  * `mutations`: placeOrder throughput and latency over real HTTP (32
  * concurrent keep-alive clients against the API in its own process) against
- * the same SQL transaction driven by pgbench with 32 clients, in alternating
- * rounds on the same database. ratio = ours / pgbench.
+ * two baselines in the same run, on the same database, in rotating order:
+ * - bare Node (lib/mutations/bareNodeChild.ts): a node:http handler on
+ *   postgres.js with the API's pool size, fed by the same load generator and
+ *   requests, running bench/sql/place-order.pgbench statement for statement,
+ *   prepared: the honest limit for a Node server (goal: placeOrder >= 0.8x);
+ * - pgbench: the same SQL transaction from PostgreSQL's own client, 32
+ *   clients, -M prepared (the database's limit).
+ * PostgreSQL's CPU per transaction is recorded for all three (goal:
+ * placeOrder's <= 1.2x pgbench's).
  *
- * Workload, identical on both sides (see bench/sql/place-order.pgbench): a
+ * Workload, identical on every side (see bench/sql/place-order.pgbench): a
  * uniformly random demo customer orders the first two menu items of a
  * uniformly random demo restaurant, 1–3 of each. Before each side the order
- * tables and the event log are emptied and vacuumed, so neither side inherits
- * the other's table growth. The API process runs only during its own side.
- * Both sides are audited: the rows written must
- * match the menu and each other, and in round 1 the per-order table accesses
- * (pg_stat_user_tables) of both sides must be equal.
+ * tables and the event log are emptied and vacuumed, so no side inherits
+ * another's table growth. The API and the bare handler run only during
+ * their own side. Every side is audited: the rows written must match the
+ * menu and each other, and in round 1 the per-order table accesses
+ * (pg_stat_user_tables) of all three must be equal.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,20 +29,27 @@ import { demoCustomers, demoMenuItems, demoRestaurants } from '../../src/apps/fo
 import { mintToken } from '../../src/engine/server/auth.js';
 import type { ApiProcess } from '../lib/apiProcess.js';
 import type { BenchContext } from '../lib/context.js';
-import { machineCoresBusy, machineSample, type CpuSample, type MachineSample } from '../lib/cpu.js';
+import { forkTs, type Child } from '../lib/child.js';
+import { coresUsed, machineCoresBusy, machineSample, type CpuSample, type MachineSample } from '../lib/cpu.js';
+import type { BareChildIn, BareChildOut } from '../lib/mutations/bareNodeChild.js';
 import { runHttpLoad, type HttpRequestSpec } from '../lib/httpLoad.js';
 import { runPgbench } from '../lib/pgbench.js';
 import { serverCpu } from '../lib/serverCpu.js';
 import { accessDifferences, accessPer, settledAccess, tableAccess, type TableAccess } from '../lib/tableAccess.js';
-import { metric, type Metric } from '../lib/report.js';
+import { metric, ratioGoal, type Metric } from '../lib/report.js';
 import { latencyOverRounds, median, round, summarize } from '../lib/stats.js';
 
-export const description = 'placeOrder over HTTP, 32 keep-alive clients, vs the same transaction in pgbench (tps, p50/p99)';
+export const description = 'placeOrder over HTTP, 32 keep-alive clients, vs the same transaction from a bare node:http handler on postgres.js and from pgbench (tps, p50/p99, PostgreSQL CPU per transaction)';
 
 const CONCURRENCY = 32;
 const PGBENCH_THREADS = 2;
 const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../sql/place-order.pgbench');
 const DELIVERY_ADDRESS = '1 Benchmark Row';
+const BARE_CHILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../lib/mutations/bareNodeChild.ts');
+const LABEL = { ours: 'placeOrder over HTTP', bare: 'bare-Node placeOrder', pgbench: 'pgbench', 'pgbench-extended': 'pgbench -M extended' } as const;
+/** Issue 14's bars: placeOrder at least 0.8x the bare-Node handler, and PostgreSQL's CPU per placeOrder at most 1.2x pgbench's. */
+const GOAL_VS_BARE = 0.8;
+const GOAL_PG_CPU_VS_PGBENCH = 1.2;
 
 const PLACE_ORDER = /* GraphQL */ `
   mutation PlaceOrder($input: PlaceOrderInput!) {
@@ -125,6 +139,37 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     if (probe.status !== 200 || probeBody.includes('"errors"')) throw new Error(`placeOrder probe failed: HTTP ${probe.status} ${probeBody.slice(0, 500)}`);
     return api;
   };
+  /** The bare-Node baseline (lib/mutations/bareNodeChild.ts), with the API's pool size; started and stopped like the API. */
+  const startBare = async () => {
+    // Round 1 runs the API first: its pool size, as its config resolved it, is the one to match.
+    if (!Number.isFinite(poolMax)) throw new Error('the bare-Node baseline runs after the API has reported its pool size');
+    const child: Child<BareChildOut, BareChildIn> = forkTs(BARE_CHILD, {
+      name: 'bare-Node baseline',
+      env: { DATABASE_URL: ctx.databaseUrl, BARE_POOL_MAX: String(poolMax) },
+    });
+    ctx.defer(async () => {
+      child.kill();
+      await child.exited;
+    });
+    const { url } = await child.next('ready');
+    const probe = await fetch(`${url}/graphql`, { method: 'POST', headers: requests[0]!.headers, body: requests[0]!.body });
+    const probeBody = await probe.text();
+    if (probe.status !== 200 || probeBody.includes('"errors"')) throw new Error(`bare-Node probe failed: HTTP ${probe.status} ${probeBody.slice(0, 500)}`);
+    const sample = async () => {
+      child.send({ type: 'cpu' });
+      return (await child.next('cpu')).sample;
+    };
+    return {
+      url,
+      cpu: sample,
+      cores: async (from: CpuSample) => coresUsed(from, await sample()),
+      stop: async () => {
+        child.send({ type: 'stop' });
+        await child.next('stopped').catch(() => {});
+        await child.exited;
+      },
+    };
+  };
   ctx.progress(`${ctx.rounds} round(s) of ${ctx.warmupMs / 1000}+${ctx.durationMs / 1000} s per side`);
 
   const pgCpu = await serverCpu(sql);
@@ -132,33 +177,42 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   /** CPU per transaction, ms: what each party spent on one order. */
   const perTx = (coresUsed: number, tps: number) => (coresUsed * 1000) / tps;
 
-  const ours = async (profile: string | undefined): Promise<Side> => {
-    const api = await startApi();
-    let apiFrom: CpuSample | undefined;
+  /** An HTTP server under the load generator: the API, or the bare-Node baseline. */
+  interface HttpServer {
+    url: string;
+    cpu(): Promise<CpuSample>;
+    cores(from: CpuSample): Promise<number>;
+    startProfile?(): Promise<void>;
+    stopProfile?(file: string): Promise<string>;
+    stop(): Promise<void>;
+  }
+  const overHttp = async (server: HttpServer, what: string, profile: string | undefined): Promise<Side> => {
+    let serverFrom: CpuSample | undefined;
     let machineFrom: MachineSample | undefined;
     let pgFrom = Number.NaN;
     let windowFrom = 0;
-    let apiCores = Number.NaN;
+    let serverCores = Number.NaN;
     let machineCores = Number.NaN;
     let postgresCores = Number.NaN;
+    const profiling = profile && server.startProfile && server.stopProfile ? { start: server.startProfile, stop: server.stopProfile } : undefined;
     const result = await runHttpLoad(
-      { url: api.url, requests, concurrency: CONCURRENCY, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs, failIfBodyIncludes: '"errors"' },
+      { url: server.url, requests, concurrency: CONCURRENCY, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs, failIfBodyIncludes: '"errors"' },
       {
         onWindowStart: async () => {
-          [apiFrom, machineFrom, pgFrom] = await Promise.all([api.cpu(), machineSample(), pgCpu.sample()]);
+          [serverFrom, machineFrom, pgFrom] = await Promise.all([server.cpu(), machineSample(), pgCpu.sample()]);
           windowFrom = performance.now();
-          if (profile) await api.startProfile();
+          if (profiling) await profiling.start();
         },
         onWindowEnd: async () => {
-          if (profile) ctx.progress(`API CPU profile of the window: ${await api.stopProfile(profile)}`);
-          const [a, m, p] = await Promise.all([api.cores(apiFrom!), machineSample(), pgCpu.sample()]);
+          if (profiling) ctx.progress(`API CPU profile of the window: ${await profiling.stop(profile!)}`);
+          const [a, m, p] = await Promise.all([server.cores(serverFrom!), machineSample(), pgCpu.sample()]);
           const wallUs = (performance.now() - windowFrom) * 1000;
-          [apiCores, machineCores, postgresCores] = [a, machineCoresBusy(machineFrom, m, cores), (p - pgFrom) / wallUs];
+          [serverCores, machineCores, postgresCores] = [a, machineCoresBusy(machineFrom, m, cores), (p - pgFrom) / wallUs];
         },
       },
     );
-    await api.stop();
-    if (result.failed) throw new Error(`${result.failed} placeOrder requests failed; first: ${result.firstFailure}`);
+    await server.stop();
+    if (result.failed) throw new Error(`${result.failed} ${what} requests failed; first: ${result.firstFailure}`);
     const tps = result.rps;
     return {
       tps,
@@ -168,15 +222,17 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
       detail: {
         machineCores,
         postgresCores,
-        apiCores,
+        serverCores,
         loadGeneratorCores: result.clientCores,
-        backgroundCoresDuring: machineCores - postgresCores - apiCores - result.clientCores,
+        backgroundCoresDuring: machineCores - postgresCores - serverCores - result.clientCores,
         postgresCpuMsPerTx: perTx(postgresCores, tps),
-        apiCpuMsPerTx: perTx(apiCores, tps),
+        serverCpuMsPerTx: perTx(serverCores, tps),
         loadGeneratorCpuMsPerTx: perTx(result.clientCores, tps),
       },
     };
   };
+  const ours = async (profile: string | undefined): Promise<Side> => overHttp(await startApi(), 'placeOrder', profile);
+  const bare = async (): Promise<Side> => overHttp(await startBare(), 'bare-Node placeOrder', undefined);
 
   const baseline = async (protocol: 'prepared' | 'extended'): Promise<Side> => {
     const common = { url: ctx.databaseUrl, script: SCRIPT, clients: CONCURRENCY, threads: PGBENCH_THREADS, protocol, tmpDir: ctx.tmpDir } as const;
@@ -203,24 +259,27 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     };
   };
 
-  const rounds: Array<{ ours: Side; pgbench: Side }> = [];
+  type Measured = 'ours' | 'bare' | 'pgbench';
+  const rounds: Array<Record<Measured, Side>> = [];
   // Table accesses per order of each side in round 1: they must match, or the script has drifted from placeOrder.
-  const access: Partial<Record<'ours' | 'pgbench', TableAccess>> = {};
+  const access: Partial<Record<Measured, TableAccess>> = {};
+  const SIDES: readonly Measured[] = ['ours', 'bare', 'pgbench'];
   let extended: Side | undefined;
   for (let r = 0; r < ctx.rounds; r++) {
     // Alternate which side goes first, so neither always runs on a warmer (or more tired) machine.
     // The first round also runs pgbench with unnamed statements (-M extended), for the notes only:
     // it shows how much of the gap is the protocol rather than the stack.
-    const order = r % 2 === 0 ? (['ours', 'pgbench'] as const) : (['pgbench', 'ours'] as const);
-    const current: Partial<{ ours: Side; pgbench: Side }> = {};
+    const order = [...SIDES.slice(r % SIDES.length), ...SIDES.slice(0, r % SIDES.length)];
+    const current: Partial<Record<Measured, Side>> = {};
     for (const side of r === 0 ? [...order, 'pgbench-extended' as const] : order) {
       await reset();
       // Other work on the machine skews a side: wait for a quiet moment, and record what was seen.
       const { backgroundCores } = await ctx.quiet();
       const accessBefore = r === 0 ? await tableAccess(sql) : undefined;
-      ctx.progress(`round ${r + 1}/${ctx.rounds}: ${side === 'ours' ? 'placeOrder over HTTP' : side} (background load before it: ${backgroundCores.toFixed(2)} cores) …`);
+      ctx.progress(`round ${r + 1}/${ctx.rounds}: ${LABEL[side]} (background load before it: ${backgroundCores.toFixed(2)} cores) …`);
       const profile = ctx.profileDir && r === 0 ? path.join(ctx.profileDir, 'api-placeOrder.cpuprofile') : undefined;
-      const measured = side === 'ours' ? await ours(profile) : await baseline(side === 'pgbench' ? 'prepared' : 'extended');
+      const measured =
+        side === 'ours' ? await ours(profile) : side === 'bare' ? await bare() : await baseline(side === 'pgbench' ? 'prepared' : 'extended');
       measured.detail.backgroundCoresBefore = backgroundCores;
       if (accessBefore && side !== 'pgbench-extended') {
         access[side] = accessPer(accessBefore, await settledAccess(sql, accessBefore, 'orders', measured.work), measured.work);
@@ -233,13 +292,15 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
         `round ${r + 1}/${ctx.rounds}: ${side}: ${measured.tps.toFixed(0)} tx/s, p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms (${orders} orders) ${JSON.stringify(measured.detail, (_, v: unknown) => (typeof v === 'number' ? round(v, 3) : v))}`,
       );
     }
-    rounds.push(current as { ours: Side; pgbench: Side });
+    rounds.push(current as Record<Measured, Side>);
     if (r === 0) {
-      // The API's realtime hub reads the event log after every commit; pgbench has no such reader.
+      // The API's realtime hub reads the event log after every commit; pgbench and the bare handler have no such reader.
       const hubReads = access.ours!.events?.scans ?? 0;
-      const drift = accessDifferences(withoutEventReads(access.ours!), withoutEventReads(access.pgbench!));
-      if (drift.length) throw new Error(`bench/sql/place-order.pgbench no longer does what placeOrder does (ours vs pgbench):\n  ${drift.join('\n  ')}`);
-      ctx.note('table accesses per order (both sides, round 1; event-log reads are the API realtime hub only)', access.ours);
+      for (const other of ['bare', 'pgbench'] as const) {
+        const drift = accessDifferences(withoutEventReads(access.ours!), withoutEventReads(access[other]!));
+        if (drift.length) throw new Error(`${other === 'bare' ? 'the bare-Node baseline' : 'bench/sql/place-order.pgbench'} no longer does what placeOrder does (ours vs ${LABEL[other]}):\n  ${drift.join('\n  ')}`);
+      }
+      ctx.note('table accesses per order (all three sides, round 1; event-log reads are the API realtime hub only)', access.ours);
       ctx.note('realtime hub reads of the event log per order (ours only)', hubReads);
     }
   }
@@ -247,12 +308,16 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   // Other work on this shared machine can start in the middle of a side. A round is clean when neither
   // side saw more than the quiet bar of foreign CPU; the figures come from clean rounds when there are any.
   const clean = (side: Side) => !(side.detail.backgroundCoresDuring! > ctx.quietCores);
-  const cleanRounds = rounds.filter((r) => clean(r.ours) && clean(r.pgbench));
+  const cleanRounds = rounds.filter((r) => SIDES.every((side) => clean(r[side])));
   const used = cleanRounds.length ? cleanRounds : rounds;
   const oursLat = latencyOverRounds(used.map((r) => r.ours.samplesMs));
+  const bareLat = latencyOverRounds(used.map((r) => r.bare.samplesMs));
   const pgLat = latencyOverRounds(used.map((r) => r.pgbench.samplesMs));
   const oursTps = median(used.map((r) => r.ours.tps));
+  const bareTps = median(used.map((r) => r.bare.tps));
   const pgTps = median(used.map((r) => r.pgbench.tps));
+  /** PostgreSQL's CPU per transaction, ms: the median over the rounds used. */
+  const pgPerTx = (side: Measured) => median(used.map((r) => r[side].detail.postgresCpuMsPerTx!));
   ctx.note(
     'rounds used',
     cleanRounds.length
@@ -272,7 +337,14 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     clients: CONCURRENCY,
     threads: PGBENCH_THREADS,
     protocol: 'prepared',
-    script: 'bench/sql/place-order.pgbench (placeOrder\'s statements, captured with log_statement=all; round 1 checks both sides touch the same tables as often)',
+    script: 'bench/sql/place-order.pgbench (placeOrder\'s statements, captured with log_statement=all; round 1 checks every side touches the same tables as often)',
+  });
+  ctx.configure('bare-Node placeOrder', {
+    process: 'bench/lib/mutations/bareNodeChild.ts in its own process, running only during its own side: node:http, one postgres.js pool',
+    clients: `the same load generator, requests and ${CONCURRENCY} keep-alive clients as placeOrder over HTTP`,
+    poolMax,
+    statements: 'bench/sql/place-order.pgbench statement for statement (begin, the five set_config, three reads, three inserts, commit), named prepared statements (postgres.js default)',
+    leftOut: 'GraphQL parse/validate/execute, schema, drizzle, logging, the realtime hub; the bearer token is decoded, not verified',
   });
   ctx.configure('workload', {
     order: 'a uniformly random demo customer orders the first two menu items of a uniformly random demo restaurant, 1-3 of each',
@@ -280,15 +352,30 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     warmupS: ctx.warmupMs / 1000,
     durationS: ctx.durationMs / 1000,
     rounds: ctx.rounds,
-    sideOrder: 'alternating which side goes first, round by round',
+    sideOrder: 'rotating which side goes first, round by round (ours, bare-Node, pgbench)',
   });
   ctx.note(
     'rounds',
     rounds.map((r) => ({
-      ours: { tps: round(r.ours.tps), p50: round(summarize(r.ours.samplesMs).p50), p99: round(summarize(r.ours.samplesMs).p99), ...roundAll(r.ours.detail) },
-      pgbench: { tps: round(r.pgbench.tps), p50: round(summarize(r.pgbench.samplesMs).p50), p99: round(summarize(r.pgbench.samplesMs).p99), ...roundAll(r.pgbench.detail) },
+      ...Object.fromEntries(
+        SIDES.map((side) => {
+          const lat = summarize(r[side].samplesMs);
+          return [side, { tps: round(r[side].tps), p50: round(lat.p50), p99: round(lat.p99), ...roundAll(r[side].detail) }];
+        }),
+      ),
     })),
   );
+  ctx.note('PostgreSQL CPU per transaction, ms (median of the rounds used; the whole server, every backend)', {
+    placeOrder: round(pgPerTx('ours')),
+    bareNode: round(pgPerTx('bare')),
+    pgbench: round(pgPerTx('pgbench')),
+    measuredAs: 'utime+stime of the postmaster and all its children (/proc, lib/serverCpu.ts) over the measured window, divided by the side\'s transactions in it; it includes the API\'s realtime hub reading the log after each commit, and anything else the server ran meanwhile',
+  });
+  ctx.note('goals', {
+    'placeOrder tps vs bare Node': `>= ${GOAL_VS_BARE}x`,
+    'PostgreSQL CPU per placeOrder vs pgbench': `<= ${GOAL_PG_CPU_VS_PGBENCH}x`,
+    stretch: 'placeOrder >= 0.5x pgbench (not a metric goal)',
+  });
   if (ctx.profileDir) ctx.note('profiled', 'round 1 of placeOrder ran under the V8 profiler (BENCH_CPU_PROF): its figures are a little low');
   if (extended) {
     const lat = summarize(extended.samplesMs);
@@ -296,13 +383,19 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   }
   ctx.note(
     'how to read',
-    'tps: median of the rounds used; latency: the median over the rounds used of each round\'s nearest-rank p50 and p99, ms (notes.rules); ratio = ours / pgbench (>1 is slower for latency); cores: CPU used during the measured window (2 = the whole machine); *CpuMsPerTx: CPU each party spent per order',
+    'tps: median of the rounds used; latency: the median over the rounds used of each round\'s nearest-rank p50 and p99, ms (notes.rules); ratio = ours / the baseline named (>1 is slower for latency); cores: CPU used during the measured window (2 = the whole machine); serverCores: the API or the bare-Node process; *CpuMsPerTx: CPU each party spent per order',
   );
 
   return [
     metric('placeOrder tps (median of rounds)', oursTps, 'tx/s', { name: 'pgbench place-order tps', value: pgTps }),
+    metric('placeOrder tps vs bare Node (median of rounds)', oursTps, 'tx/s', { name: 'bare-Node place-order tps', value: bareTps }, { goal: (m) => ({ bar: `ratio >= ${GOAL_VS_BARE}`, met: m.ratio >= GOAL_VS_BARE }) }),
+    metric('bare-Node place-order tps (median of rounds)', bareTps, 'tx/s', { name: 'pgbench place-order tps', value: pgTps }),
     metric('placeOrder p50 latency', oursLat.p50, 'ms', { name: 'pgbench place-order p50', value: pgLat.p50 }),
     metric('placeOrder p99 latency', oursLat.p99, 'ms', { name: 'pgbench place-order p99', value: pgLat.p99 }),
+    metric('placeOrder p50 latency vs bare Node', oursLat.p50, 'ms', { name: 'bare-Node place-order p50', value: bareLat.p50 }),
+    metric('placeOrder p99 latency vs bare Node', oursLat.p99, 'ms', { name: 'bare-Node place-order p99', value: bareLat.p99 }),
+    metric('PostgreSQL CPU per placeOrder', pgPerTx('ours'), 'ms', { name: 'PostgreSQL CPU per pgbench transaction', value: pgPerTx('pgbench') }, { goal: ratioGoal(GOAL_PG_CPU_VS_PGBENCH) }),
+    metric('PostgreSQL CPU per bare-Node placeOrder', pgPerTx('bare'), 'ms', { name: 'PostgreSQL CPU per pgbench transaction', value: pgPerTx('pgbench') }),
   ];
 }
 

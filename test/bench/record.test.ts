@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { joinDeliveries } from '../../bench/lib/fanout/deliveries.js';
 import { metric, PARITY_BAND, RECORD_RULES, verdictOf, writeReport, type Report } from '../../bench/lib/report.js';
 import { commitStamp, stamp } from '../../bench/lib/stamp.js';
 import { latencyOverRounds, median, percentile, summarize } from '../../bench/lib/stats.js';
@@ -139,5 +140,42 @@ describe('the verdict rule', () => {
     expect(metric('p99', 3, 'ms', { name: 'base', value: 1 })).toMatchObject({ better: 'lower', verdict: 'worse' });
     expect(metric('fraction', 3, 'ratio', { name: 'base', value: 1 }, { better: 'higher' }).verdict).toBe('better');
     expect(() => metric('fraction', 3, 'ratio', { name: 'base', value: 1 })).toThrow(/higher or a lower/);
+  });
+});
+
+describe('the fanout delivery rule', () => {
+  // Two clients (0 and 1) on order A's live state, a broadcast of two orders; the window is [100, 200].
+  const stamps: Array<[string, number]> = [
+    ['A:1', 110],
+    ['A:2', 120],
+    ['A:3', 130],
+    ['B:1', 140],
+    ['B:2', 250], // after the window: not expected, but it still supersedes B:1
+  ];
+  const arrivals: Array<[string, Float64Array, Uint32Array]> = [
+    ['A:1', Float64Array.from([111, 112]), Uint32Array.from([0, 1])],
+    // A:2 reached nobody; A:3 reached client 0 only, so A:2 was coalesced there and is missing at client 1.
+    ['A:3', Float64Array.from([131, 131.5]), Uint32Array.from([0, 0])],
+    ['B:1', Float64Array.from([139]), Uint32Array.from([1])],
+    ['B:2', Float64Array.from([251]), Uint32Array.from([0])],
+  ];
+
+  it('counts a version replaced by a newer one at the same client as coalesced, one never superseded and never seen as missing', () => {
+    const joined = joinDeliveries(stamps, arrivals, { from: 100, to: 200 }, { fanout: 2, coalescing: true });
+    expect(joined).toMatchObject({ changes: 4, expected: 8, delivered: 4, coalesced: 2, missing: 2, early: 1 });
+    // One sample per (client, change) delivered, the repeat at client 0 left out, the early arrival as 0 ms.
+    expect(joined.samplesMs.sort((a, b) => a - b)).toEqual([0, 1, 1, 2]);
+  });
+
+  it('never coalesces a baseline message: what did not arrive is missing', () => {
+    const joined = joinDeliveries(stamps, arrivals, { from: 100, to: 200 }, { fanout: 2, coalescing: false });
+    expect(joined).toMatchObject({ delivered: 4, coalesced: 0, missing: 4 });
+  });
+
+  it('compares counts of losses even when the baseline lost none', () => {
+    expect(metric('missing', 0, 'deliveries', { name: 'base', value: 0 }, { better: 'lower', count: true })).toMatchObject({ ratio: 1, verdict: 'parity' });
+    expect(metric('missing', 5, 'deliveries', { name: 'base', value: 0 }, { better: 'lower', count: true })).toMatchObject({ ratio: 5, verdict: 'worse' });
+    const goal = (m: { value: number }) => ({ bar: 'none missing', met: m.value === 0 });
+    expect(metric('missing', 0, 'deliveries', { name: 'base', value: 3 }, { better: 'lower', count: true, goal }).goal).toEqual({ bar: 'none missing', met: true });
   });
 });

@@ -11,8 +11,8 @@ export const now = (): number => performance.timeOrigin + performance.now();
 
 /** When each change (key) was committed / sent: [key, time]. */
 export type Stamps = Array<[string, number]>;
-/** When each change (key) reached clients: [key, times], one time per client that received it. */
-export type Arrivals = Array<[string, Float64Array]>;
+/** When each change (key) reached clients: [key, times, clients], one time per arrival and the index of the client it reached. */
+export type Arrivals = Array<[string, Float64Array, Uint32Array]>;
 
 export type SubscriberSpec =
   | { kind: 'order'; customerId: string; orderId: string }
@@ -25,9 +25,11 @@ export type SubscribersIn =
   | { type: 'collect' }
   | { type: 'close' };
 export type SubscribersOut =
+  /** messageBytes: the mean size of the `next` frames received while connecting (each socket's own id in them). */
   | { type: 'connected'; connected: number; failed: number; firstFailure?: string; ms: number; messageBytes: number }
   | { type: 'recording' }
-  | { type: 'collected'; arrivals: Arrivals; messages: number; errors: number; firstError?: string; clientCores: number }
+  /** wrongIds: `next` frames that carried another socket's subscription id (a shared frame not re-addressed). */
+  | { type: 'collected'; arrivals: Arrivals; messages: number; errors: number; firstError?: string; clientCores: number; wrongIds: number }
   | { type: 'closed' };
 
 export type WriterIn = {

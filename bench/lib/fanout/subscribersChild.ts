@@ -2,8 +2,15 @@
  * Benchmark child: N subscribers, each on its own WebSocket. For threefactor
  * they speak the graphql-ws protocol (one `order(id)` or one
  * `restaurantOrders` subscription each); for the baseline they are plain
- * `ws` clients. While recording, every arrival is stamped with its key.
+ * `ws` clients. While recording, every arrival is stamped with its key and
+ * the index of the client it reached (coalescing is judged per client).
+ *
+ * Each socket subscribes with its own id, as real clients do (graphql-ws
+ * clients number or randomise theirs), of varying length: a server that
+ * shares one serialized result across sockets must splice each socket's id
+ * into its frame, and a frame carrying another id is counted (`wrongIds`).
  */
+import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { mintToken } from '../../../src/engine/server/auth.js';
 import { onParent, toParent } from '../child.js';
@@ -17,20 +24,35 @@ const FEED = 'subscription Feed { restaurantOrders { id status version updatedAt
 
 let recording = false;
 let recordingFrom: CpuSample | undefined;
-const arrivals = new Map<string, number[]>();
+const arrivals = new Map<string, { times: number[]; clients: number[] }>();
 let messages = 0;
 let errors = 0;
+let wrongIds = 0;
 let firstError: string | undefined;
-let messageBytes = 0;
+/** Sizes of the `next` frames received while connecting (before any recording). */
+let frameBytes = 0;
+let frames = 0;
 const closers: Array<() => void> = [];
 
-function arrived(key: string): void {
+function arrived(key: string, client: number): void {
   messages++;
   if (!recording) return;
   const t = now();
-  let times = arrivals.get(key);
-  if (!times) arrivals.set(key, (times = []));
-  times.push(t);
+  let got = arrivals.get(key);
+  if (!got) arrivals.set(key, (got = { times: [], clients: [] }));
+  got.times.push(t);
+  got.clients.push(client);
+}
+
+function measured(text: string): void {
+  if (recording) return;
+  frameBytes += Buffer.byteLength(text);
+  frames++;
+}
+
+/** A subscription id of 2 to about 24 characters, unique per socket: a counter, then random base64url. */
+function subscriptionId(client: number): string {
+  return `${client.toString(36)}${randomBytes(client % 17).toString('base64url')}`;
 }
 
 function failed(what: unknown): void {
@@ -41,6 +63,7 @@ function failed(what: unknown): void {
 type Order = { id: string; version: number };
 interface ProtocolMessage {
   type: string;
+  id?: string;
   payload?: { data?: Record<string, Order | undefined> | null; errors?: unknown };
 }
 
@@ -49,7 +72,8 @@ interface ProtocolMessage {
  * socket: the client does what the baseline's clients do per message (one JSON.parse), so the
  * load generator's own cost is the same on both sides and does not bound the measurement.
  */
-async function graphqlSubscriber(url: string, secret: string, spec: Exclude<SubscriberSpec, { kind: 'plain' }>): Promise<void> {
+async function graphqlSubscriber(url: string, secret: string, spec: Exclude<SubscriberSpec, { kind: 'plain' }>, client: number): Promise<void> {
+  const id = subscriptionId(client);
   const token =
     spec.kind === 'order'
       ? await mintToken(secret, { role: 'customer', sub: spec.customerId })
@@ -72,13 +96,17 @@ async function graphqlSubscriber(url: string, secret: string, spec: Exclude<Subs
       const text = String(data);
       const message = JSON.parse(text) as ProtocolMessage;
       if (message.type === 'next') {
-        if (!messageBytes) messageBytes = Buffer.byteLength(text);
+        measured(text);
+        if (message.id !== id) {
+          wrongIds++;
+          return failed(`a next frame for subscription ${JSON.stringify(message.id)} on the socket of ${JSON.stringify(id)}`);
+        }
         if (message.payload?.errors) return failed(message.payload.errors);
         const order = message.payload?.data?.[field];
-        if (order) arrived(`${order.id}:${order.version}`);
+        if (order) arrived(`${order.id}:${order.version}`, client);
         settle();
       } else if (message.type === 'connection_ack') {
-        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload }));
+        socket.send(JSON.stringify({ id, type: 'subscribe', payload }));
         // A feed sends nothing until a change: connected once subscribed (the parent then waits on the API's gauge).
         if (spec.kind === 'restaurant') settle();
       } else if (message.type === 'ping') {
@@ -92,7 +120,7 @@ async function graphqlSubscriber(url: string, secret: string, spec: Exclude<Subs
   closers.push(() => socket.terminate());
 }
 
-async function plainSubscriber(url: string): Promise<void> {
+async function plainSubscriber(url: string, client: number): Promise<void> {
   const socket = new WebSocket(url.replace(/^http/, 'ws'));
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
@@ -100,8 +128,8 @@ async function plainSubscriber(url: string): Promise<void> {
   });
   socket.on('message', (data) => {
     const text = String(data);
-    if (!messageBytes) messageBytes = Buffer.byteLength(text);
-    arrived((JSON.parse(text) as { k: string }).k);
+    measured(text);
+    arrived((JSON.parse(text) as { k: string }).k, client);
   });
   closers.push(() => socket.terminate());
 }
@@ -115,10 +143,11 @@ onParent<SubscribersIn>(async (message) => {
     let next = 0;
     const worker = async () => {
       while (next < message.subscribers.length) {
-        const spec = message.subscribers[next++]!;
+        const client = next++;
+        const spec = message.subscribers[client]!;
         try {
-          if (spec.kind === 'plain') await plainSubscriber(message.url);
-          else await graphqlSubscriber(message.url, message.secret, spec);
+          if (spec.kind === 'plain') await plainSubscriber(message.url, client);
+          else await graphqlSubscriber(message.url, message.secret, spec, client);
           connected++;
         } catch (err) {
           failures++;
@@ -127,7 +156,7 @@ onParent<SubscribersIn>(async (message) => {
       }
     };
     await Promise.all(Array.from({ length: message.parallel }, worker));
-    send({ type: 'connected', connected, failed: failures, firstFailure, ms: now() - started, messageBytes });
+    send({ type: 'connected', connected, failed: failures, firstFailure, ms: now() - started, messageBytes: frames ? frameBytes / frames : 0 });
   }
   if (message.type === 'record') {
     recording = message.on;
@@ -141,9 +170,10 @@ onParent<SubscribersIn>(async (message) => {
     const clientCores = recordingFrom ? coresUsed(recordingFrom, cpuSample()) : Number.NaN;
     send({
       type: 'collected',
-      arrivals: [...arrivals].map(([key, times]) => [key, Float64Array.from(times)]),
+      arrivals: [...arrivals].map(([key, got]) => [key, Float64Array.from(got.times), Uint32Array.from(got.clients)]),
       messages,
       errors,
+      wrongIds,
       firstError,
       clientCores,
     });
