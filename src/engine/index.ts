@@ -14,6 +14,7 @@ export type { JsonObject } from './db/schema/events.js';
 
 // Declaring triggers.
 export type {
+  InProcessDelivery,
   InProcessHandler,
   OperationSpec,
   RetryPolicy,

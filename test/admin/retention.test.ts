@@ -43,8 +43,12 @@ async function byStatus(): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((r) => [`${r.trigger_name}:${r.status}`, r.n]));
 }
 
+// Events the test wrote: the engine's own (the completer's outcome batches, the pause) are left out.
 const count = async (table: 'events' | 'deliveries' | 'delivery_attempts') =>
-  (await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.${db.sql(table)}`)[0]!.n;
+  (
+    await db.sql<{ n: number }[]>`select count(*)::int as n from threefactor.${db.sql(table)}
+      ${table === 'events' ? db.sql`where not starts_with(type, 'threefactor.')` : db.sql``}`
+  )[0]!.n;
 
 const run = (config: Partial<RetentionConfig>) => runRetentionOnce({ database: db, log: testLog(), config: { ...KEEP_ALL, ...config } });
 
@@ -140,7 +144,7 @@ describe('retention', () => {
     const result = await run({ RETENTION_EVENTS_DAYS: 20 });
     // Old events 2-4 and the old failed one (its dead letter was deleted above) go, with their delivered deliveries.
     expect(result).toMatchObject({ ran: true, events: 4, delivered: 4 });
-    const left = await db.sql<{ id: string }[]>`select id from threefactor.events`;
+    const left = await db.sql<{ id: string }[]>`select id from threefactor.events where not starts_with(type, 'threefactor.')`;
     expect(left.map((r) => r.id).sort()).toEqual([ev.oldOk[0]!, ...ev.newOk, ev.newFail].sort());
     expect(await db.sql`select 1 from threefactor.deliveries where event_id = any(${[...ev.oldOk.slice(1), ev.oldFail]}::uuid[])`).toHaveLength(0);
   });

@@ -26,7 +26,8 @@
  *   the attempt not counted).
  * - `stopped`: before start() and after stop(); wake-ups are ignored.
  *
- * Events: wake() comes from a NOTIFY on either channel, every (re)LISTEN
+ * Events: wake() comes from a NOTIFY on the deliveries channel (routing
+ * created one, or resume/redeliver/replay/manual made one claimable), every (re)LISTEN
  * (notifications sent while disconnected are lost, so catch up), the poll
  * backstop every pollMs, a retry or rate-limit timer (wakeIn,
  * ./retryTimers.ts), the rescuer, a written final outcome (ordered
@@ -57,7 +58,7 @@
  * flight (if any) has settled.
  */
 import type { Sql } from '../db/client.js';
-import { DELIVERIES_CHANNEL, EVENTS_CHANNEL } from '../events/channels.js';
+import { DELIVERIES_CHANNEL } from '../events/channels.js';
 import { claimDeliveries, type ClaimedDelivery } from '../events/sql/claimDeliveries.js';
 import { claimLimitedDeliveries } from '../events/sql/claimLimitedDeliveries.js';
 import type { TriggerRegistry } from '../events/triggers/registry.js';
@@ -186,7 +187,8 @@ export class ClaimLoop implements Service {
 
   async start(): Promise<void> {
     this.current = 'starting';
-    const listening = await Promise.allSettled([EVENTS_CHANNEL, DELIVERIES_CHANNEL].map((channel) => this.o.sql.listen(channel, this.wake, this.wake)));
+    // Deliveries, not events: an event that routes nowhere (an engine event) must not cost a claim (events/channels.ts).
+    const listening = await Promise.allSettled([DELIVERIES_CHANNEL].map((channel) => this.o.sql.listen(channel, this.wake, this.wake)));
     this.listeners = listening.flatMap((l) => (l.status === 'fulfilled' ? [l.value] : []));
     const failed = listening.find((l) => l.status === 'rejected');
     if (failed) {

@@ -1,8 +1,11 @@
 /**
  * The completer (a dispatcher service): outcomes are buffered and written
  * together, deliveries and attempts in one statement
- * (sql/completeDeliveries.ts). If the database is unreachable the batch
- * stays buffered and is retried with backoff; the lease keeper keeps the
+ * (sql/completeDeliveries.ts), which also appends the batch's one engine
+ * event (`threefactor.deliveries.progressed`, events/engineEvents.ts): how
+ * the realtime hub, and the causal trees it feeds, learn of attempts. If
+ * the database is unreachable the batch stays buffered and is retried with
+ * backoff; the lease keeper keeps the
  * leases alive meanwhile (pendingIds), and if they expire anyway the
  * delivery is simply sent again (at least once). stop(deadline) writes what
  * is buffered until the deadline and reports what it could not.

@@ -2,10 +2,15 @@
  * The NOTIFY channels, named once. Both carry an empty payload: a wake-up,
  * never data; listeners read the truth from the tables.
  * - EVENTS_CHANNEL: sent by threefactor.events_notify() (drizzle/engine/…_threefactor_schema),
- *   at most once per transaction that wrote events; the realtime hub and the
- *   dispatchers listen.
- * - DELIVERIES_CHANNEL: sent by ./sql/wakeDispatchers.ts when deliveries
- *   became claimable without a new event (resume, redeliver, replay).
+ *   at most once per transaction that wrote events, engine events included;
+ *   the realtime hub listens.
+ * - DELIVERIES_CHANNEL: deliveries may be claimable; the dispatchers' claim
+ *   loops listen, and only to this. Sent by threefactor.route_events()
+ *   (drizzle/engine/…_engine_events) when routing created a delivery, so an
+ *   event no trigger wants (every engine event) wakes no dispatcher; and by
+ *   ./sql/wakeDispatchers.ts (resume, redeliver, replay) and
+ *   ./sql/insertManualDelivery.ts, which make deliveries claimable without
+ *   routing. At most once per transaction too (identical notifications fold).
  */
 export const EVENTS_CHANNEL = 'threefactor_events';
 export const DELIVERIES_CHANNEL = 'threefactor_deliveries';

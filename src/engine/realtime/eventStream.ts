@@ -18,6 +18,7 @@
 import type { Sql } from '../db/client.js';
 import type { Logger } from '../log.js';
 import { compareCursors, type Cursor } from '../events/cursor.js';
+import { isEngineEventType } from '../events/engineEvents.js';
 import { sleep } from '../lib.js';
 import type { Hub } from './hub.js';
 import type { LogEvent } from './sql/eventRow.js';
@@ -46,6 +47,7 @@ export function matches(filter: EventFilter, event: LogEvent): boolean {
   if (filter.types && !filter.types.includes(event.type)) return false;
   if (filter.aggregateType && filter.aggregateType !== event.aggregateType) return false;
   if (filter.aggregateId && filter.aggregateId !== event.aggregateId) return false;
+  if (filter.withoutEngineEvents && isEngineEventType(event.type)) return false;
   return true;
 }
 

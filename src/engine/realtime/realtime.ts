@@ -1,11 +1,12 @@
 /**
  * The process's realtime service, as the GraphQL context sees it: the hub
  * (one LISTEN connection, in-memory topics, plus the app's own topics), the
- * shared live-state feeds on top of it, and the per-subscriber bound. One
- * per API process.
+ * shared live-state feeds and the watched causal trees on top of it, and the
+ * per-subscriber bound. One per API process.
  */
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
+import { createCausalTreeRegistry, type CausalTreeRegistry } from './causalTrees.js';
 import { createHub, type Hub, type HubOptions } from './hub.js';
 import { createFeedRegistry, type FeedRegistry } from './sharedFeed.js';
 import type { AppTopics } from './topics.js';
@@ -13,6 +14,8 @@ import type { AppTopics } from './topics.js';
 export interface Realtime {
   hub: Hub;
   feeds: FeedRegistry;
+  /** The watched causal trees: one read per hub tick for every tree that changed. */
+  trees: CausalTreeRegistry;
   database: Database;
   log: Logger;
   /** Per subscriber: events buffered by a stream, distinct states pending in a live feed. */
@@ -60,6 +63,7 @@ export function createRealtime(database: Database, log: Logger, opts: RealtimeOp
   return {
     hub,
     feeds: createFeedRegistry(hub, database.db, realtimeLog),
+    trees: createCausalTreeRegistry(hub, database.sql, realtimeLog),
     database,
     log: realtimeLog,
     subscriberBuffer: opts.subscriberBuffer,

@@ -2,8 +2,11 @@
  * Replay: new deliveries (source 'replay') for events already in the log
  * that the trigger matches, by the same matching as live routing, filtered by
  * type, time and (xid, seq) cursor, oldest first, at most `limit`. Returns
- * how many were created and the cursor of the last one, to page on.
+ * how many were created and the cursor of the last one, to page on; appends
+ * `threefactor.deliveries.replayed` naming them in the same statement.
  */
+import { ENGINE_EVENTS } from '../engineEvents.js';
+import { announceDeliveries } from './announceDeliveries.js';
 import type { Queryable } from './queryable.js';
 
 export interface ReplayFilter {
@@ -30,11 +33,15 @@ export async function replayDeliveries(sql: Queryable, f: ReplayFilter): Promise
         and (${f.before?.xid ?? null}::xid8 is null or (e.xid, e.seq) < (${f.before?.xid ?? null}::xid8, ${f.before?.seq ?? null}::bigint))
       order by e.xid, e.seq
       limit ${f.limit}
-    )
-    insert into threefactor.deliveries (event_id, trigger_name, source, max_attempts, ordering_key, event_xid, event_seq)
-    select id, name, 'replay', max_attempts, ordering_key, xid, seq
-    from chosen
-    returning event_xid::text as xid, event_seq::text as seq`;
+    ),
+    changed as (
+      insert into threefactor.deliveries (event_id, trigger_name, source, max_attempts, ordering_key, event_xid, event_seq)
+      select id, name, 'replay', max_attempts, ordering_key, xid, seq
+      from chosen
+      returning id, event_id, trigger_name, event_xid, event_seq
+    ),
+    ${announceDeliveries(sql, ENGINE_EVENTS.deliveriesReplayed)}
+    select event_xid::text as xid, event_seq::text as seq from changed`;
   const last = rows.reduce<{ xid: string; seq: string } | null>((max, r) => {
     if (!max) return r;
     const bx = BigInt(r.xid);

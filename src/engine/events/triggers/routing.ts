@@ -4,6 +4,7 @@
  * could never route or deliver anything, naming the trigger.
  */
 import { urlTemplateProblem } from '../../dispatcher/delivery/urlTemplate.js';
+import { ENGINE_EVENT_PREFIX } from '../engineEvents.js';
 import { conditionProblem } from './condition.js';
 import { retryPolicy, TRIGGER_NAME, type TriggerDefinition } from './triggerDefinition.js';
 
@@ -23,6 +24,15 @@ export interface RoutingColumns {
 
 export class TriggerDefinitionError extends Error {
   override name = 'TriggerDefinitionError';
+}
+
+/**
+ * A type or pattern aimed at the engine's events (`threefactor.x`, `threefactor.*`, `threefactor*`).
+ * A broad pattern such as `*` is accepted: routing skips engine events whatever the trigger says.
+ */
+function matchesEngineEvents(type: string): boolean {
+  const name = type.endsWith('*') ? type.slice(0, -1) : type;
+  return name.startsWith(ENGINE_EVENT_PREFIX) || (type.endsWith('*') && name === ENGINE_EVENT_PREFIX.slice(0, -1));
 }
 
 export function routingColumns(def: TriggerDefinition): RoutingColumns {
@@ -71,6 +81,9 @@ export function routingColumns(def: TriggerDefinition): RoutingColumns {
       if (type.endsWith('*')) eventPrefixes.push(type.slice(0, -1));
       else eventTypes.push(type);
       if (type.slice(0, -1).includes('*')) fail(`type pattern "${type}" may only end with "*"`);
+      if (matchesEngineEvents(type)) {
+        fail(`type "${type}" names the engine's own events ("${ENGINE_EVENT_PREFIX}*"), which are never delivered to triggers`);
+      }
     }
     return { matchKind: 'event', eventTypes, eventPrefixes, captureTable: null, captureOps: [], updateColumns: null, ...common };
   }

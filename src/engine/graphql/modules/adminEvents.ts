@@ -39,6 +39,10 @@ export const EventLogFilterInput = builder.inputType('EventLogFilter', {
     aggregateId: t.string({ required: false }),
     from: t.field({ type: 'DateTime', required: false, description: 'created_at >= from.' }),
     to: t.field({ type: 'DateTime', required: false, description: 'created_at < to.' }),
+    engineEvents: t.boolean({
+      required: false,
+      description: "Include the engine's own events (types threefactor.*: delivery outcomes, pauses, redeliveries, replays); left out by default.",
+    }),
   }),
 });
 

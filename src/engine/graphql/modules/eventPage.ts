@@ -9,6 +9,7 @@ import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm
 import type { Db } from '../../db/client.js';
 import { events, type EventRow } from '../../db/schema/events.js';
 import { formatCursor, parseCursor, type Cursor } from '../../events/cursor.js';
+import { ENGINE_EVENT_PREFIX } from '../../events/engineEvents.js';
 import { badInput } from '../errors.js';
 
 export interface EventFilter {
@@ -17,6 +18,8 @@ export interface EventFilter {
   aggregateId?: string | null | undefined;
   from?: Date | null | undefined;
   to?: Date | null | undefined;
+  /** Include the engine's own events (`threefactor.*`, events/engineEvents.ts); left out by default. */
+  engineEvents?: boolean | null | undefined;
 }
 
 export interface PageArgs {
@@ -42,6 +45,7 @@ export function eventFilterWhere(f: EventFilter | null | undefined): SQL | undef
     f?.aggregateId ? eq(events.aggregateId, f.aggregateId) : undefined,
     f?.from ? gte(events.createdAt, f.from) : undefined,
     f?.to ? lt(events.createdAt, f.to) : undefined,
+    f?.engineEvents ? undefined : sql`not starts_with(${events.type}, ${ENGINE_EVENT_PREFIX})`,
   );
 }
 

@@ -5,7 +5,10 @@
  * pages by and replay takes); subscribing again with `after: <the last
  * cursor seen>` delivers everything missed, then live events. A subscriber
  * that falls too far behind gets a SLOW_CONSUMER error whose
- * `extensions.cursor` is where to resume, and the stream ends.
+ * `extensions.cursor` is where to resume, and the stream ends. The engine's
+ * own events (`threefactor.*`: delivery outcomes, pauses, redeliveries,
+ * events/engineEvents.ts) come only with `filter.engineEvents`, which only an
+ * admin may set: a service never sees them.
  */
 import type { EventRow } from '../../db/schema/events.js';
 import { formatCursor } from '../../events/cursor.js';
@@ -13,7 +16,7 @@ import { streamEvents, type StreamItem } from '../../realtime/eventStream.js';
 import { deliverySeconds, subscribers } from '../../realtime/metrics.js';
 import type { LogEvent } from '../../realtime/sql/eventRow.js';
 import { builder } from '../builder.js';
-import { clientError } from '../errors.js';
+import { clientError, forbidden } from '../errors.js';
 import { EventRef } from './adminEvents.js';
 import { readPosition } from './eventPage.js';
 import { eventTypes } from './validators.js';
@@ -26,6 +29,10 @@ const EventFilterInput = builder.inputType('EventFilter', {
     types: t.stringList({ required: false, validate: eventTypes, description: 'Only these event types, e.g. ["order.placed"].' }),
     aggregateType: t.string({ required: false }),
     aggregateId: t.string({ required: false }),
+    engineEvents: t.boolean({
+      required: false,
+      description: "Include the engine's own events (types threefactor.*: delivery outcomes, pauses, redeliveries, replays). Admin only; left out by default.",
+    }),
   }),
 });
 
@@ -33,13 +40,15 @@ builder.subscriptionField('events', (t) =>
   t.field({
     type: EventRef,
     description:
-      'The event log in commit order. Without `after`: events committed from now on. With `after`: everything after that cursor, then live.',
+      'The event log in commit order. Without `after`: events committed from now on. With `after`: everything after that cursor, then live. Engine events (types `threefactor.*`) only with filter.engineEvents (admin only).',
     authScopes: { role: ['service', 'admin'] },
     args: {
       after: t.arg.string({ required: false }),
       filter: t.arg({ type: EventFilterInput, required: false }),
     },
     subscribe: async (_root, args, ctx) => {
+      // The engine's own events (delivery outcomes, pauses) are an operator's view.
+      if (args.filter?.engineEvents && ctx.viewer.role !== 'admin') throw forbidden("filter.engineEvents: the engine's own events are for admins only");
       const after = args.after ? readPosition(args.after, 'after') : null;
       const { realtime } = ctx;
       await realtime.start();
@@ -54,6 +63,7 @@ builder.subscriptionField('events', (t) =>
           types: args.filter?.types ?? null,
           aggregateType: args.filter?.aggregateType ?? null,
           aggregateId: args.filter?.aggregateId ?? null,
+          withoutEngineEvents: !args.filter?.engineEvents,
         },
         capacity: realtime.subscriberBuffer,
         onClose: () => {

@@ -17,6 +17,8 @@ export interface EventRecord {
   payload: JsonObject;
   session: JsonObject | null;
   trace_context: JsonObject | null;
+  caused_by_event: string | null;
+  caused_by_delivery: string | null;
   created_ms: number;
 }
 
@@ -30,6 +32,9 @@ export interface LogEvent {
   payload: JsonObject;
   session: JsonObject | null;
   traceContext: JsonObject | null;
+  /** The event and delivery whose handler wrote it (null: no delivery behind the write). */
+  causedByEvent: string | null;
+  causedByDelivery: string | null;
   createdAt: Date;
 }
 
@@ -43,6 +48,8 @@ export function toLogEvent(r: EventRecord): LogEvent {
     payload: r.payload,
     session: r.session,
     traceContext: r.trace_context,
+    causedByEvent: r.caused_by_event,
+    causedByDelivery: r.caused_by_delivery,
     createdAt: new Date(r.created_ms),
   };
 }

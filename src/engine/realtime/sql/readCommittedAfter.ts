@@ -41,7 +41,7 @@ export async function readCommittedAfter(sql: Sql, after: Cursor, limit: number)
     select
       exists (select 1 from threefactor.events e, horizon h where e.xid >= h.xmin) as held,
       b.id, b.xid::text as xid, b.seq::text as seq, b.type, b.aggregate_type, b.aggregate_id,
-      b.payload, b.session, b.trace_context, (extract(epoch from b.created_at) * 1000)::float8 as created_ms
+      b.payload, b.session, b.trace_context, b.caused_by_event, b.caused_by_delivery, (extract(epoch from b.created_at) * 1000)::float8 as created_ms
     from horizon
     left join batch b on true
     order by b.xid, b.seq`;
