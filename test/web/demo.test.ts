@@ -199,6 +199,8 @@ describe.skipIf(!hasBrowser)('web demo in Chromium, against `start` (all-in-one)
     await timelineStep(page, 'picked_up');
     await card(page, 'driver-jobs', orderId).locator('[data-testid="deliver"]').click();
     await timelineStep(page, 'delivered');
+    // What order.placed set off, live over causalTree until it settled (test/web/console.test.ts has the tree's shape).
+    await page.locator('[data-testid="customer-pane"] [data-testid="causal-tree"][data-settled="true"][data-failed="false"]').waitFor({ timeout: STEP_TIMEOUT });
 
     // Every step done, in order. Each status the order rested in was shown by a
     // subscription push as it happened (placed by placeOrder's own answer);

@@ -67,7 +67,16 @@ export interface ActorClient {
 
 const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
 
-export function createActorClient(actor: Actor, onState: (state: LiveState) => void = () => {}): ActorClient {
+export interface ActorClientOptions {
+  /**
+   * false: no normalized cache, every result as the server sent it (the
+   * operations console: its lists are re-read on the engine's events, and a
+   * cache keyed by id would only have to be taught each of its types).
+   */
+  normalized?: boolean;
+}
+
+export function createActorClient(actor: Actor, onState: (state: LiveState) => void = () => {}, { normalized = true }: ActorClientOptions = {}): ActorClient {
   const reconnects = new Set<() => void>();
   const ws = createWsClient({
     url: wsUrl(),
@@ -100,9 +109,21 @@ export function createActorClient(actor: Actor, onState: (state: LiveState) => v
       return fetch(input, { ...init, headers });
     },
     exchanges: [
-      cacheExchange({
+      normalized && cacheExchange({
         // Embedded (no id of their own, or one the demo does not select): stored under their parent.
-        keys: { OrderConnection: () => null, OrderEdge: () => null, OrderItem: () => null, EventConnection: () => null, EventEdge: () => null, PageInfo: () => null },
+        keys: {
+          OrderConnection: () => null,
+          OrderEdge: () => null,
+          OrderItem: () => null,
+          EventConnection: () => null,
+          EventEdge: () => null,
+          PageInfo: () => null,
+          // A causal tree is one value, replaced whole by each push.
+          CausalTree: () => null,
+          CausalEvent: () => null,
+          CausalDelivery: () => null,
+          CausalAttempt: () => null,
+        },
         updates: {
           Subscription: {
             restaurantOrders: prependTo(RESTAURANT_ORDERS, 'restaurantOrders'),
@@ -110,14 +131,14 @@ export function createActorClient(actor: Actor, onState: (state: LiveState) => v
           },
         },
       }),
-      orderVersionExchange(),
+      normalized && orderVersionExchange(),
       subscriptionExchange({
         forwardSubscription: (request) => ({
           subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
         }),
       }),
       fetchExchange,
-    ],
+    ].filter((exchange) => exchange !== false),
   });
 
   return {
@@ -136,12 +157,29 @@ export function createActorClient(actor: Actor, onState: (state: LiveState) => v
 
 /** A query's or mutation's data, or its error thrown. */
 export async function run<D, V extends AnyVariables>(actor: ActorClient, document: TypedDocumentNode<D, V>, variables: V, policy: 'network-only' | 'cache-first' = 'network-only'): Promise<D> {
+  return (await runWithExtensions(actor, document, variables, policy)).data;
+}
+
+/** What a mutation wrote (`extensions.threefactor`, src/engine/server/mutationEvents.ts): its events' ids, in order. */
+export interface WrittenEvents {
+  events: string[];
+  cursor?: string;
+}
+
+/** run(), with the answer's `extensions.threefactor` (a mutation's events). */
+export async function runWithExtensions<D, V extends AnyVariables>(
+  actor: ActorClient,
+  document: TypedDocumentNode<D, V>,
+  variables: V,
+  policy: 'network-only' | 'cache-first' = 'network-only',
+): Promise<{ data: D; written: WrittenEvents | undefined }> {
   const result = document.definitions.some((d) => d.kind === 'OperationDefinition' && d.operation === 'mutation')
     ? await actor.client.mutation(document, variables).toPromise()
     : await actor.client.query(document, variables, { requestPolicy: policy }).toPromise();
   if (result.error) throw requestError(result.error);
   if (!result.data) throw new Error('The API answered without data');
-  return result.data;
+  const written = (result.extensions as { threefactor?: WrittenEvents } | undefined)?.threefactor;
+  return { data: result.data, written: Array.isArray(written?.events) ? written : undefined };
 }
 
 export interface LiveSubscription {

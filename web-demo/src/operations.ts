@@ -130,3 +130,39 @@ export const EVENTS_LIVE = graphql(`
     events(after: $after) { ...EventFields }
   }
 `);
+
+/**
+ * The causal tree of an event, flat (GraphQL cannot recurse): every event
+ * with the delivery that caused it, every delivery with its event and
+ * attempts. ./views/causalTree.ts draws it as a tree. A customer gets their
+ * own trees, without payloads or error text (null for them).
+ */
+export const CAUSAL_TREE_FIELDS = graphql(`
+  fragment CausalTreeFields on CausalTree {
+    rootId
+    settled
+    failed
+    pending
+    truncated
+    events { id type depth createdAt causedByDelivery aggregateType aggregateId }
+    deliveries {
+      id
+      eventId
+      trigger
+      state
+      attemptCount
+      maxAttempts
+      lastHttpStatus
+      lastError
+      pausedReason
+      attempts { attempt outcome durationMs httpStatus startedAt }
+    }
+  }
+`);
+
+/** Live until it settles: then the settled tree comes, and the subscription completes. */
+export const CAUSAL_TREE_LIVE = graphql(`
+  subscription CausalTreeLive($eventId: ID!) {
+    causalTree(eventId: $eventId) { ...CausalTreeFields }
+  }
+`);

@@ -2,6 +2,10 @@
  * The demo's identities: short-lived JWTs for every seeded actor from the
  * dev-only /demo/tokens route, fetched again shortly before they expire (a
  * reconnecting socket always asks, so it gets a fresh one).
+ *
+ * Where there is no token route (production, console only) the admin is the
+ * operator: the token they enter in the console's form, kept in this tab's
+ * sessionStorage only (gone when the tab closes; never in localStorage).
  */
 
 export interface DemoActor {
@@ -37,7 +41,24 @@ export async function demoTokens(): Promise<DemoTokens> {
   return pending;
 }
 
+const OPERATOR_TOKEN = 'threefactor.operatorToken';
+
+/** The token the operator entered (production console), if any. */
+export function operatorToken(): string | undefined {
+  return sessionStorage.getItem(OPERATOR_TOKEN) ?? undefined;
+}
+
+/** Set (or, with undefined, forget) the operator's admin token; the admin then acts on it instead of a dev token. */
+export function setOperatorToken(token: string | undefined): void {
+  if (token) sessionStorage.setItem(OPERATOR_TOKEN, token);
+  else sessionStorage.removeItem(OPERATOR_TOKEN);
+}
+
 export async function tokenFor(actor: Actor): Promise<string> {
+  if (actor.kind === 'admin') {
+    const entered = operatorToken();
+    if (entered) return entered;
+  }
   const all = await demoTokens();
   const found = actor.kind === 'admin' ? all.admin : all[actor.kind].find((a) => a.id === actor.id);
   if (!found) throw new Error(`No demo token for ${actor.kind === 'admin' ? 'admin' : `${actor.kind} ${actor.id}`}`);

@@ -3,12 +3,21 @@
  * it, pay, and watch the order's timeline over the `order(id)` subscription,
  * which resumes after a reconnect with `afterVersion` (the newest version on
  * screen), so only a newer state is sent again.
+ *
+ * Under the timeline, the causal tree of the order's `order.placed` event
+ * (the first id of placeOrder's `extensions.threefactor.events`): what the
+ * order set off, live over the `causalTree` subscription until it settles,
+ * failures named. The event id is kept in sessionStorage per order, so a
+ * reload shows the tree again.
  */
-import { live, run, type ActorClient, type GraphQLRequestError, type LiveSubscription } from '../client.js';
-import { fill, flashError, formatMoney, h, itemsSummary, shortId } from '../dom.js';
+import { live, run, runWithExtensions, type ActorClient, type GraphQLRequestError, type LiveSubscription } from '../client.js';
+import { fill, flashError, formatMoney, h, itemsSummary, messageOf, shortId } from '../dom.js';
 import type { OrderFieldsFragment, OrderStatus, RestaurantsQuery } from '../gql/graphql.js';
-import { MY_LATEST_ORDER, ORDER_LIVE, PAY_ORDER, PLACE_ORDER } from '../operations.js';
+import { CAUSAL_TREE_LIVE, MY_LATEST_ORDER, ORDER_LIVE, PAY_ORDER, PLACE_ORDER } from '../operations.js';
+import { createCausalTree } from './causalTree.js';
 import { createTimeline, type Source } from './timeline.js';
+
+const placedEventKey = (orderId: string) => `threefactor.placedEvent.${orderId}`;
 
 const TERMINAL = new Set<OrderStatus>(['delivered', 'rejected', 'declined']);
 
@@ -49,7 +58,9 @@ export function mountCustomer(root: HTMLElement, { actor, restaurants, onOrder }
   );
   const orderHead = h('div', { class: 'order-head' });
   const actions = h('div', { class: 'actions' });
-  const orderCard = h('section', { class: 'order-card', hidden: true, 'data-testid': 'current-order', 'aria-label': 'Your order' }, orderHead, timeline.element, actions);
+  const tree = createCausalTree({ label: 'What your order set off' });
+  let treeSubscription: LiveSubscription | undefined;
+  const orderCard = h('section', { class: 'order-card', hidden: true, 'data-testid': 'current-order', 'aria-label': 'Your order' }, orderHead, timeline.element, actions, tree.element);
   // The order being watched comes first; the builder (below) is for the next one.
   fill(root, orderCard, builder);
 
@@ -96,9 +107,11 @@ export function mountCustomer(root: HTMLElement, { actor, restaurants, onOrder }
     const items = [...quantities].filter(([, q]) => q > 0).map(([menuItemId, quantity]) => ({ menuItemId, quantity }));
     placeButton.disabled = true;
     try {
-      const data = await run(actor, PLACE_ORDER, {
+      const { data, written } = await runWithExtensions(actor, PLACE_ORDER, {
         input: { restaurantId: restaurant.id, items, deliveryAddress: address.value.trim() || '1 Demo Street' },
       });
+      const placedEvent = written?.events[0];
+      if (placedEvent) sessionStorage.setItem(placedEventKey(data.placeOrder.id), placedEvent);
       quantities.clear();
       renderMenu();
       watch(data.placeOrder, 'reply');
@@ -118,6 +131,25 @@ export function mountCustomer(root: HTMLElement, { actor, restaurants, onOrder }
       next: (data) => show(data.order, 'push'),
       error: (err) => flashError(root, err),
     });
+    watchTree(placed.id);
+  }
+
+  /** The order.placed event's tree, live until it settles (the server then completes the subscription). */
+  function watchTree(orderId: string): void {
+    treeSubscription?.stop();
+    treeSubscription = undefined;
+    const eventId = sessionStorage.getItem(placedEventKey(orderId));
+    tree.element.hidden = !eventId;
+    if (!eventId) return tree.clear();
+    tree.message('loading', 'Loading what the order set off…');
+    const subscription = live(actor, CAUSAL_TREE_LIVE, () => ({ eventId }), {
+      next: (data) => {
+        tree.update(data.causalTree);
+        if (data.causalTree.settled) subscription.stop();
+      },
+      error: (err) => tree.message('error', `The causal tree could not load: ${messageOf(err)}`),
+    });
+    treeSubscription = subscription;
   }
 
   function show(next: OrderFieldsFragment, source: Source): void {

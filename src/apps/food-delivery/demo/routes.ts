@@ -12,6 +12,14 @@
  * `DEMO_TOKENS_REMOTE=true`: a server started with HOST=0.0.0.0 on a shared
  * network does not hand admin tokens to its neighbours.
  *
+ * The operations console (`#/operations`, the admin's view of deliveries) is
+ * a chunk of its own, served only when `DEMO_CONSOLE` is on (default: as the
+ * demo is, so off in production and with `DEMO=false`). In production it is the one thing an operator may
+ * turn on: `DEMO_CONSOLE=true` serves the page and the console at /demo/,
+ * with no token route and no other view: the operator enters an admin token
+ * in the page. `GET /demo/settings.json` tells the page which of these this
+ * server serves.
+ *
  * The build is `npm install`'s (its `prepare` step, scripts/buildDemo.mjs). A
  * production install has no Vite and builds nothing: then /demo/ answers 503
  * with a page that says how to build it, and `start` logs the same once.
@@ -52,6 +60,21 @@ const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; objec
 export function demoEnabled(config: Pick<Config, 'NODE_ENV' | 'DEMO'>): boolean {
   return config.DEMO ?? config.NODE_ENV !== 'production';
 }
+
+/** Wherever the demo is on, unless turned off; where it is off (production, or DEMO=false), only DEMO_CONSOLE=true serves it. */
+export function consoleEnabled(config: Pick<Config, 'NODE_ENV' | 'DEMO' | 'DEMO_CONSOLE'>): boolean {
+  return config.DEMO_CONSOLE ?? demoEnabled(config);
+}
+
+/** What the page may offer (`GET /demo/settings.json`): the live demo views, the console, the token route. */
+export interface DemoSettings {
+  demo: boolean;
+  console: boolean;
+  tokens: boolean;
+}
+
+/** The console's chunk (web-demo/src/views/operations*.ts, loaded by a dynamic import) and its source map. */
+const CONSOLE_ASSET = /^assets\/operations[-.]/i;
 
 export const REMOTE_TOKENS_REFUSED = 'Demo tokens are served to loopback clients only; set DEMO_TOKENS_REMOTE=true to serve them to any client';
 
@@ -95,8 +118,12 @@ export async function mintDemoTokens(secret: string, now = Date.now()): Promise<
 
 /** The demo's routes, or undefined when the demo is off (then nothing is mounted at all). */
 export function createDemoRoutes(config: Config, log: Logger, { dist = DEMO_DIST }: { dist?: string } = {}): ExtraRoute | undefined {
-  if (!demoEnabled(config)) return undefined;
-  if (config.NODE_ENV === 'production') {
+  const settings: DemoSettings = { demo: demoEnabled(config), console: consoleEnabled(config), tokens: demoEnabled(config) };
+  if (!settings.demo && !settings.console) return undefined;
+  if (config.NODE_ENV === 'production' && settings.console) {
+    log.info(`DEMO_CONSOLE: the operations console is served at /demo/#/operations${settings.tokens ? '' : ' (on an admin token the operator enters)'}`);
+  }
+  if (config.NODE_ENV === 'production' && settings.demo) {
     const who = config.DEMO_TOKENS_REMOTE ? 'anyone who can reach this server' : 'every client on this machine (a local proxy makes that everyone)';
     log.warn(`DEMO=true in production: /demo/tokens hands out admin tokens to ${who}`);
   }
@@ -110,8 +137,18 @@ export function createDemoRoutes(config: Config, log: Logger, { dist = DEMO_DIST
       send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed', { allow: 'GET, HEAD' });
       return true;
     }
+    // Console only: `/` stays the API's.
+    if (pathname === '/' && !settings.demo) return false;
     if (pathname === '/' || pathname === '/demo') {
       res.writeHead(302, { location: '/demo/' }).end();
+      return true;
+    }
+    if (pathname === '/demo/settings.json') {
+      send(res, 200, 'application/json', JSON.stringify(settings), { 'cache-control': 'no-store' });
+      return true;
+    }
+    if (pathname === '/demo/tokens' && !settings.tokens) {
+      send(res, 404, 'text/plain; charset=utf-8', 'Not Found');
       return true;
     }
     if (pathname === '/demo/tokens') {
@@ -133,7 +170,7 @@ export function createDemoRoutes(config: Config, log: Logger, { dist = DEMO_DIST
       return true;
     }
     const name = pathname === '/demo/' ? 'index.html' : STATIC_FILE.exec(pathname)?.[1];
-    if (!name) {
+    if (!name || (!settings.console && CONSOLE_ASSET.test(name))) {
       send(res, 404, 'text/plain; charset=utf-8', 'Not Found');
       return true;
     }
