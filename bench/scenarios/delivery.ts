@@ -34,7 +34,10 @@
  *    trigger's p99 commit → receiver while another trigger's handler hangs,
  *    against the same trigger's p99 with nothing hanging.
  *
- * BENCH_ONLY=drain,latency,webhooks,isolation (any of them) runs only those
+ * 5. Trees (measureTrees below, ours only): a drain while causal trees of
+ *    events in its backlog are watched live, against the same drain unwatched.
+ *
+ * BENCH_ONLY=drain,latency,webhooks,isolation,trees (any of them) runs only those
  * parts, for a quick check.
  *
  * Sides rotate which goes first from round to round; before each side the
@@ -70,6 +73,10 @@ import {
   type QueueChildOut,
 } from '../lib/deliveryWorkload.js';
 import type { ReceiverIn, ReceiverOut } from '../lib/receiverChild.js';
+import { startApiProcess } from '../lib/apiProcess.js';
+import type { WatchersIn, WatchersOut } from '../lib/trees/protocol.js';
+import { mintToken } from '../../src/engine/server/auth.js';
+import type { Sql } from '../../src/engine/db/client.js';
 import { serverCpu } from '../lib/serverCpu.js';
 import { metric, type Metric } from '../lib/report.js';
 import { latencyOverRounds, median, round, summarize, type RoundsLatency } from '../lib/stats.js';
@@ -94,10 +101,14 @@ const ISOLATION_WARMUP = 20;
 /** After the window, how long the steady events still missing are waited for. */
 const ISOLATION_GRACE_MS = 10_000;
 const ISOLATION_GOAL = 1.5;
+/** The `trees` part: a drain while this many causal trees (of events in the backlog) are watched live, against the same drain unwatched. */
+const TREES_WATCHED = positive('BENCH_TREES_WATCHED', 1_000);
+const TREES_BACKLOG = positive('BENCH_TREES_BACKLOG', 20_000);
+const TREES_SETTLE_TIMEOUT_MS = 60_000;
 
 /** The scenario's parts; BENCH_ONLY (comma-separated) runs some of them, for a quick check. */
 const QUEUE_PARTS = ['drain', 'latency', 'webhooks'] as const;
-const PARTS = [...QUEUE_PARTS, 'isolation'] as const;
+const PARTS = [...QUEUE_PARTS, 'isolation', 'trees'] as const;
 type Part = (typeof PARTS)[number];
 
 function selectedParts(raw: string | undefined): Set<Part> {
@@ -244,16 +255,20 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     return undefined;
   };
 
-  const drain = async (side: Side, job: DeliveryJob, count: number, profile?: string): Promise<Drain> => {
+  /** process.hrtime when the last drain was reported done (the trees part's settle lag). */
+  let lastDrainedAtNs = 0n;
+  const drain = async (side: Side, job: DeliveryJob, count: number, profile?: string, beforeStart?: () => Promise<void>): Promise<Drain> => {
     await reset();
     await writeBacklog(side, job, count);
     await settle();
+    await beforeStart?.();
     const { backgroundCores } = await ctx.quiet();
     receiver.send({ type: 'reset' });
     const pg0 = await pgCpu.sample();
     const child = children[side];
     child.send({ type: 'drain', job, expected: count, receiverUrl, variant: variantOf(side), ...(profile ? { profile } : {}) });
     const drained = await child.next('drained');
+    lastDrainedAtNs = process.hrtime.bigint();
     const pg1 = await pgCpu.sample();
     const receiverCores = await audit(side, job, count, drained);
     const result: Drain = {
@@ -414,6 +429,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   }
 
   if (only.has('isolation')) metrics.push(await measureIsolation(ctx, { sql, db, receiver, receiverUrl, dispatcher: children.ours, reset }));
+  if (only.has('trees')) metrics.push(await measureTrees(ctx, { sql, drain, drainedAtNs: () => lastDrainedAtNs }));
   if (only.size < PARTS.length) ctx.note('only', `BENCH_ONLY=${[...only].join(',')}: a partial run, for a quick check (not a record to commit)`);
   return metrics;
 }
@@ -594,4 +610,71 @@ function roundAll<T extends object>(o: T): Record<string, number> {
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+interface TreesDeps {
+  sql: Sql;
+  drain(side: Side, job: DeliveryJob, count: number, profile?: string, beforeStart?: () => Promise<void>): Promise<Drain>;
+  drainedAtNs(): bigint;
+}
+
+/**
+ * 5. Trees (ours only): what watching causal trees live costs a drain. The
+ *    same no-op backlog is drained with no tree watched and with
+ *    TREES_WATCHED trees watched (the `causalTree` subscription over
+ *    graphql-ws, from a watchers process, on an API process that runs for
+ *    both sides), alternating which goes first. The watched side's trees
+ *    grow from the completer's outcome events; the hub re-reads the touched
+ *    trees in one statement per tick. ratio = watched / unwatched; also
+ *    recorded: how long after the drain the last tree settled.
+ */
+async function measureTrees(ctx: BenchContext, d: TreesDeps): Promise<Metric> {
+  const api = await startApiProcess({ databaseUrl: ctx.databaseUrl, jwtSecret: ctx.jwtSecret, logFile: path.join(ctx.tmpDir, 'trees-api.log') });
+  ctx.defer(() => api.stop());
+  const watchers: Child<WatchersOut, WatchersIn> = forkTs(path.join(LIB, 'trees/watchersChild.ts'), { name: 'tree watchers', outputFile: path.join(ctx.tmpDir, 'tree-watchers.log') });
+  ctx.defer(async () => watchers.kill());
+  const token = await mintToken(ctx.jwtSecret, { role: 'admin', sub: 'bench-tree-watcher' });
+  const watched = Math.min(TREES_WATCHED, TREES_BACKLOG);
+
+  const rounds: Array<{ none: Drain; watched: Drain; settleLagMs: number; updates: number }> = [];
+  for (let r = 0; r < ctx.rounds; r++) {
+    ctx.progress(`round ${r + 1}/${ctx.rounds}: drain ${TREES_BACKLOG} no-op events with ${watched} causal trees watched and with none …`);
+    const order: Array<'none' | 'watched'> = r % 2 === 0 ? ['none', 'watched'] : ['watched', 'none'];
+    const round: Partial<(typeof rounds)[number]> = {};
+    for (const side of order) {
+      if (side === 'none') {
+        round.none = await d.drain('ours', 'noop', TREES_BACKLOG);
+        continue;
+      }
+      let settled: Promise<Extract<WatchersOut, { type: 'settled' }>> | undefined;
+      const drained = await d.drain('ours', 'noop', TREES_BACKLOG, undefined, async () => {
+        // Roots spread over the backlog, so trees settle all through the drain, not only at its start.
+        const step = Math.max(1, Math.floor(TREES_BACKLOG / watched));
+        const roots = await d.sql<{ id: string }[]>`select id from threefactor.events where seq % ${step} = 0 order by seq limit ${watched}`;
+        if (roots.length !== watched) throw new Error(`trees: found ${roots.length} roots for ${watched}`);
+        settled = watchers.next('settled');
+        watchers.send({ type: 'watch', url: api.url, token, roots: roots.map((x) => x.id) });
+        const watching = await watchers.next('watching');
+        if (watching.errors) throw new Error(`trees: ${watching.errors} subscriptions failed to start`);
+      });
+      const done = await withTimeout(settled!, TREES_SETTLE_TIMEOUT_MS, `trees: not every watched tree settled within ${TREES_SETTLE_TIMEOUT_MS / 1000} s of the drain`);
+      if (done.errors) throw new Error(`trees: ${done.errors} subscriptions failed`);
+      watchers.send({ type: 'close' });
+      await watchers.next('closed');
+      round.watched = drained;
+      round.settleLagMs = Number(done.lastCompletedNs - d.drainedAtNs()) / 1e6;
+      round.updates = done.updates;
+      ctx.progress(`  last watched tree settled ${round.settleLagMs.toFixed(1)} ms after the drain was recorded; ${done.updates} tree updates sent`);
+    }
+    rounds.push(round as (typeof rounds)[number]);
+  }
+  const throughput = (side: 'none' | 'watched') => median(rounds.map((x) => x[side].eventsPerS));
+  const treesSetup = { backlog: TREES_BACKLOG, dispatcher: 'the dispatcher child of the other parts, in-process no-op', api: 'one API process (production settings) running for both sides', sideOrder: 'alternating' };
+  ctx.configure('trees watched', { ...treesSetup, watched, subscription: 'causalTree(eventId) over graphql-ws as an admin, 100 per socket, from its own process' });
+  ctx.configure('trees unwatched (baseline)', { ...treesSetup, watched: 0 });
+  ctx.note('trees', {
+    rounds: rounds.map((x) => ({ none: roundAll(x.none), watched: roundAll(x.watched), settleLagMs: round(x.settleLagMs, 1), updates: x.updates })),
+    'last tree settled after the drain (ms, median of rounds)': round(median(rounds.map((x) => x.settleLagMs)), 1),
+  });
+  return metric(`drain no-op events/s with ${watched} causal trees watched`, throughput('watched'), 'events/s', { name: 'the same drain, no tree watched', value: throughput('none') });
 }
