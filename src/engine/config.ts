@@ -181,6 +181,30 @@ export const configSchema = z
     DEMO: bool.optional(),
     /** Serve the demo's /demo/tokens to non-loopback clients too; default: loopback only. */
     DEMO_TOKENS_REMOTE: bool.optional(),
+    /** The web demo's operations console (src/apps/food-delivery/demo/routes.ts); default: on outside production. */
+    DEMO_CONSOLE: bool.optional(),
+    /**
+     * Trusted documents: comma-separated manifest files (`{"<id>": "<document>"}`, graphql-codegen's
+     * persisted documents); when set, only their operations run, on every transport (server/trustedDocuments.ts).
+     */
+    TRUSTED_DOCUMENTS: z.string().min(1).optional(),
+    /**
+     * OpenTelemetry, as its own specification defines these variables: the SDK
+     * reads them from the environment itself; they are declared here so a bad
+     * value stops the process with one line, and so the README lists them.
+     * Spans are exported (OTLP/HTTP) only when an endpoint is set (runtime/telemetry.ts).
+     */
+    OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http:', 'https:']).optional(),
+    /** Sent with every export, e.g. a collector's API key: a secret, never logged. */
+    OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).optional(),
+    OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+    OTEL_SDK_DISABLED: bool.optional(),
+    OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).optional(),
+    OTEL_BSP_EXPORT_TIMEOUT: z.coerce.number().int().min(0).optional(),
+    OTEL_BSP_MAX_QUEUE_SIZE: z.coerce.number().int().min(1).optional(),
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: z.coerce.number().int().min(1).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.DATABASE_DIRECT_URL && !c.DATABASE_URL) {

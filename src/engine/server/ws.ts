@@ -6,7 +6,9 @@
  *   a missing or bad token closes the socket with 4401 and the reason, and
  *   so does the token's expiry, within a second (./tokenExpiry.ts);
  * - every operation gets its own context from `buildContext` (the token is
- *   verified again, so an expired token cannot start new operations), and
+ *   verified again, so an expired token cannot start new operations; a
+ *   write-back's trace and cause, HTTP headers there, are read from the
+ *   operation's `extensions` or the connection params, under the header names), and
  *   runs through yoga's envelop: the same schema, scopes, armor limits,
  *   error masking and operation log as HTTP;
  * - identical live subscriptions (same document, variables and viewer) share
@@ -41,6 +43,7 @@ import { ExpiryReaper } from './tokenExpiry.js';
 import { ViewerSlots } from './viewerSlots.js';
 import { errorMasking } from './errorMasking.js';
 import { buildContext, type Yoga, type YogaDeps } from './yoga.js';
+import { HEADER } from '../../kit/contract.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -141,10 +144,15 @@ export function attachWebSocket(opts: {
     payload: SubscribePayload,
   ): Promise<ExecutionArgs | readonly GraphQLError[]> {
     const requestId = randomUUID();
-    const traceparent = payload.extensions?.traceparent ?? connectionParams?.traceparent;
+    // What HTTP sends as headers comes in the operation's extensions, or the connection's params, under the same names.
+    const given = (name: string): unknown => payload.extensions?.[name] ?? connectionParams?.[name];
+    const traceparent = given(HEADER.traceparent);
+    const trigger = given(HEADER.trigger);
     const context = await buildContext(deps, {
       token,
       traceparent: typeof traceparent === 'string' ? traceparent : null,
+      causedBy: typeof trigger === 'string' ? trigger : null,
+      cause: { delivery: given(HEADER.delivery), event: given(HEADER.event) },
       requestId,
     });
     const enveloped = yoga.getEnveloped({ requestId, transportContext: context, params: payload });

@@ -7,9 +7,15 @@
  *   ./cors.ts: each a setting);
  * - graphql-armor bounds depth, cost and aliases; batching has a limit;
  * - a logging plugin writes one JSON line per operation with the request id
- *   and the ids of the events it wrote;
+ *   and the ids of the events it wrote, and every mutation's result carries
+ *   them and their cursor in `extensions.threefactor` (./mutationEvents.ts);
+ * - a write-back's cause (x-threefactor-delivery, x-threefactor-event) is
+ *   read with its trigger, for the service and admin roles (./writeCause.ts);
+ * - with OpenTelemetry on, each query and mutation is a span (./tracing.ts);
  * - subscriptions run on graphql-js's `subscribe`, and an SSE stream ends
- *   when its token expires (./tokenExpiry.ts).
+ *   when its token expires (./tokenExpiry.ts);
+ * - with TRUSTED_DOCUMENTS, only the manifests' operations run
+ *   (./trustedDocuments.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
@@ -34,6 +40,10 @@ import { graphqlDuration, graphqlOperations } from './metrics.js';
 import { HEADER } from '../../kit/contract.js';
 import { continueTrace } from '../../kit/trace.js';
 import { TRIGGER_NAME } from '../events/triggers/triggerDefinition.js';
+import { noteCallerTrace, operationTracing } from './tracing.js';
+import { writeCause, type CauseInput } from './writeCause.js';
+import { reportMutationEvents } from './mutationEvents.js';
+import { loadTrustedDocuments, trustedDocumentsPlugins } from './trustedDocuments.js';
 
 export interface ServerContext {
   requestId: string;
@@ -55,11 +65,13 @@ export interface YogaDeps {
 /** Builds a context for any transport (HTTP, SSE, WebSocket) from its raw credentials. */
 export async function buildContext(
   deps: Pick<YogaDeps, 'auth' | 'database' | 'log' | 'realtime'>,
-  input: { token: string | undefined; traceparent?: string | null; tracestate?: string | null; requestId?: string; causedBy?: string | null },
+  input: { token: string | undefined; traceparent?: string | null; tracestate?: string | null; requestId?: string; causedBy?: string | null; cause?: CauseInput },
 ): Promise<Context> {
   const viewer = await deps.auth.verify(input.token);
+  // Refused (400) before anything runs; ignored for a client's roles (./writeCause.ts).
+  const cause = writeCause(viewer.role, input.cause ?? {});
   const requestId = input.requestId ?? randomUUID();
-  return {
+  const context: Context = {
     viewer,
     database: deps.database,
     requestId,
@@ -70,9 +82,14 @@ export async function buildContext(
       eventIds: [],
       // Loop guard: only a service (a handler writing back) may say which trigger its write is for.
       causedBy: viewer.role === 'service' || viewer.role === 'admin' ? causedByTrigger(input.causedBy) : null,
+      cause,
+      positions: new Map(),
     },
     realtime: deps.realtime,
   };
+  // With OpenTelemetry on, the operation's span takes the caller's as its parent (./tracing.ts).
+  noteCallerTrace(context.events, input.traceparent, input.tracestate);
+  return context;
 }
 
 function causedByTrigger(value: string | null | undefined): string | null {
@@ -137,6 +154,9 @@ function operationLog(): Plugin<Context> {
 
 export function createGraphqlHandler(deps: YogaDeps): Yoga {
   const { config } = deps;
+  // TRUSTED_DOCUMENTS: only the manifests' operations run, on HTTP, SSE and WebSocket (./trustedDocuments.ts).
+  const trusted = config.TRUSTED_DOCUMENTS ? loadTrustedDocuments(config.TRUSTED_DOCUMENTS) : undefined;
+  if (trusted) deps.log.info({ documents: trusted.size, files: trusted.files }, 'trusted documents only');
   return createYoga<ServerContext, Context>({
     schema: deps.schema,
     graphqlEndpoint: '/graphql',
@@ -153,11 +173,13 @@ export function createGraphqlHandler(deps: YogaDeps): Yoga {
         traceparent: request.headers.get('traceparent'),
         tracestate: request.headers.get('tracestate'),
         causedBy: request.headers.get(HEADER.trigger),
+        cause: { delivery: request.headers.get(HEADER.delivery), event: request.headers.get(HEADER.event) },
         requestId,
       }),
     plugins: [
       subscriptionEngine(),
       bodyLimit(config.MAX_BODY_BYTES),
+      ...(trusted ? trustedDocumentsPlugins(trusted) : []),
       ...schemaExposure(config, deps.auth),
       EnvelopArmorPlugin({
         maxDepth: { n: config.MAX_QUERY_DEPTH },
@@ -168,7 +190,9 @@ export function createGraphqlHandler(deps: YogaDeps): Yoga {
         // Suggestions are schemaExposure's (GRAPHQL_SUGGESTIONS): armor's mask misses enum values and variables.
         blockFieldSuggestion: { enabled: false },
       }),
+      ...operationTracing(config),
       operationLog(),
+      reportMutationEvents(),
       rejectNulInput(),
       endStreamsAtTokenExpiry(),
       capStreamsPerViewer(config.MAX_SSE_STREAMS_PER_VIEWER),
