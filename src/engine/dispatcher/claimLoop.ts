@@ -43,15 +43,16 @@
  * | state \ event     | wake     | slotFreed | moreDueFor | claim returned | claim failed | backoff timer |
  * |-------------------|----------|-----------|------------|----------------|--------------|---------------|
  * | `idle`            | evaluate | -         | evaluate   |                |              |               |
- * | `claiming`        | again    | -         | remember   | see ²          | `backingOff` |               |
+ * | `claiming`        | again    | remember  | remember   | see ²          | `backingOff` |               |
  * | `waitingForSlots` | evaluate | evaluate¹ | evaluate   |                |              |               |
  * | `backingOff`      | -        | -         | -          |                |              | evaluate      |
  * | `stopping`        | -        | -         | -          | hand all back  | -            |               |
  *
  * ¹ after the current turn (setImmediate), once for all the slots freed in it.
- * ² a wake-up came (again): evaluate; the plan's total claimed, or
- * moreDueFor came: evaluate the backlogged; else a trigger is backlogged:
- * `waitingForSlots`; else `idle`.
+ * ² a wake-up came (again): evaluate; the plan's total claimed, moreDueFor
+ * came, or a slot was freed during the claim (slotFreed in `claiming` is
+ * only remembered) with a trigger backlogged: evaluate the backlogged; else
+ * a trigger is backlogged: `waitingForSlots`; else `idle`.
  * evaluate: no trigger this process can serve → `idle`; the refill rule
  * gives no plan → `waitingForSlots`; otherwise claim by the plan → `claiming`.
  * stop() goes from any state to `stopping`, then `stopped` once the claim in
@@ -116,6 +117,8 @@ export class ClaimLoop implements Service {
   /** Triggers said to have more due while a claim was in flight: backlogged whatever that claim returns. */
   private readonly moreDueDuringClaim = new Set<string>();
   private refillScheduled = false;
+  /** An attempt ended while the claim in flight ran: its slot is looked for when the claim returns. */
+  private freedDuringClaim = false;
   private stopped: Promise<void> | null = null;
 
   constructor(private readonly o: ClaimLoopOptions) {}
@@ -148,6 +151,7 @@ export class ClaimLoop implements Service {
    * statement per half batch (measured: 49 vs 25 deliveries per claim).
    */
   slotFreed(): void {
+    if (this.current === 'claiming') this.freedDuringClaim = true;
     if (this.current !== 'waitingForSlots' || this.refillScheduled) return;
     this.refillScheduled = true;
     setImmediate(this.refillDue);
@@ -237,6 +241,7 @@ export class ClaimLoop implements Service {
     }
     this.current = 'claiming';
     this.again = false;
+    this.freedDuringClaim = false;
     this.claim = this.claimPlan(plan).then(
       (result) => this.claimed(result, plan),
       (err: unknown) => this.claimFailed(err),
@@ -291,7 +296,11 @@ export class ClaimLoop implements Service {
     for (const t of this.moreDueDuringClaim) this.backlogged.add(t);
     this.moreDueDuringClaim.clear();
     if (this.again) this.evaluate('wake');
-    else if (claimed.length === plan.total || moreDue) this.evaluate('slots');
+    // Slots freed while this claim was in flight are looked for now, not left to the next slotFreed: if they
+    // were all of them, no attempt is left to end and ask, and waiting lasted until the poll (a drain beside
+    // an idle trigger ran at ~4,500/s instead of ~10,000/s). Only then: a trigger held by its cap stays
+    // backlogged, and re-evaluating it at every claim would spin.
+    else if (claimed.length === plan.total || moreDue || (this.freedDuringClaim && this.backlogged.size > 0)) this.evaluate('slots');
     else this.current = this.backlogged.size > 0 ? 'waitingForSlots' : 'idle';
   }
 
