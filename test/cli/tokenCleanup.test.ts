@@ -48,8 +48,14 @@ async function run(args: string[], dataDir: string): Promise<CommandProcess & { 
   procs.push(proc);
   const pidFile = path.join(dataDir, 'pgdata', 'postmaster.pid');
   const watch = setInterval(() => {
-    if (!existsSync(pidFile)) return;
-    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    let text: string;
+    try {
+      text = readFileSync(pidFile, 'utf8');
+    } catch {
+      // Not there yet, or already gone: the postmaster removes it as it stops, between any check and this read.
+      return;
+    }
+    const pid = Number(text.split('\n')[0]);
     if (pid && !postmasters.includes(pid)) postmasters.push(pid);
   }, 50);
   try {

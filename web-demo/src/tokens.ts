@@ -8,19 +8,9 @@
  * sessionStorage only (gone when the tab closes; never in localStorage).
  */
 
-export interface DemoActor {
-  id: string;
-  name: string;
-  token: string;
-}
+import type { DemoActor, DemoTokens } from '../../src/apps/food-delivery/demo/tokenTypes.js';
 
-export interface DemoTokens {
-  expiresAt: string;
-  admin: DemoActor;
-  customers: DemoActor[];
-  restaurants: DemoActor[];
-  drivers: DemoActor[];
-}
+export type { DemoActor, DemoTokens };
 
 /** Whom a client acts as. */
 export type Actor = { kind: 'admin' } | { kind: 'customers' | 'restaurants' | 'drivers'; id: string };

@@ -31,6 +31,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoCustomers, demoDrivers, demoRestaurants } from '../db/demoData.js';
 import { mintToken, type Config, type ExtraRoute, type Logger, type Role } from '../../../engine/index.js';
+import type { DemoActor, DemoTokens } from './tokenTypes.js';
 
 /** Long enough for a demo session, short enough that a leaked one soon dies; the page refreshes them. */
 export const DEMO_TOKEN_TTL_SECONDS = 30 * 60;
@@ -84,19 +85,7 @@ function isLoopback(address: string | undefined): boolean {
   return ip === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip);
 }
 
-export interface DemoActor {
-  id: string;
-  name: string;
-  token: string;
-}
-
-export interface DemoTokens {
-  expiresAt: string;
-  admin: DemoActor;
-  customers: DemoActor[];
-  restaurants: DemoActor[];
-  drivers: DemoActor[];
-}
+export type { DemoActor, DemoTokens };
 
 /** Tokens for every seeded demo actor (ids from src/db/seed/demoData.ts). */
 export async function mintDemoTokens(secret: string, now = Date.now()): Promise<DemoTokens> {
