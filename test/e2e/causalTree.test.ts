@@ -7,51 +7,30 @@
  * trees; another customer sees nothing of them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, TEST_SECRET, type TestApi } from '../support/api.js';
-import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
-import { TEST_WEBHOOK_SECRET } from '../support/events.js';
+import { startTestApi, type TestApi } from '../support/api.js';
+import { startChain, type Chain } from '../support/chain.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { ids, ok, Q, seeded, tokensFor, type OrderView, type Tokens } from '../support/orders.js';
-import { runCommand, stopProcess, type CommandProcess } from '../support/processes.js';
 import { wsSession, type WsSession } from '../support/subscriptions.js';
 import { waitFor } from '../support/wait.js';
 
 let db: TestDatabase;
 let api: TestApi;
 let tokens: Tokens;
-let handlers: CommandProcess | undefined;
-let dispatcher: CommandProcess | undefined;
+let chain: Chain | undefined;
 const sessions: WsSession[] = [];
-
-const base = { NODE_ENV: 'test', LOG_LEVEL: 'info', AUTH_JWT_SECRET: TEST_SECRET, WEBHOOK_SECRET: TEST_WEBHOOK_SECRET };
 
 beforeAll(async () => {
   db = await freshDatabase();
   await seeded(db);
   api = await startTestApi(db);
   tokens = await tokensFor(api);
-  handlers = runCommand(['handlers'], {
-    ...base,
-    HOST: '127.0.0.1',
-    HANDLERS_PORT: '0',
-    API_URL: `${api.url}/graphql`,
-    SERVICE_TOKEN: await api.token('service', 'handlers'),
-  });
-  const { url } = await handlers.waitForLog((l) => l.msg === 'handlers listening', 30_000);
-  dispatcher = runCommand(['dispatch'], {
-    ...base,
-    DATABASE_URL: urlFor(db.name),
-    DISPATCH_POLL_MS: '200',
-    VALIDATE_ORDER_URL: `${String(url)}/validate-order`,
-    CHARGE_PAYMENT_URL: `${String(url)}/charge-payment`,
-    ASSIGN_DRIVER_URL: `${String(url)}/assign-driver`,
-  });
-  await dispatcher.waitForLog((l) => l.msg === 'dispatcher started', 30_000);
+  chain = await startChain(db, api);
 }, 90_000);
 
 afterAll(async () => {
   await Promise.all(sessions.map((s) => s.dispose()));
-  await stopProcess(dispatcher);
-  await stopProcess(handlers);
+  await chain?.stop();
   await api?.close();
   await db?.drop();
 });

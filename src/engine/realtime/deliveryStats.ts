@@ -41,22 +41,12 @@ export interface DeliveryStatsSample {
   p95Ms: number | null;
 }
 
-export interface TriggerStats {
-  trigger: string;
-  paused: boolean;
-  pausedReason: string | null;
-  pending: number;
-  running: number;
-  dead: number;
+/** A trigger's row as read (its counts now and the last tick's attempts), with the window's figures. */
+export interface TriggerStats extends Omit<TriggerStatsRow, 'delivered'> {
   /** Over the window. */
   delivered: number;
   failed: number;
-  /** In the last tick. */
-  attempts: number;
   throughputPerSec: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  maxMs: number | null;
 }
 
 export interface DeliveryStatsSnapshot {

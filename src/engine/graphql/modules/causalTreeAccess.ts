@@ -42,19 +42,9 @@ export interface CausalDeliveryView {
   attempts: CausalAttemptView[];
 }
 
-export interface CausalEventView {
-  id: string;
-  type: string;
-  aggregateType: string;
-  aggregateId: string;
+/** An event node as a viewer sees it: as read, its payload withheld (null) from a viewer who may not see it. */
+export interface CausalEventView extends Omit<CausalEventRecord, 'payload'> {
   payload: JsonObject | null;
-  session: Record<string, string> | null;
-  traceId: string | null;
-  cause: EventCause;
-  causedByEvent: string | null;
-  causedByDelivery: string | null;
-  depth: number;
-  createdAt: Date;
 }
 
 export interface CausalTreeView {
