@@ -77,17 +77,8 @@ export type CompletionResult = 'applied' | 'already' | 'lost';
 /** Returns the result of each completion, in the order given. */
 export async function completeDeliveries(sql: Queryable, dispatcherId: string, completions: readonly Completion[]): Promise<CompletionResult[]> {
   if (completions.length === 0) return [];
-  const outcomeRows = completions.map(({ outcome: o, attempt }, n) => ({
-    n,
-    id: o.id,
-    claims: o.claims,
-    status: o.status,
-    counted: o.counted,
-    logged: attempt !== undefined,
-    delay_ms: Math.max(0, Math.round(o.delayMs)),
-    http_status: o.httpStatus,
-    error: o.error,
-  }));
+  // What the result's select reads of each outcome, in batch order.
+  const outcomeRows = completions.map(({ outcome: o, attempt }, n) => ({ n, id: o.id, claims: o.claims, logged: attempt !== undefined }));
   const attemptRows = completions.flatMap(({ outcome, attempt: a }) =>
     a
       ? [
@@ -107,14 +98,23 @@ export async function completeDeliveries(sql: Queryable, dispatcherId: string, c
       : [],
   );
   // Each outcome by "<delivery id>:<claims>" (a batch may hold two claims of one delivery: an
-  // outcome whose write failed, and the next claim's after the rescuer handed it back), with its
-  // attempt's number, outcome and duration for the engine event.
-  const byClaim = Object.fromEntries(
-    completions.map(({ outcome: o, attempt: a }, n) => [
-      `${o.id}:${o.claims}`,
-      { ...outcomeRows[n], attempt: a?.attempt ?? null, outcome: a?.outcome ?? null, duration_ms: a ? Math.round(a.durationMs) : null },
-    ]),
-  );
+  // outcome whose write failed, and the next claim's after the rescuer handed it back): what the
+  // update writes, and its attempt's number, outcome and duration for the engine event. Built
+  // once, each field once: this statement's parameters are per-delivery work on the drain's path.
+  const byClaim: Record<string, unknown> = {};
+  completions.forEach(({ outcome: o, attempt: a }, n) => {
+    byClaim[`${o.id}:${o.claims}`] = {
+      n,
+      status: o.status,
+      counted: o.counted,
+      delay_ms: Math.max(0, Math.round(o.delayMs)),
+      http_status: o.httpStatus,
+      error: o.error,
+      attempt: a?.attempt ?? null,
+      outcome: a?.outcome ?? null,
+      duration_ms: a ? Math.round(a.durationMs) : null,
+    };
+  });
   // Every sub-statement reads the snapshot taken before any of them ran, so
   // "already" can only come from rows an earlier statement wrote, and the
   // attempt rows learn what the update did from its RETURNING.
