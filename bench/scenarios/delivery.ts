@@ -49,6 +49,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runMigrations as graphileMigrations } from 'graphile-worker';
 import { connect } from '../../src/engine/db/client.js';
+import { DISPATCH_POOL_MAX } from '../../src/engine/commands/dispatch.js';
 import { DISPATCHER_DEFAULTS } from '../../src/engine/dispatcher/dispatcher.js';
 import { withEventTransaction } from '../../src/engine/events/transaction.js';
 import { syncTriggers } from '../../src/engine/events/triggers/sync.js';
@@ -123,17 +124,16 @@ function selectedParts(raw: string | undefined): Set<Part> {
  * The queues' shared settings. Concurrency: the dispatcher's default, given
  * to every side (graphile-worker's perf test runs 24; equal concurrency is
  * the fair comparison, and its local queue of 500 is above either). Pools:
- * ours as `dispatch` sizes it (DATABASE_POOL_MAX, default 10, capped at 5 in
+ * ours as `dispatch` sizes it (DATABASE_POOL_MAX, default 10, capped at DISPATCH_POOL_MAX in
  * src/engine/commands/dispatch.ts), graphile-worker's as its perf test does
  * (concurrency + 1), and the same idle timeout (postgres.js's 30 s in
  * src/engine/db/client.ts). Both wake on LISTEN/NOTIFY; pollInterval matches
  * the dispatcher's backstop poll.
  */
-const DISPATCH_POOL_CAP = 5;
 const QUEUE_LOG_LEVEL = process.env.BENCH_QUEUE_LOG_LEVEL ?? 'warn';
 const QUEUE = {
   concurrency: DISPATCHER_DEFAULTS.concurrency,
-  dispatcherPoolMax: Math.min(positive('DATABASE_POOL_MAX', 10), DISPATCH_POOL_CAP),
+  dispatcherPoolMax: Math.min(positive('DATABASE_POOL_MAX', 10), DISPATCH_POOL_MAX),
   graphilePoolMax: DISPATCHER_DEFAULTS.concurrency + 1,
   poolIdleMs: 30_000,
   pollMs: DISPATCHER_DEFAULTS.pollMs,
@@ -362,7 +362,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
       concurrency: QUEUE.concurrency,
       poolMax: QUEUE.dispatcherPoolMax,
       poolIdleTimeoutS: QUEUE.poolIdleMs / 1000,
-      pool: 'postgres.js, as the dispatch command opens it (DATABASE_POOL_MAX capped at 5), plus its LISTEN connection; warmed before each timed window',
+      pool: `postgres.js, as the dispatch command opens it (DATABASE_POOL_MAX capped at ${DISPATCH_POOL_MAX}), plus its LISTEN connection; warmed before each timed window`,
       statements: 'named prepared statements (session pool mode)',
       logLevel: QUEUE.logLevel,
       perJobLogLine: QUEUE.perJobLines,

@@ -63,6 +63,13 @@ export interface DispatchSetup {
 const AFTER_DISPATCHER_MS = 1_000;
 
 /**
+ * The dispatch process's pool, at most: claims, completions and lease renewals are few batched
+ * statements at a time (the attempts wait on HTTP, not on the database), so more connections would
+ * only hold server slots. The delivery benchmark gives our side the same.
+ */
+export const DISPATCH_POOL_MAX = 5;
+
+/**
  * The dispatcher with its operator side (metrics hooks and queue gauges,
  * /metrics on METRICS_PORT when set, retention: one process at a time, under
  * an advisory lock), as services of a process's Runtime. `setup` is read
@@ -127,7 +134,7 @@ export async function dispatch(app: App | undefined): Promise<void> {
     }
     const database = await openDatabase(config, log, {
       applicationName: 'threefactor-dispatcher',
-      max: Math.min(config.DATABASE_POOL_MAX, 5),
+      max: Math.min(config.DATABASE_POOL_MAX, DISPATCH_POOL_MAX),
       migrations: migrationSets(app),
     });
     return startOrFail(new Runtime('dispatch', [databaseService(database), ...dispatcherServices(config, log, database, async () => ({ triggers }))], log));
