@@ -12,6 +12,7 @@ import type { InProcessHandler, TriggerDefinition } from './events/triggers/trig
 import type { Logger } from './log.js';
 import type { AppTopics } from './realtime/topics.js';
 import type { ExtraRoute } from './server/http.js';
+import type { WorkflowDefinition } from './workflows/definition.js';
 
 /** How the dispatcher reaches an app's functions: deployed webhooks, or called in its own process (development). */
 export type HandlerMode = 'webhook' | 'inProcess';
@@ -39,7 +40,12 @@ export interface App<H = unknown> {
   handlers: readonly H[];
   /** The event triggers that drive `handlers`, reached as `mode` says. */
   triggers(mode: HandlerMode): TriggerDefinition[];
-  /** The in-process targets named by `triggers('inProcess')`. */
+  /**
+   * The workflows the app declares (docs/workflows.md), their handlers reached as `mode` says; synced with the
+   * triggers at dispatcher start. Their in-process targets come from `inProcessHandlers` too.
+   */
+  workflows?(mode: HandlerMode): WorkflowDefinition[];
+  /** The in-process targets named by `triggers('inProcess')` (and by `workflows('inProcess')`). */
   inProcessHandlers(opts: InProcessOptions): Record<string, InProcessHandler>;
   /** Extra hub topics for an event (e.g. `restaurant:<id>` from an order's payload), besides `*` and `<aggregateType>:<aggregateId>`; passed on unbound. */
   topicsOf?: AppTopics;

@@ -24,6 +24,9 @@ export type {
 } from './events/triggers/triggerDefinition.js';
 export type { TriggerCondition } from './events/triggers/condition.js';
 
+// Declaring workflows (the mediator topology, docs/workflows.md).
+export type { WorkflowDefinition, WorkflowEventMatch, WorkflowHandler, WorkflowStep } from './workflows/definition.js';
+
 // The database and an app's own migrations.
 export type { Database, Db, Tx } from './db/client.js';
 export type { MigrationSet } from './db/migrate.js';

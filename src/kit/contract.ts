@@ -130,3 +130,31 @@ export interface HasuraEventPayload {
   };
   delivery_info: { max_retries: number; current_retry: number };
 }
+
+/**
+ * Workflow steps (the engine's workflows, docs/workflows.md): a step, a
+ * compensation or a wait's onTimeout call is delivered as an event of this
+ * type, whose `event.data.new` is a `StepPayload` (plus `event_type`). Its id
+ * is the step id, which is also the webhook-id and idempotency-key: pass it on
+ * to whatever the step changes outside (a payment provider's refund), so a
+ * step run again after a crash takes effect once. A step handler answers like
+ * any handler; the JSON `result` in its 2xx body is the step's result.
+ */
+export const STEP_EVENT_TYPE = 'threefactor.workflow.step';
+
+export interface StepPayload {
+  workflow: string;
+  version: number;
+  instanceId: string;
+  stepId: string;
+  /** The step's name (the start's compensation: `$start`). */
+  step: string;
+  /** 'forward' (a step or a wait's onTimeout call) or 'compensate'. */
+  phase: 'forward' | 'compensate';
+  /** The start event's payload. */
+  input: Row;
+  /** The results of the completed steps, by step name. */
+  results: Record<string, unknown>;
+  /** Why the instance is compensating, else null. */
+  failure: { step: string; reason: string; eventId?: string } | null;
+}

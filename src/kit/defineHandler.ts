@@ -17,10 +17,22 @@ import { continueTrace } from './trace.js';
 export interface HandlerTools extends GraphqlClient {
   /** Child logger bound to this function, event and trace. */
   log: Logger;
+  /**
+   * The delivery's idempotency key (its webhook-id: the event id; for a workflow step, the step id), the same on
+   * every redelivery: pass it on to whatever this call changes outside (a provider's charge or refund), so a call
+   * run twice takes effect once. The kit does not do that for you.
+   */
+  idempotencyKey: string;
 }
 
 /** What `handle` returns: a short word for the log and the response (`validated`, `already-applied`). */
 export type Outcome = string;
+
+/** Or an outcome with a JSON result, answered in the 2xx body as `result` (a workflow step's result). */
+export interface HandlerReply {
+  outcome?: Outcome;
+  result: unknown;
+}
 
 export interface HandlerSpec<S extends z.ZodType> {
   /** Also its URL path: POST /<name>. */
@@ -29,7 +41,7 @@ export interface HandlerSpec<S extends z.ZodType> {
   on: readonly string[];
   /** The part of `event.data.new` it reads; an event without it is refused (422). */
   data: S;
-  handle(event: HandlerEvent<z.infer<S>>, tools: HandlerTools): Promise<Outcome | void>;
+  handle(event: HandlerEvent<z.infer<S>>, tools: HandlerTools): Promise<Outcome | HandlerReply | void>;
 }
 
 /** How a call reaches the API and reports, supplied by the transport. */
@@ -43,6 +55,10 @@ export interface HandlerRuntime {
   delivery?: { id: string; eventId: string };
   /** Aborts the function's API calls (delivery timed out, sender gone, dispatcher draining). */
   signal?: AbortSignal;
+  /** The delivery's webhook-id header; defaults to the event id (in-process, the two are the same). */
+  idempotencyKey?: string;
+  /** Receives the JSON result of a handle that returned one (HandlerReply), before invoke resolves. */
+  onResult?(result: unknown): void;
 }
 
 export interface Handler {
@@ -99,7 +115,13 @@ export function defineHandler<S extends z.ZodType>(spec: HandlerSpec<S>): Handle
           tracestate: trace.tracestate,
           signal: runtime.signal,
         });
-        const outcome = (await spec.handle(toHandlerEvent(payload, data.data), { ...client, log })) ?? 'done';
+        const returned = await spec.handle(toHandlerEvent(payload, data.data), { ...client, log, idempotencyKey: runtime.idempotencyKey ?? payload.id });
+        let outcome: Outcome = 'done';
+        if (typeof returned === 'string') outcome = returned;
+        else if (returned) {
+          outcome = returned.outcome ?? 'done';
+          runtime.onResult?.(returned.result);
+        }
         log.info({ outcome, ms: elapsed(started) }, 'handled');
         endSpan(span, undefined, { [ATTR.outcome]: outcome, 'http.response.status_code': 200 });
         return outcome;

@@ -90,6 +90,7 @@ export function createFetchHandler(handlers: readonly Handler[], opts: FetchHand
     const checked = checkEnvelope(json);
     if (!checked.ok) return answer(400, { error: checked.message });
     try {
+      let result: unknown;
       const outcome = await handler.invoke(checked.payload, {
         api,
         log,
@@ -98,8 +99,10 @@ export function createFetchHandler(handlers: readonly Handler[], opts: FetchHand
         delivery: deliveryOf(request.headers),
         // The sender gone before the answer (its timeout): the function's API calls stop.
         signal: request.signal,
+        idempotencyKey: request.headers.get(HEADER.webhookId) ?? undefined,
+        onResult: (r) => (result = r),
       });
-      return answer(200, { ok: true, outcome });
+      return answer(200, result === undefined ? { ok: true, outcome } : { ok: true, outcome, result });
     } catch (err) {
       const failure = asFailure(err);
       return answer(failure.status, { error: failure.message }, failure.retryAfterSec === undefined ? {} : retryAfter(failure.retryAfterSec));

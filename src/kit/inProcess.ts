@@ -25,12 +25,13 @@ export interface InProcessDelivery {
 }
 
 /**
- * The dispatcher's in-process handler shape, `(payload, signal, delivery) => Promise<void>`,
+ * The dispatcher's in-process handler shape, `(payload, signal, delivery) => Promise<unknown>`,
  * declared here rather than imported (the kit knows nothing of the engine);
  * the signal and delivery are optional so a direct call needs neither (its
- * write-back then has no cause).
+ * write-back then has no cause). It resolves to the body a webhook would have answered when the handler returned
+ * a result (`{ ok, outcome, result }`), else to undefined (the dispatcher then logs an empty body, as before).
  */
-export type InProcessFunction = (payload: HasuraEventPayload, signal?: AbortSignal, delivery?: InProcessDelivery) => Promise<void>;
+export type InProcessFunction = (payload: HasuraEventPayload, signal?: AbortSignal, delivery?: InProcessDelivery) => Promise<unknown>;
 
 export function toInProcess(handler: Handler, opts: InProcessOptions): InProcessFunction {
   const log = (opts.log ?? createLogger()).child({ component: 'handlers', transport: 'in-process' });
@@ -39,6 +40,14 @@ export function toInProcess(handler: Handler, opts: InProcessOptions): InProcess
     // Same check as the HTTP edge, so a body that works in-process works as a webhook.
     const checked = checkEnvelope(payload);
     if (!checked.ok) throw new HandlerFailure(checked.message, 400);
-    await handler.invoke(checked.payload, { api, log, signal, delivery: delivery && { id: delivery.id, eventId: delivery.eventId } });
+    let result: unknown;
+    const outcome = await handler.invoke(checked.payload, {
+      api,
+      log,
+      signal,
+      delivery: delivery && { id: delivery.id, eventId: delivery.eventId },
+      onResult: (r) => (result = r),
+    });
+    return result === undefined ? undefined : { ok: true, outcome, result };
   };
 }

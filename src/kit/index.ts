@@ -5,7 +5,8 @@
  * HTTP server is a separate entry (./node.ts), so this one loads where no
  * node:http exists.
  */
-export { defineHandler, type Handler, type HandlerSpec, type HandlerTools, type Outcome } from './defineHandler.js';
+export { defineHandler, type Handler, type HandlerReply, type HandlerSpec, type HandlerTools, type Outcome } from './defineHandler.js';
+export { defineStep, type StepEvent, type StepSpec } from './defineStep.js';
 export type { HandlerEvent } from './event.js';
 export { ApiUnavailable, GraphqlRequestError, HandlerFailure, PermanentFailure, RetryLater } from './errors.js';
 export type { Applied } from './graphqlClient.js';
@@ -14,7 +15,9 @@ export {
   isRetryableStatus,
   SIGNATURE_HEADERS,
   SIGNATURE_TOLERANCE_SEC,
+  STEP_EVENT_TYPE,
   type EventOp,
+  type StepPayload,
   type HasuraEventPayload,
   type Row,
 } from './contract.js';

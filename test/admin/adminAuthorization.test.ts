@@ -24,6 +24,8 @@ let db: TestDatabase;
 let api: TestApi;
 let eventId: string;
 let deliveryId: string;
+/** A failed workflow instance: what retryWorkflow takes. */
+let instanceId: string;
 
 /** One operation per admin field, keyed "Type.field". */
 const operations = (): Record<string, { query: string; variables?: Record<string, unknown> }> => ({
@@ -40,12 +42,17 @@ const operations = (): Record<string, { query: string; variables?: Record<string
   'Mutation.invokeTrigger': { query: 'mutation { invokeTrigger(trigger: "authz-manual", row: { id: "1" }) { id } }' },
   'Mutation.pauseTrigger': { query: 'mutation { pauseTrigger(name: "authz") { name } }' },
   'Mutation.resumeTrigger': { query: 'mutation { resumeTrigger(name: "authz") { name } }' },
+  'Query.workflowInstances': { query: '{ workflowInstances { edges { node { id } } } }' },
+  'Query.workflowInstance': { query: 'query($id: ID!) { workflowInstance(id: $id) { id } }', variables: { id: instanceId } },
+  'Query.workflowDefinitions': { query: '{ workflowDefinitions { name } }' },
+  'Mutation.retryWorkflow': { query: 'mutation($id: ID!) { retryWorkflow(id: $id) { id status } }', variables: { id: instanceId } },
 });
 
-/** What an admin write could change: deliveries, their state, triggers' pause state, events. */
+/** What an admin write could change: deliveries, their state, triggers' pause state, events, workflow instances. */
 async function state() {
   return db.sql`
     select (select count(*)::int from threefactor.events) as events,
+           (select json_agg(json_build_object('id', id, 'status', status, 'ready', ready)) from threefactor.workflow_instances) as workflows,
            (select coalesce(json_agg(json_build_object('id', id, 'status', status, 'run_at', run_at, 'max', max_attempts) order by id), '[]') from threefactor.deliveries) as deliveries,
            (select json_agg(json_build_object('name', name, 'paused', paused) order by name) from threefactor.event_triggers) as triggers`;
 }
@@ -62,6 +69,11 @@ beforeAll(async () => {
   deliveryId = d!.id;
   // A finished delivery, so a redeliver by anyone would visibly change it.
   await db.sql`update threefactor.deliveries set status = 'dead', attempts = 1 where id = ${deliveryId}`;
+  const [w] = await db.sql<{ id: string }[]>`
+    insert into threefactor.workflow_instances (workflow, version, key, status, started_by_event, input, finished_at)
+    values ('authz', 1, 'k', 'failed', ${eventId}, '{}', now())
+    returning id`;
+  instanceId = w!.id;
 });
 afterAll(async () => {
   await api.close();

@@ -1,5 +1,6 @@
 /**
- * A production `dispatch` whose triggers' webhooks read environment
+ * A production `dispatch` whose webhooks (its triggers', and its workflow
+ * handlers', whose step calls are deliveries too) read environment
  * variables that are unset (webhook_from_env, `{{VAR}}` URL templates,
  * value_from_env headers) would start and fail every delivery: it refuses
  * to start, in one line naming each variable and what needs it. Outside
@@ -26,6 +27,19 @@ afterEach(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
   tmp = undefined;
 });
+
+/** The order workflow's step URLs, set: what is left unset is the broker triggers'. */
+const STEP_URLS = {
+  ASSIGN_DRIVER_URL: 'http://handlers:4100/assign-driver',
+  DECLINE_UNANSWERED_URL: 'http://handlers:4100/decline-unanswered',
+  REFUND_PAYMENT_URL: 'http://handlers:4100/refund-payment',
+};
+
+/** What the food-delivery workflows' handlers need, in the order the message names them. */
+const WORKFLOW_NEEDS =
+  "DECLINE_UNANSWERED_URL (webhook URL of workflow order-fulfilment's handler decline-unanswered), " +
+  "ASSIGN_DRIVER_URL (webhook URL of workflow order-fulfilment's handler assign-driver), " +
+  "REFUND_PAYMENT_URL (webhook URL of workflow order-fulfilment's handler refund-payment, webhook URL of workflow refund-late-payment's handler refund-payment)";
 
 async function dispatch(env: Record<string, string>): Promise<CommandProcess> {
   db = await freshDatabase();
@@ -68,22 +82,35 @@ async function triggersFile(): Promise<string> {
 }
 
 describe('a production dispatch with unset webhook variables', () => {
-  it("refuses to start, in one line naming the app's URL variables", async () => {
+  it("refuses to start, in one line naming the app's URL variables: its triggers', then its workflow handlers'", async () => {
     const p = await dispatch({});
     expect(await outcome(p)).toEqual({ exited: 2 });
     expect(p.stderr()).toBe(
       'threefactor: config: dispatch needs environment variables that are unset: ' +
-        'VALIDATE_ORDER_URL (webhook URL of trigger validate-order), CHARGE_PAYMENT_URL (webhook URL of trigger charge-payment), ' +
-        'ASSIGN_DRIVER_URL (webhook URL of trigger assign-driver)\n',
+        `VALIDATE_ORDER_URL (webhook URL of trigger validate-order), CHARGE_PAYMENT_URL (webhook URL of trigger charge-payment), ${WORKFLOW_NEEDS}\n`,
+    );
+  });
+
+  it("refuses to start on a workflow handler's variable alone", async () => {
+    const p = await dispatch({
+      VALIDATE_ORDER_URL: 'http://handlers:4100/validate-order',
+      CHARGE_PAYMENT_URL: 'http://handlers:4100/charge-payment',
+      ...STEP_URLS,
+      ASSIGN_DRIVER_URL: '',
+    });
+    expect(await outcome(p)).toEqual({ exited: 2 });
+    expect(p.stderr()).toBe(
+      'threefactor: config: dispatch needs environment variables that are unset: ' +
+        "ASSIGN_DRIVER_URL (webhook URL of workflow order-fulfilment's handler assign-driver)\n",
     );
   });
 
   it('names what is still unset when some are set', async () => {
-    const p = await dispatch({ VALIDATE_ORDER_URL: 'http://handlers:4100/validate-order', CHARGE_PAYMENT_URL: '' });
+    const p = await dispatch({ VALIDATE_ORDER_URL: 'http://handlers:4100/validate-order', CHARGE_PAYMENT_URL: '', ...STEP_URLS });
     expect(await outcome(p)).toEqual({ exited: 2 });
     expect(p.stderr()).toBe(
       'threefactor: config: dispatch needs environment variables that are unset: ' +
-        'CHARGE_PAYMENT_URL (webhook URL of trigger charge-payment), ASSIGN_DRIVER_URL (webhook URL of trigger assign-driver)\n',
+        'CHARGE_PAYMENT_URL (webhook URL of trigger charge-payment)\n',
     );
   });
 
@@ -100,10 +127,18 @@ describe('a production dispatch with unset webhook variables', () => {
     const p = await dispatch({
       VALIDATE_ORDER_URL: 'http://handlers:4100/validate-order',
       CHARGE_PAYMENT_URL: 'http://handlers:4100/charge-payment',
-      ASSIGN_DRIVER_URL: 'http://handlers:4100/assign-driver',
+      ...STEP_URLS,
     });
     const started = await p.waitForLog((l) => l.msg === 'dispatcher started', 30_000);
-    expect((started.triggers as string[]).sort()).toEqual(['assign-driver', 'charge-payment', 'validate-order']);
+    // The broker's two triggers, and one per workflow handler (assign-driver is a step of order-fulfilment).
+    expect((started.triggers as string[]).sort()).toEqual([
+      'charge-payment',
+      'validate-order',
+      'workflow.order-fulfilment.v1.assign-driver',
+      'workflow.order-fulfilment.v1.decline-unanswered',
+      'workflow.order-fulfilment.v1.refund-payment',
+      'workflow.refund-late-payment.v1.refund-payment',
+    ]);
   });
 });
 
@@ -111,11 +146,28 @@ describe('outside production', () => {
   it('starts, with one warning naming the unset variables', async () => {
     const p = await dispatch({ NODE_ENV: 'test' });
     await p.waitForLog((l) => l.msg === 'dispatcher started', 30_000);
-    const warning = p.logs.find((l) => l.level === 40 && String(l.msg).startsWith('dispatch needs'));
-    expect(warning?.msg).toBe(
+    const warnings = p.logs.filter((l) => l.level === 40 && String(l.msg).startsWith('dispatch needs'));
+    expect(warnings.map((l) => l.msg)).toEqual([
       'dispatch needs environment variables that are unset: VALIDATE_ORDER_URL (webhook URL of trigger validate-order), ' +
-        'CHARGE_PAYMENT_URL (webhook URL of trigger charge-payment), ASSIGN_DRIVER_URL (webhook URL of trigger assign-driver); ' +
+        `CHARGE_PAYMENT_URL (webhook URL of trigger charge-payment), ${WORKFLOW_NEEDS}; ` +
         'their deliveries fail until they are set',
-    );
+    ]);
+  });
+
+  it("warns about a workflow handler's variable alone", async () => {
+    const p = await dispatch({
+      NODE_ENV: 'development',
+      VALIDATE_ORDER_URL: 'http://handlers:4100/validate-order',
+      CHARGE_PAYMENT_URL: 'http://handlers:4100/charge-payment',
+      ...STEP_URLS,
+      REFUND_PAYMENT_URL: '',
+    });
+    await p.waitForLog((l) => l.msg === 'dispatcher started', 30_000);
+    const warnings = p.logs.filter((l) => l.level === 40 && String(l.msg).startsWith('dispatch needs'));
+    expect(warnings.map((l) => l.msg)).toEqual([
+      'dispatch needs environment variables that are unset: ' +
+        "REFUND_PAYMENT_URL (webhook URL of workflow order-fulfilment's handler refund-payment, webhook URL of workflow refund-late-payment's handler refund-payment); " +
+        'their deliveries fail until they are set',
+    ]);
   });
 });

@@ -77,7 +77,14 @@ describe('processes starting at once on an empty database', () => {
     procs = [runCommand(['start'], baseEnv(api)), runCommand(['start'], baseEnv(api)), runCommand(['dispatch'], baseEnv({}))];
     const listening = await Promise.all(procs.slice(0, 2).map((p) => p.waitForLog((l) => l.msg === 'api listening', 30_000)));
     const dispatcher = await procs[2]!.waitForLog((l) => l.msg === 'dispatcher started', 30_000);
-    expect((dispatcher.triggers as string[]).sort()).toEqual(['assign-driver', 'charge-payment', 'validate-order']);
+    expect((dispatcher.triggers as string[]).sort()).toEqual([
+      'charge-payment',
+      'validate-order',
+      'workflow.order-fulfilment.v1.assign-driver',
+      'workflow.order-fulfilment.v1.decline-unanswered',
+      'workflow.order-fulfilment.v1.refund-payment',
+      'workflow.refund-late-payment.v1.refund-payment',
+    ]);
     for (const l of listening) {
       expect(l.app).toBe('food-delivery');
       expect((await fetch(String(l.url).replace(/\/graphql$/, '/readyz'))).status).toBe(200);

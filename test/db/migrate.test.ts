@@ -27,7 +27,19 @@ describe('migrations', () => {
     // Each set keeps its own history, and neither uses drizzle's default table.
     expect(await appliedCount(db.sql, ENGINE_MIGRATIONS)).toBe(migrationCount(ENGINE_MIGRATIONS));
     expect(await appliedCount(db.sql, foodDeliveryMigrations)).toBe(migrationCount(foodDeliveryMigrations));
-    expect(await tablesIn(db, 'threefactor')).toEqual(['__drizzle_migrations', 'deliveries', 'delivery_attempts', 'event_triggers', 'events']);
+    expect(await tablesIn(db, 'threefactor')).toEqual([
+      '__drizzle_migrations',
+      'deliveries',
+      'delivery_attempts',
+      'event_triggers',
+      'events',
+      'workflow_definitions',
+      'workflow_instances',
+      'workflow_signals',
+      'workflow_steps',
+      'workflow_waits',
+      'workflow_waits_ahead',
+    ]);
     expect(await tablesIn(db, 'drizzle')).toEqual(['__food_delivery_migrations']);
     expect(await tablesIn(db, 'public')).toEqual(['customers', 'driver_assignments', 'drivers', 'menu_items', 'order_items', 'orders', 'payments', 'restaurants']);
   });

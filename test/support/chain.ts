@@ -15,7 +15,13 @@ export interface Chain {
   stop(): Promise<void>;
 }
 
-export async function startChain(db: TestDatabase, api: TestApi): Promise<Chain> {
+/** Extra environment per process (e.g. the handlers' PAYMENT_PROVIDER_URL, the dispatcher's workflow timeouts). */
+export interface ChainEnv {
+  handlers?: Record<string, string>;
+  dispatcher?: Record<string, string>;
+}
+
+export async function startChain(db: TestDatabase, api: TestApi, env: ChainEnv = {}): Promise<Chain> {
   const base = { NODE_ENV: 'test', LOG_LEVEL: 'info', AUTH_JWT_SECRET: TEST_SECRET, WEBHOOK_SECRET: TEST_WEBHOOK_SECRET };
   let dispatcher: CommandProcess | undefined;
   const handlers = runCommand(['handlers'], {
@@ -24,6 +30,7 @@ export async function startChain(db: TestDatabase, api: TestApi): Promise<Chain>
     HANDLERS_PORT: '0',
     API_URL: `${api.url}/graphql`,
     SERVICE_TOKEN: await api.token('service', 'handlers'),
+    ...env.handlers,
   });
   const stop = async () => {
     await stopProcess(dispatcher);
@@ -38,6 +45,9 @@ export async function startChain(db: TestDatabase, api: TestApi): Promise<Chain>
       VALIDATE_ORDER_URL: `${String(url)}/validate-order`,
       CHARGE_PAYMENT_URL: `${String(url)}/charge-payment`,
       ASSIGN_DRIVER_URL: `${String(url)}/assign-driver`,
+      DECLINE_UNANSWERED_URL: `${String(url)}/decline-unanswered`,
+      REFUND_PAYMENT_URL: `${String(url)}/refund-payment`,
+      ...env.dispatcher,
     });
     await dispatcher.waitForLog((l) => l.msg === 'dispatcher started', 30_000);
     return { handlers, dispatcher, stop };

@@ -17,6 +17,7 @@ import { HasuraMetadataError } from '../events/triggers/hasuraMetadata.js';
 import { loadTriggersFile } from '../events/triggers/triggersFile.js';
 import { dispatchOperations } from '../dispatcher/operations.js';
 import type { InProcessHandler, TriggerDefinition } from '../events/triggers/triggerDefinition.js';
+import type { WorkflowDefinition } from '../workflows/definition.js';
 import { uniqueTriggers, type DeclaredTrigger } from '../events/triggers/declared.js';
 import { TriggerDefinitionError } from '../events/triggers/routing.js';
 import { msUntil } from '../lib.js';
@@ -46,9 +47,12 @@ export function webhookSecret(config: Config): string {
   return config.WEBHOOK_SECRET;
 }
 
-/** Production would fail every delivery that reads an unset variable: refuse to start instead; elsewhere, warn. */
-function refuseUnsetVariables(config: Config, log: Logger, triggers: readonly TriggerDefinition[]): void {
-  const unset = describeUnsetVariables(triggers, process.env);
+/**
+ * Production would fail every delivery that reads an unset variable (a trigger's, or a workflow step's call):
+ * refuse to start instead; elsewhere, warn.
+ */
+function refuseUnsetVariables(config: Config, log: Logger, triggers: readonly TriggerDefinition[], workflows: readonly WorkflowDefinition[]): void {
+  const unset = describeUnsetVariables(triggers, process.env, workflows);
   if (!unset) return;
   if (config.NODE_ENV === 'production') throw new ConfigError(`config: dispatch needs environment variables that are unset: ${unset}`);
   log.warn(`dispatch needs environment variables that are unset: ${unset}; their deliveries fail until they are set`);
@@ -56,6 +60,8 @@ function refuseUnsetVariables(config: Config, log: Logger, triggers: readonly Tr
 
 export interface DispatchSetup {
   triggers: TriggerDefinition[];
+  /** The app's workflows (App.workflows), synced and run by the dispatcher. */
+  workflows?: WorkflowDefinition[];
   inProcessHandlers?: Record<string, InProcessHandler>;
 }
 
@@ -84,11 +90,12 @@ export function dispatcherServices(config: Config, log: Logger, database: Databa
     {
       name: 'dispatcher',
       async start() {
-        const { triggers, inProcessHandlers } = await setup();
+        const { triggers, workflows, inProcessHandlers } = await setup();
         dispatcher = await startDispatcher({
           database,
           log,
           triggers,
+          workflows,
           inProcessHandlers,
           webhookSecret: webhookSecret(config),
           batchSize: config.DISPATCH_BATCH_SIZE,
@@ -124,10 +131,12 @@ export async function startOrFail(runtime: Runtime): Promise<Runtime> {
 export async function dispatch(app: App | undefined): Promise<void> {
   await runService('dispatcher', app, async (config, log) => {
     let triggers: TriggerDefinition[];
+    let workflows: WorkflowDefinition[] | undefined;
     try {
       webhookSecret(config);
       triggers = await declaredTriggers(config, log, appTriggers(app, 'webhook'));
-      refuseUnsetVariables(config, log, triggers);
+      workflows = app?.workflows?.('webhook');
+      refuseUnsetVariables(config, log, triggers, workflows ?? []);
     } catch (err) {
       if (err instanceof ConfigError || err instanceof HasuraMetadataError || err instanceof TriggerDefinitionError) fail(err.message);
       throw err;
@@ -137,6 +146,6 @@ export async function dispatch(app: App | undefined): Promise<void> {
       max: Math.min(config.DATABASE_POOL_MAX, DISPATCH_POOL_MAX),
       migrations: migrationSets(app),
     });
-    return startOrFail(new Runtime('dispatch', [databaseService(database), ...dispatcherServices(config, log, database, async () => ({ triggers }))], log));
+    return startOrFail(new Runtime('dispatch', [databaseService(database), ...dispatcherServices(config, log, database, async () => ({ triggers, workflows }))], log));
   });
 }

@@ -55,6 +55,7 @@ async function inProcessSetup(config: Config, log: Logger, app: App | undefined,
   const inProcess = app ? { apiUrl, serviceToken: (await handlerSettings({ ...config, API_URL: apiUrl })).serviceToken, log } : undefined;
   return {
     triggers: await declaredTriggers(config, log, appTriggers(app, 'inProcess')),
+    workflows: app?.workflows?.('inProcess'),
     inProcessHandlers: app && inProcess ? app.inProcessHandlers(inProcess) : undefined,
   };
 }

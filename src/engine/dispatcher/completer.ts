@@ -22,7 +22,7 @@ import type { Sql } from '../db/client.js';
 import { errorMessage, msUntil, sleep } from '../lib.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../runtime/service.js';
-import { completeDeliveries, type Completion } from '../events/sql/completeDeliveries.js';
+import { completeDeliveries, type Completion, type CompletionResult } from '../events/sql/completeDeliveries.js';
 
 /** An outcome and, unless it is a release, the attempt that produced it. */
 export type CompletedAttempt = Completion;
@@ -45,17 +45,38 @@ export interface CompleterOptions {
   maxBatch: number;
   /** Otherwise, this long after the first one arrives. */
   delayMs: number;
+  /**
+   * An outcome something waits on (a workflow step's: the runner moves on only once it is written) is written at
+   * once rather than after delayMs. Outcomes that arrive while that write runs still go in the next batch together.
+   */
+  urgent?(item: CompletedAttempt): boolean;
   onFlushed(batch: CompletedAttempt[], result: FlushResult): void;
 }
 
-const MAX_STATEMENT_ROWS = 1000;
+/** At most this many outcomes in one completion statement. */
+export const MAX_STATEMENT_ROWS = 1000;
+
+/**
+ * What became of each outcome of a written batch (completeDeliveries' results, in batch order). `sentBefore`: the
+ * outcomes of an earlier send that failed; a release written "already" but not sent before was handed back by the
+ * rescuer (its lease had expired), so it counts as lost.
+ */
+export function sortFlushed(batch: readonly CompletedAttempt[], results: readonly CompletionResult[], sentBefore: WeakSet<CompletedAttempt>): FlushResult {
+  const flushed: FlushResult = { applied: [], already: [], lost: [] };
+  batch.forEach((c, i) => {
+    const result = results[i];
+    flushed[result === 'applied' || (result === 'already' && sentBefore.has(c)) ? result : 'lost'].push(c);
+  });
+  return flushed;
+}
 
 export class Completer implements Service {
   readonly name = 'completer';
   private buffer: CompletedAttempt[] = [];
   private writing: CompletedAttempt[] = [];
   private flushing: Promise<boolean> | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  /** The write scheduled next (a timer, or an immediate: see schedule). */
+  private timer: { cancel(): void } | null = null;
   private failures = 0;
   /** Outcomes in a batch whose write failed: that send may have committed all the same. */
   private readonly sentBefore = new WeakSet<CompletedAttempt>();
@@ -72,7 +93,7 @@ export class Completer implements Service {
 
   add(item: CompletedAttempt): void {
     this.buffer.push(item);
-    this.schedule(this.buffer.length >= this.o.maxBatch ? 0 : this.o.delayMs);
+    this.schedule(this.buffer.length >= this.o.maxBatch || this.o.urgent?.(item) ? 0 : this.o.delayMs);
   }
 
   /** Deliveries whose outcome is not yet written: their leases must be kept alive. */
@@ -89,7 +110,7 @@ export class Completer implements Service {
     if (this.flushing) return this.flushing;
     if (this.buffer.length === 0) return Promise.resolve(true);
     if (this.timer) {
-      clearTimeout(this.timer);
+      this.timer.cancel();
       this.timer = null;
     }
     const batch = this.buffer.splice(0, MAX_STATEMENT_ROWS);
@@ -113,7 +134,7 @@ export class Completer implements Service {
       if (!written) await sleep(Math.min(250, msUntil(deadline)));
     }
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     return this.size;
   }
 
@@ -121,12 +142,23 @@ export class Completer implements Service {
     if (this.closed || this.flushing) return;
     if (this.timer) {
       if (ms > 0) return;
-      clearTimeout(this.timer);
+      this.timer.cancel();
     }
-    this.timer = setTimeout(() => {
+    this.timer = this.after(ms);
+  }
+
+  /** A flush in `ms`; at 0 on the next turn of the event loop, since a setTimeout of 0 waits 1 ms or more in Node. */
+  private after(ms: number): { cancel(): void } {
+    const run = () => {
       this.timer = null;
       void this.flush();
-    }, ms);
+    };
+    if (ms === 0) {
+      const immediate = setImmediate(run);
+      return { cancel: () => clearImmediate(immediate) };
+    }
+    const timeout = setTimeout(run, ms);
+    return { cancel: () => clearTimeout(timeout) };
   }
 
   private async write(batch: CompletedAttempt[]): Promise<boolean> {
@@ -134,13 +166,7 @@ export class Completer implements Service {
     try {
       const results = await completeDeliveries(sql, dispatcherId, batch);
       this.failures = 0;
-      const flushed: FlushResult = { applied: [], already: [], lost: [] };
-      batch.forEach((c, i) => {
-        const result = results[i];
-        // Not sent before, a release found handed back was handed back by the rescuer: its lease had expired.
-        flushed[result === 'applied' || (result === 'already' && this.sentBefore.has(c)) ? result : 'lost'].push(c);
-      });
-      this.o.onFlushed(batch, flushed);
+      this.o.onFlushed(batch, sortFlushed(batch, results, this.sentBefore));
       return true;
     } catch (err) {
       for (const c of batch) this.sentBefore.add(c);
@@ -148,12 +174,7 @@ export class Completer implements Service {
       this.failures += 1;
       const retryMs = Math.min(5_000, 100 * 2 ** this.failures);
       this.o.log.warn({ err: errorMessage(err), buffered: this.buffer.length, retryMs }, 'could not record delivery outcomes; will retry');
-      if (!this.closed && !this.timer) {
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          void this.flush();
-        }, retryMs);
-      }
+      if (!this.closed && !this.timer) this.timer = this.after(retryMs);
       return false;
     }
   }

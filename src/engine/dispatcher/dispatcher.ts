@@ -10,7 +10,8 @@
  * - the lease keeper (leaseKeeper.ts): the heartbeat for in-flight and not-yet-written deliveries;
  * - the completer (completer.ts): batched outcome writes;
  * - the attempts (attempts.ts): the deliveries being attempted;
- * - the claim loop (claimLoop.ts): wake-ups and batched claims, a state machine.
+ * - the claim loop (claimLoop.ts): wake-ups and batched claims, a state machine;
+ * - the workflow runner (../workflows/runner.ts): advances workflow instances, whose step calls are deliveries.
  * So stop() stops claiming (handing back a claim in flight), lets in-flight
  * attempts finish until the deadline minus a reserve, then aborts and
  * releases them (back to pending, attempt not counted), writes the outcomes
@@ -27,12 +28,16 @@ import type { InProcessHandler, TriggerDefinition } from '../events/triggers/tri
 import { Runtime } from '../runtime/service.js';
 import { Attempts, type DispatcherHooks } from './attempts.js';
 import { ClaimLoop } from './claimLoop.js';
-import { Completer, type CompletedAttempt } from './completer.js';
+import { Completer, type CompletedAttempt, type FlushResult } from './completer.js';
 import { webhookSigner } from './delivery/signer.js';
 import { LeaseKeeper } from './leaseKeeper.js';
 import { fairRefill } from './refill.js';
 import { RegistryRefresher } from './registryRefresher.js';
 import { Rescuer } from './rescuer.js';
+import type { WorkflowDefinition } from '../workflows/definition.js';
+import { WorkflowRunner, type WorkflowRunnerOptions } from '../workflows/runner.js';
+import { syncWorkflows } from '../workflows/sync.js';
+import { isWorkflowTrigger, workflowTriggers } from '../workflows/triggers.js';
 
 export type { DeliveryOutcomeKind, DispatcherHooks, OutcomeDetail } from './attempts.js';
 
@@ -42,6 +47,16 @@ export interface DispatcherOptions {
   log: Logger;
   /** Synced into threefactor.event_triggers at start (upsert, idempotent). */
   triggers?: TriggerDefinition[];
+  /**
+   * Synced into threefactor.workflow_definitions at start (new versions stored, the declared ones made current), each
+   * handler as a trigger `workflow.<name>.v<version>.<handler>` with the other triggers. Instances of workflows declared by other
+   * processes are advanced here too: the runner runs whatever is given.
+   */
+  workflows?: WorkflowDefinition[];
+  /** The workflow runner's poll backstop; default pollMs. */
+  workflowPollMs?: number;
+  /** Called after each workflow batch this process committed (tests, metrics). */
+  onWorkflowBatch?: WorkflowRunnerOptions['onBatch'];
   /** Registry for triggers with target { kind: 'inProcess', handler }. */
   inProcessHandlers?: Record<string, InProcessHandler>;
   /** Standard Webhooks secret, `whsec_<base64>`. */
@@ -72,6 +87,9 @@ export function newDispatcherId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
+/** A workflow step's call that has settled (delivered or dead, an attempt run): its instance can go on. */
+const isSettledStepCall = (c: CompletedAttempt): boolean => c.outcome.status !== 'pending' && c.attempt !== undefined && isWorkflowTrigger(c.outcome.trigger);
+
 export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatcher> {
   const { sql } = opts.database;
   const id = opts.id ?? newDispatcherId();
@@ -82,40 +100,54 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
   const leaseMs = opts.leaseMs ?? DISPATCHER_DEFAULTS.leaseMs;
   const handlers = opts.inProcessHandlers ?? {};
 
-  if (opts.triggers) await syncTriggers(sql, opts.triggers, log);
+  if (opts.triggers || opts.workflows) await syncTriggers(sql, [...(opts.triggers ?? []), ...workflowTriggers(opts.workflows ?? [])], log);
+  if (opts.workflows) await syncWorkflows(sql, opts.workflows, log);
   const registry = new TriggerRegistry(sql, handlers);
   const refresher = new RegistryRefresher({ registry, log });
+  // What becomes of written outcomes, whoever wrote them: the completer, or the workflow runner in its batch.
+  const onFlushed = (batch: CompletedAttempt[], { already, lost }: FlushResult): void => {
+    // A re-send after a write whose reply was lost: no lease was lost and nothing was written twice, so no warning.
+    if (already.length) {
+      log.info(
+        { count: already.length, deliveries: already.map((c) => c.outcome.id) },
+        'outcomes already written by an earlier send of this batch (the reply to its commit was lost)',
+      );
+    }
+    if (lost.length) {
+      log.warn({ count: lost.length, deliveries: lost.map((c) => c.outcome.id) }, 'lease lost before the outcome was written; another dispatcher re-ran them');
+    }
+    // What this write made claimable now: a delivery pending again at once (a release, a retry without delay), and
+    // the successors of a finished delivery of an ordered trigger. Only those triggers are asked (a wake of every
+    // trigger would cost an empty claim per idle one; an unordered trigger's finished delivery frees nothing new,
+    // its slot was freed when the attempt ended). A delayed retry sets its own timer.
+    const claimableNow = (c: CompletedAttempt) =>
+      c.outcome.status === 'pending' ? c.outcome.delayMs === 0 : registry.get(c.outcome.trigger)?.definition.orderingKey !== undefined;
+    claimLoop.moreDueFor(batch.filter(claimableNow).map((c) => c.outcome.trigger));
+    for (const c of batch) if (c.outcome.status === 'pending' && c.outcome.delayMs > 0) claimLoop.wakeIn(c.outcome.delayMs);
+  };
   const completer: Completer = new Completer({
     sql,
     dispatcherId: id,
     log,
     maxBatch: batchSize,
     delayMs: opts.flushMs ?? DISPATCHER_DEFAULTS.flushMs,
-    onFlushed(batch, { already, lost }) {
-      // A re-send after a write whose reply was lost: no lease was lost and nothing was written twice, so no warning.
-      if (already.length) {
-        log.info(
-          { count: already.length, deliveries: already.map((c) => c.outcome.id) },
-          'outcomes already written by an earlier send of this batch (the reply to its commit was lost)',
-        );
-      }
-      if (lost.length) {
-        log.warn({ count: lost.length, deliveries: lost.map((c) => c.outcome.id) }, 'lease lost before the outcome was written; another dispatcher re-ran them');
-      }
-      // What this write made claimable now: a delivery pending again at once (a release, a retry without delay), and
-      // the successors of a finished delivery of an ordered trigger. Only those triggers are asked (a wake of every
-      // trigger would cost an empty claim per idle one; an unordered trigger's finished delivery frees nothing new,
-      // its slot was freed when the attempt ended). A delayed retry sets its own timer.
-      const claimableNow = (c: CompletedAttempt) =>
-        c.outcome.status === 'pending' ? c.outcome.delayMs === 0 : registry.get(c.outcome.trigger)?.definition.orderingKey !== undefined;
-      claimLoop.moreDueFor(batch.filter(claimableNow).map((c) => c.outcome.trigger));
-      for (const c of batch) if (c.outcome.status === 'pending' && c.outcome.delayMs > 0) claimLoop.wakeIn(c.outcome.delayMs);
-    },
+    // A workflow step's settled call that the runner could not take: its instance waits on this write to go on.
+    urgent: isSettledStepCall,
+    onFlushed,
+  });
+  const runner = new WorkflowRunner({
+    sql,
+    listenSql: opts.database.direct,
+    log,
+    pollMs: opts.workflowPollMs ?? pollMs,
+    onBatch: opts.onWorkflowBatch,
+    completions: { dispatcherId: id, onFlushed, handBack: (outcomes) => outcomes.forEach((c) => completer.add(c)) },
   });
   const attempts: Attempts = new Attempts({
     registry,
     context: { signer: webhookSigner(opts.webhookSecret), env: opts.env ?? process.env, handlers },
-    completer,
+    // A step call's settled outcome goes into the runner's next batch, with the advance it allows, when it can.
+    completer: { add: (c) => void ((isSettledStepCall(c) && runner.settle(c)) || completer.add(c)) },
     log,
     hooks: opts.hooks,
     onSettled: () => claimLoop.slotFreed(),
@@ -128,10 +160,11 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     [
       refresher,
       new Rescuer({ sql, log, everyMs: pollMs, onReclaimed: claimLoop.wake }),
-      new LeaseKeeper({ sql, dispatcherId: id, log, leaseMs, held: () => [...attempts.ids(), ...completer.pendingIds()] }),
+      new LeaseKeeper({ sql, dispatcherId: id, log, leaseMs, held: () => [...attempts.ids(), ...completer.pendingIds(), ...runner.pendingIds()] }),
       completer,
       attempts,
       claimLoop,
+      runner,
     ],
     log,
     { level: 'debug' },

@@ -11,6 +11,11 @@
  *   ./sql/wakeDispatchers.ts (resume, redeliver, replay) and
  *   ./sql/insertManualDelivery.ts, which make deliveries claimable without
  *   routing. At most once per transaction too (identical notifications fold).
+ * - WORKFLOWS_CHANNEL: workflow instances may be ready; the workflow runners
+ *   listen (src/engine/workflows/runner.ts). Sent by threefactor.workflow_events()
+ *   (drizzle/engine/…_workflows) when an event started or signalled an
+ *   instance, and by retryWorkflow (src/engine/workflows/retry.ts).
  */
 export const EVENTS_CHANNEL = 'threefactor_events';
 export const DELIVERIES_CHANNEL = 'threefactor_deliveries';
+export const WORKFLOWS_CHANNEL = 'threefactor_workflows';

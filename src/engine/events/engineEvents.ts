@@ -16,6 +16,7 @@
  * `truncated: true`, and a reader that needs every id (the tree registry)
  * must treat the event as touching everything it watches.
  */
+import { STEP_EVENT_TYPE } from '../../kit/contract.js';
 
 export const ENGINE_EVENT_PREFIX = 'threefactor.';
 
@@ -32,11 +33,26 @@ export const ENGINE_EVENTS = {
   deliveriesRedelivered: 'threefactor.deliveries.redelivered',
   /** Deliveries created for events already in the log (aggregate: the trigger). */
   deliveriesReplayed: 'threefactor.deliveries.replayed',
+  /**
+   * A workflow step's call (aggregate: the workflow instance): its id is the step id, and the runner inserts the
+   * delivery to the handler's trigger itself (routing never sees engine events). The type is the kit's, since a
+   * step handler accepts it (src/kit/contract.ts).
+   */
+  workflowStep: STEP_EVENT_TYPE,
+  /** A workflow instance's transitions into these statuses (aggregate: the instance), for the hub. */
+  workflowStarted: 'threefactor.workflow.started',
+  /** Into a wait that no event already ended, or a sleep not already over: a live subscription sees it at once. */
+  workflowWaiting: 'threefactor.workflow.waiting',
+  workflowSleeping: 'threefactor.workflow.sleeping',
+  workflowCompleted: 'threefactor.workflow.completed',
+  workflowCompensated: 'threefactor.workflow.compensated',
+  workflowFailed: 'threefactor.workflow.failed',
 } as const;
 
 export const ENGINE_AGGREGATES = {
   dispatcher: 'threefactor.dispatcher',
   trigger: 'threefactor.trigger',
+  workflow: 'threefactor.workflow',
 } as const;
 
 /** At most this many items in one engine event's list; past it the list is cut and `truncated` set. */

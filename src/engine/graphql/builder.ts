@@ -9,7 +9,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
-import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { DateTimeResolver, JSONObjectResolver, JSONResolver } from 'graphql-scalars';
 import { errorMessage } from '../lib.js';
 import type { Context, Role } from './context.js';
 import { badInput, forbidden } from './errors.js';
@@ -27,6 +27,8 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
+    /** Any JSON value (a workflow step's result: whatever its handler answered). */
+    JSON: { Input: unknown; Output: unknown };
   };
 }>({
   plugins: [ScopeAuthPlugin, RelayPlugin, ValidationPlugin, DataloaderPlugin],
@@ -74,6 +76,7 @@ builder.addScalarType('DateTime', DateTimeResolver, {
   parseLiteral: (ast, variables) => parseDateTime(() => DateTimeResolver.parseLiteral(ast, variables)),
 });
 builder.addScalarType('JSONObject', JSONObjectResolver);
+builder.addScalarType('JSON', JSONResolver);
 builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});

@@ -10,7 +10,10 @@
  *   or events: an outcome batch, a redeliver, a replay (one that lists too
  *   many to name touches every tree);
  * - a pause or resume of a trigger one of its deliveries belongs to;
- * - a new event caused by one of its deliveries (events.caused_by_delivery).
+ * - a new event caused by one of its deliveries (events.caused_by_delivery);
+ * - an engine event of one of its workflow instances (aggregate
+ *   `threefactor.workflow`: a step started, a transition), or one caused by
+ *   one of its events.
  * Touched roots collect until the hub's dispatch is over (setImmediate, as
  * tickBatcher.ts does for live rows), then go in one readCausalTrees; roots
  * touched while that read runs go in the next one. A failed read is retried
@@ -25,14 +28,16 @@
  * handed out as `undefined`.
  */
 import type { Sql } from '../db/client.js';
+import { TERMINAL_WORKFLOW_STATUSES } from '../db/schema/workflows.js';
 import {
+  ENGINE_AGGREGATES,
   ENGINE_EVENTS,
   isEngineEventType,
   type DeliveriesChangedPayload,
   type DeliveriesProgressedPayload,
   type TriggerPausePayload,
 } from '../events/engineEvents.js';
-import { readCausalTrees, type CausalDeliveryRecord, type CausalTreeRecord } from '../events/sql/readCausalTrees.js';
+import { readCausalTrees, type CausalDeliveryRecord, type CausalTreeRecord, type CausalWorkflowRecord } from '../events/sql/readCausalTrees.js';
 import type { Logger } from '../log.js';
 import type { Hub } from './hub.js';
 import { stateReads } from './metrics.js';
@@ -42,7 +47,13 @@ import { ALL } from './topics.js';
 /** A delivery is settled once it can run no more (until an operator redelivers it). */
 export const isSettledDelivery = (d: Pick<CausalDeliveryRecord, 'status'>): boolean => d.status === 'delivered' || d.status === 'dead';
 
-export const isSettledTree = (tree: CausalTreeRecord): boolean => tree.deliveries.every(isSettledDelivery);
+/** A workflow instance in one of these starts no more steps (a failed one only by an operator's retry). */
+const SETTLED_WORKFLOW_STATUSES: ReadonlySet<string> = new Set(TERMINAL_WORKFLOW_STATUSES);
+
+export const isSettledWorkflow = (w: Pick<CausalWorkflowRecord, 'status'>): boolean => SETTLED_WORKFLOW_STATUSES.has(w.status);
+
+/** Nothing more will happen: every delivery is delivered or dead, and every workflow in it has ended (between two steps, none is pending). */
+export const isSettledTree = (tree: CausalTreeRecord): boolean => tree.deliveries.every(isSettledDelivery) && tree.workflows.every(isSettledWorkflow);
 
 /** A subscriber of one root's tree. */
 export interface TreeMember {
@@ -68,6 +79,7 @@ class Watched implements WatchedTree {
   events = new Set<string>();
   deliveries = new Set<string>();
   triggers = new Set<string>();
+  instances = new Set<string>();
 
   constructor(
     private readonly registry: Registry,
@@ -106,6 +118,7 @@ class Registry implements CausalTreeRegistry {
   private readonly byEvent = new Index();
   private readonly byDelivery = new Index();
   private readonly byTrigger = new Index();
+  private readonly byInstance = new Index();
   private leaveHub: (() => void) | undefined;
   private touched = new Set<string>();
   private scheduled = false;
@@ -179,6 +192,11 @@ class Registry implements CausalTreeRegistry {
         return;
       }
       default:
+        // A workflow's step or transition: its instance's trees, and (a first step) the trees of the event that caused it.
+        if (event.aggregateType === ENGINE_AGGREGATES.workflow) {
+          this.touchAll(this.byInstance.get(event.aggregateId));
+          if (event.causedByEvent) this.touchAll(this.byEvent.get(event.causedByEvent));
+        }
         return;
     }
   }
@@ -254,10 +272,12 @@ class Registry implements CausalTreeRegistry {
     watched.events = new Set(tree.events.map((e) => e.id));
     watched.deliveries = new Set(tree.deliveries.map((d) => d.id));
     watched.triggers = new Set(tree.deliveries.map((d) => d.trigger));
+    watched.instances = new Set(tree.workflows.map((w) => w.id));
     watched.events.add(root);
     for (const id of watched.events) this.byEvent.add(id, root);
     for (const id of watched.deliveries) this.byDelivery.add(id, root);
     for (const name of watched.triggers) this.byTrigger.add(name, root);
+    for (const id of watched.instances) this.byInstance.add(id, root);
   }
 
   private unindex(watched: Watched): void {
@@ -265,6 +285,7 @@ class Registry implements CausalTreeRegistry {
     for (const id of watched.events) this.byEvent.remove(id, root);
     for (const id of watched.deliveries) this.byDelivery.remove(id, root);
     for (const name of watched.triggers) this.byTrigger.remove(name, root);
+    for (const id of watched.instances) this.byInstance.remove(id, root);
   }
 }
 

@@ -39,13 +39,14 @@ export async function runInProcess(
   try {
     // A deep copy: a handler mutating its body must not change what a retry sends.
     const run = handler(structuredClone(payload), controller.signal, { ...delivery }).then(
-      () => 'ok' as const,
+      (body: unknown) => ({ body }),
       (err: unknown) => ({ err }),
     );
     const result = await Promise.race([run, timedOut, aborted]);
     if (result === 'aborted') throw signal.reason;
     if (result === 'timeout') return { kind: 'error', error: `timed out after ${timeoutMs} ms`, timedOut: true };
-    if (result === 'ok') return { kind: 'response', status: 200, body: '', retryAfter: null };
+    // What a webhook would have answered, when the handler says (a workflow step's result); else an empty body.
+    if ('body' in result) return { kind: 'response', status: 200, body: result.body === undefined ? '' : truncateText(JSON.stringify(result.body)), retryAfter: null };
     const message = result.err instanceof Error ? result.err.message : String(result.err);
     const answered = statusOf(result.err);
     if (answered) {

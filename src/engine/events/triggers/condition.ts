@@ -108,12 +108,14 @@ export function compileCondition(condition: unknown, kind: ConditionKind): strin
  * threefactor.events) for these compiled conditions (in a stable order, so an
  * unchanged set gives the same text and sync writes nothing). A trigger with
  * no branch is let through: that only happens to a row not synced by this code.
+ * `selector` is the function's first parameter (threefactor.workflow_condition
+ * names it `match_key`, src/engine/workflows/sync.ts).
  */
-export function conditionFunctionBody(conditions: ReadonlyArray<{ name: string; sql: string }>): string {
+export function conditionFunctionBody(conditions: ReadonlyArray<{ name: string; sql: string }>, selector = 'trigger_name'): string {
   if (conditions.length === 0) return '\nBEGIN\n  RETURN true;\nEND\n';
   const sorted = [...conditions].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const branches = sorted.map((c) => `    WHEN ${textLiteral(c.name)} THEN ${c.sql}`).join('\n');
-  return `\nBEGIN\n  RETURN CASE trigger_name\n${branches}\n    ELSE true\n  END;\nEND\n`;
+  return `\nBEGIN\n  RETURN CASE ${selector}\n${branches}\n    ELSE true\n  END;\nEND\n`;
 }
 
 function compileTop(value: unknown, kind: ConditionKind, at: string): string {

@@ -4,6 +4,8 @@
  * could never route or deliver anything, naming the trigger.
  */
 import { urlTemplateProblem } from '../../dispatcher/delivery/urlTemplate.js';
+import { STEP_EVENT_TYPE } from '../../../kit/contract.js';
+import { isWorkflowTrigger } from '../../workflows/triggers.js';
 import { ENGINE_EVENT_PREFIX } from '../engineEvents.js';
 import { conditionProblem } from './condition.js';
 import { retryPolicy, TRIGGER_NAME, type TriggerDefinition } from './triggerDefinition.js';
@@ -81,7 +83,8 @@ export function routingColumns(def: TriggerDefinition): RoutingColumns {
       if (type.endsWith('*')) eventPrefixes.push(type.slice(0, -1));
       else eventTypes.push(type);
       if (type.slice(0, -1).includes('*')) fail(`type pattern "${type}" may only end with "*"`);
-      if (matchesEngineEvents(type)) {
+      // A workflow handler's trigger (src/engine/workflows/triggers.ts) names the step event; routing never uses it.
+      if (matchesEngineEvents(type) && !(type === STEP_EVENT_TYPE && isWorkflowTrigger(def.name))) {
         fail(`type "${type}" names the engine's own events ("${ENGINE_EVENT_PREFIX}*"), which are never delivered to triggers`);
       }
     }

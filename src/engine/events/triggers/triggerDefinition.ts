@@ -92,9 +92,10 @@ export interface TriggerDefinition {
  * attempt times out or the dispatcher drains. `delivery` is what a webhook's
  * x-threefactor-delivery and x-threefactor-event headers say, for the
  * write-back to pass back as its cause (the dispatcher always gives it; a
- * direct call may not, and its write-back then has no cause).
+ * direct call may not, and its write-back then has no cause). What it resolves to, if not undefined, is
+ * logged as the attempt's response body (JSON), as a webhook's answer is: a workflow step's result.
  */
-export type InProcessHandler = (payload: HasuraEventPayload, signal: AbortSignal, delivery?: InProcessDelivery) => Promise<void>;
+export type InProcessHandler = (payload: HasuraEventPayload, signal: AbortSignal, delivery?: InProcessDelivery) => Promise<unknown>;
 
 export interface InProcessDelivery {
   /** The delivery's id in threefactor.deliveries. */

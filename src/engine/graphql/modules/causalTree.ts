@@ -3,7 +3,9 @@
  * subscription: what an event caused. GraphQL cannot recurse, so the tree is
  * flat lists with parent ids: every event (the root and, recursively, the
  * events its deliveries' handlers wrote back, each with causedByDelivery),
- * every delivery (with eventId and its attempts), and whether it has settled.
+ * every delivery (with eventId and its attempts), every workflow instance
+ * an event of it started (whose call steps are events of the tree, with
+ * startedByEvent), and whether it has settled.
  *
  * The subscription streams the whole tree each time it changes (fed by the
  * process's tree registry, realtime/causalTrees.ts: one read per hub tick for
@@ -17,8 +19,20 @@ import { unwrapDelivery, type Delivery } from '../../realtime/delivery.js';
 import { builder } from '../builder.js';
 import { CausalDeliveryRef } from './causalDelivery.js';
 import { CausalEventRef } from './causalEvent.js';
-import { treeNotFound, viewTree, type CausalTreeView } from './causalTreeAccess.js';
+import { treeNotFound, viewTree, type CausalTreeView, type CausalWorkflowView } from './causalTreeAccess.js';
 import { uuid } from './validators.js';
+
+const CausalWorkflowRef = builder.objectRef<CausalWorkflowView>('CausalWorkflow').implement({
+  description: 'A workflow instance an event of the tree started; its call steps are events of the tree (cause workflow).',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    workflow: t.exposeString('workflow'),
+    version: t.exposeInt('version'),
+    status: t.exposeString('status', { description: 'running, waiting, sleeping, compensating, completed, compensated or failed.' }),
+    startedByEvent: t.exposeID('startedByEvent'),
+    settled: t.exposeBoolean('settled', { description: 'completed, compensated or failed: it starts no more steps (unless an operator retries it).' }),
+  }),
+});
 
 export const CausalTreeRef = builder.objectRef<CausalTreeView>('CausalTree').implement({
   description: `What an event caused: its deliveries with every attempt, and the events those deliveries' handlers wrote, recursively (at most ${MAX_TREE_DEPTH} levels and ${MAX_TREE_EVENTS} events).`,
@@ -26,7 +40,8 @@ export const CausalTreeRef = builder.objectRef<CausalTreeView>('CausalTree').imp
     rootId: t.exposeID('rootId', { description: 'The event asked about: the root of the tree.' }),
     events: t.expose('events', { type: [CausalEventRef], description: 'The root first, then level by level.' }),
     deliveries: t.expose('deliveries', { type: [CausalDeliveryRef] }),
-    settled: t.exposeBoolean('settled', { description: 'Every delivery is delivered or dead: nothing more will happen.' }),
+    workflows: t.expose('workflows', { type: [CausalWorkflowRef], description: 'The workflow instances its events started, oldest first.' }),
+    settled: t.exposeBoolean('settled', { description: 'Every delivery is delivered or dead and every workflow has ended: nothing more will happen.' }),
     failed: t.exposeBoolean('failed', { description: 'Some delivery is dead (a dead letter).' }),
     pending: t.exposeInt('pending', { description: 'Deliveries not settled yet (pending, running or paused).' }),
     truncated: t.exposeBoolean('truncated', { description: `The tree is deeper than ${MAX_TREE_DEPTH} levels or has more than ${MAX_TREE_EVENTS} events: the rest is left out.` }),

@@ -11,8 +11,8 @@
  *   stay. A tree that is not theirs is the same NOT_FOUND as a missing one.
  */
 import type { JsonObject } from '../../db/schema/events.js';
-import type { CausalAttemptRecord, CausalDeliveryRecord, CausalEventRecord, CausalTreeRecord, EventCause } from '../../events/sql/readCausalTrees.js';
-import { isSettledDelivery } from '../../realtime/causalTrees.js';
+import type { CausalAttemptRecord, CausalDeliveryRecord, CausalEventRecord, CausalTreeRecord, CausalWorkflowRecord, EventCause } from '../../events/sql/readCausalTrees.js';
+import { isSettledDelivery, isSettledWorkflow } from '../../realtime/causalTrees.js';
 import type { Viewer } from '../context.js';
 import { notFound } from '../errors.js';
 
@@ -47,10 +47,16 @@ export interface CausalEventView extends Omit<CausalEventRecord, 'payload'> {
   payload: JsonObject | null;
 }
 
+/** A workflow instance an event of the tree started: names and status only, for every viewer (like a trigger's). */
+export interface CausalWorkflowView extends CausalWorkflowRecord {
+  settled: boolean;
+}
+
 export interface CausalTreeView {
   rootId: string;
   events: CausalEventView[];
   deliveries: CausalDeliveryView[];
+  workflows: CausalWorkflowView[];
   settled: boolean;
   failed: boolean;
   pending: number;
@@ -101,11 +107,13 @@ export function viewTree(tree: CausalTreeRecord | undefined, viewer: Viewer): Ca
   if (!whole && !causedBy(tree.events.find((e) => e.id === tree.rootId), viewer)) return undefined;
   const deliveries = tree.deliveries.map((d) => deliveryView(d, whole));
   const pending = deliveries.filter((d) => !d.settled).length;
+  const workflows = tree.workflows.map((w) => ({ ...w, settled: isSettledWorkflow(w) }));
   return {
     rootId: tree.rootId,
     events: tree.events.map((e) => eventView(e, whole)),
     deliveries,
-    settled: pending === 0,
+    workflows,
+    settled: pending === 0 && workflows.every((w) => w.settled),
     failed: deliveries.some((d) => d.status === 'dead'),
     pending,
     truncated: tree.truncated,

@@ -28,7 +28,8 @@ export function timeCursor(row: { cursorAt: string; id: string }): string {
   return Buffer.from(JSON.stringify([row.cursorAt, row.id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string, field: 'after' | 'before'): [string, string] {
+/** A cursor from a client as [created_at, id]; BAD_USER_INPUT for a malformed one. */
+export function decodeCursor(cursor: string, field: 'after' | 'before'): [string, string] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

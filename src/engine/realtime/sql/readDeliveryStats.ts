@@ -1,8 +1,8 @@
 /**
  * The `deliveryStats` feed's one read per tick (realtime/deliveryStats.ts):
  * per trigger, its pause state and the deliveries pending, running and dead
- * (the same partial-index counts as events/sql/countDeliveries.ts, which
- * takes a statement of its own: here they share the tick's one statement),
+ * (countDeliveries.ts's partial-index counts, its joins shared as a
+ * fragment, here in the tick's one statement),
  * and the attempts logged since the previous tick (after its highest
  * attempt id): how many, how many delivered, and their latency.
  *
@@ -11,6 +11,7 @@
  * where the log ends. An attempt whose transaction commits after a later id
  * was seen is not counted: the charts are a rate, not a ledger.
  */
+import { deliveryCountJoins } from '../../events/sql/countDeliveries.js';
 import type { Queryable } from '../../events/sql/queryable.js';
 
 export interface TriggerStatsRow {
@@ -69,12 +70,7 @@ export async function readDeliveryStats(sql: Queryable, afterId: number | null):
            g.p50 as "p50Ms", g.p95 as "p95Ms", g.mx as "maxMs",
            null as "lastAttemptId"
     from threefactor.event_triggers as t
-    left join (select trigger_name, count(*) as n from threefactor.deliveries where status = 'pending' group by trigger_name) as p
-      on p.trigger_name = t.name
-    left join (select trigger_name, count(*) as n from threefactor.deliveries where status = 'running' group by trigger_name) as r
-      on r.trigger_name = t.name
-    left join (select trigger_name, count(*) as n from threefactor.deliveries where status = 'dead' group by trigger_name) as dd
-      on dd.trigger_name = t.name
+    ${deliveryCountJoins(sql)}
     left join agg as g on g.trigger_name = t.name
     union all
     -- The totals row (trigger null): every trigger's attempts together, and the head.
