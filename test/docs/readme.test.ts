@@ -26,8 +26,17 @@ describe('README', () => {
     const documented = documentedVariables();
     const accepted = Object.keys(configSchema.shape);
     expect(accepted.filter((name) => !documented.has(name)), 'config variables missing from the README table').toEqual([]);
-    // Rows may name the app's own variables (the handlers' webhook URLs), read outside configSchema.
-    const appVariables = new Set(['VALIDATE_ORDER_URL', 'CHARGE_PAYMENT_URL', 'ASSIGN_DRIVER_URL']);
+    // Rows may name the app's own variables (the handlers' webhook URLs, the workflow's timeouts, the provider), read outside configSchema.
+    const appVariables = new Set([
+      'VALIDATE_ORDER_URL',
+      'CHARGE_PAYMENT_URL',
+      'ASSIGN_DRIVER_URL',
+      'DECLINE_UNANSWERED_URL',
+      'REFUND_PAYMENT_URL',
+      'ORDER_APPROVAL_TIMEOUT_SEC',
+      'DRIVER_ASSIGNMENT_TIMEOUT_SEC',
+      'PAYMENT_PROVIDER_URL',
+    ]);
     expect([...documented].filter((name) => !accepted.includes(name) && !appVariables.has(name)), 'README rows for variables the config does not read').toEqual([]);
   });
 

@@ -9,6 +9,7 @@ import { demoCustomers, demoDrivers, demoMenuItems, demoRestaurants } from '../.
 import { TEST_SECRET } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
 import { startAllInOne, type CommandProcess } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
 
 let db: TestDatabase;
 let proc: CommandProcess;
@@ -69,6 +70,13 @@ describe('npm start (all-in-one)', () => {
     await statusReached(orderId, 'validated');
     await gql(customer, `mutation($id: ID!) { payOrder(orderId: $id) { id } }`, { id: orderId });
     await statusReached(orderId, 'paid');
+    // The order workflow now owns it: approve once it waits for the restaurant (test/food-delivery/orderWorkflow.test.ts
+    // approves at once).
+    await waitFor(
+      async () => (await db.sql`select 1 from threefactor.workflow_instances where key = ${orderId} and status = 'waiting'`).length === 1,
+      'the order workflow waiting',
+      20_000,
+    );
     await gql(restaurant, `mutation($id: ID!) { approveOrder(orderId: $id) { id } }`, { id: orderId });
     await statusReached(orderId, 'driver_assigned');
 
@@ -95,9 +103,23 @@ describe('npm start (all-in-one)', () => {
       select d.trigger_name, d.status from threefactor.deliveries d join threefactor.events e on e.id = d.event_id
       where e.aggregate_id = ${orderId} order by d.trigger_name`;
     expect(deliveries).toEqual([
-      { trigger_name: 'assign-driver', status: 'delivered' },
       { trigger_name: 'charge-payment', status: 'delivered' },
       { trigger_name: 'validate-order', status: 'delivered' },
+    ]);
+    // The driver came from the order workflow's assign-driver step, a delivery of the step's own event. The instance
+    // completes on its own delivered wait, a moment after the status above.
+    await waitFor(
+      async () => (await db.sql`select 1 from threefactor.workflow_instances where key = ${orderId} and workflow = 'order-fulfilment' and status = 'completed'`).length === 1,
+      'the order workflow completed',
+      20_000,
+    );
+    const steps = await db.sql<{ name: string; status: string; trigger_name: string | null; delivery: string | null }[]>`
+      select s.name, s.status, d.trigger_name, d.status as delivery
+      from threefactor.workflow_instances i join threefactor.workflow_steps s on s.instance_id = i.id
+      left join threefactor.deliveries d on d.id = s.delivery_id
+      where i.key = ${orderId} and i.workflow = 'order-fulfilment' and i.status = 'completed' order by s.step_index, s.started_at`;
+    expect(steps.filter((s) => s.name === 'assign-driver')).toEqual([
+      { name: 'assign-driver', status: 'completed', trigger_name: 'workflow.order-fulfilment.v1.assign-driver', delivery: 'delivered' },
     ]);
   }, 60_000);
 });

@@ -89,18 +89,31 @@ describe('the causal tree of an order, across processes', () => {
     expect(theirs.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
 
     // The next steps are their own roots: the payment, caused by the customer, and the approval, by the restaurant.
+    // order.paid starts the order workflow, so the payment's tree settles only once the workflow has ended: after
+    // the approval, when its assign-driver step (a call of the workflow, in the payment's tree) has a driver.
     const paid = await api.gql(Q.pay, { orderId: order.id }, tokens.alice);
     ok(paid);
-    const payment = await settledTree(committed(paid)[0]!, tokens.alice);
-    expect(payment.events.map((e) => [e.type, e.depth])).toEqual([
-      ['payment.requested', 0],
-      ['order.paid', 1],
-    ]);
-    expect(payment.deliveries.map((d) => [d.trigger, d.state])).toEqual([['charge-payment', 'delivered']]);
+    // Paid, and its workflow waiting for the restaurant (the engine registers a wait when its runner reaches it).
+    await waitFor(
+      async () => (await db.sql`select 1 from threefactor.workflow_instances where key = ${order.id} and status = 'waiting'`).length === 1,
+      'the order workflow waiting',
+      30_000,
+    );
     const approved = await api.gql(Q.approve, { orderId: order.id }, tokens.napoli);
     ok(approved);
+    const payment = await settledTree(committed(paid)[0]!, tokens.alice);
+    expect(payment.events.map((e) => [e.type, e.cause])).toEqual([
+      ['payment.requested', 'api'],
+      ['order.paid', 'delivery'],
+      ['threefactor.workflow.step', 'workflow'],
+      ['order.driver_assigned', 'delivery'],
+    ]);
+    expect(payment.deliveries.map((d) => [d.trigger, d.state])).toEqual([
+      ['charge-payment', 'delivered'],
+      ['workflow.order-fulfilment.v1.assign-driver', 'delivered'],
+    ]);
     const approval = await settledTree(committed(approved)[0]!, tokens.napoli);
-    expect(approval.events.map((e) => e.type)).toEqual(['order.approved', 'order.driver_assigned']);
+    expect(approval.events.map((e) => e.type)).toEqual(['order.approved']);
     expect((await api.gql(`query($id: ID!) { causalTree(eventId: $id) { rootId } }`, { id: approval.rootId }, tokens.alice)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     // An operator sees the whole of it, payloads included.
     const whole = await settledTree(rootId!, tokens.admin);

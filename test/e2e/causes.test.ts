@@ -63,10 +63,21 @@ describe('API, dispatcher and handlers as separate processes', () => {
     await untilEvent(order.id, 'order.validated');
     ok(await api.gql(Q.pay, { orderId: order.id }, tokens.alice));
     await untilEvent(order.id, 'order.paid');
+    // The order workflow now owns it: approve once it waits for the restaurant.
+    await waitFor(
+      async () => (await db.sql`select 1 from threefactor.workflow_instances where key = ${order.id} and status = 'waiting'`).length === 1,
+      'the order workflow waiting',
+      20_000,
+    );
     ok(await api.gql(Q.approve, { orderId: order.id }, tokens.napoli));
     const events = await untilEvent(order.id, 'order.driver_assigned');
 
     const byType = (type: string) => events.find((e) => e.type === type)!;
+    // The step's call event, which the approval that ended the wait caused.
+    const [step] = await db.sql<{ id: string; caused_by_event: string | null }[]>`
+      select e.id, e.caused_by_event from threefactor.workflow_steps s
+      join threefactor.workflow_instances i on i.id = s.instance_id join threefactor.events e on e.id = s.id
+      where i.key = ${order.id} and s.name = 'assign-driver'`;
     const [placed, requested, approved] = [byType('order.placed'), byType('payment.requested'), byType('order.approved')];
     const caused = (cause: LoggedEvent, delivery: string) => ({ caused_by_event: cause.id, caused_by_delivery: delivery });
     const none = { caused_by_event: null, caused_by_delivery: null };
@@ -76,7 +87,9 @@ describe('API, dispatcher and handlers as separate processes', () => {
       { type: 'payment.requested', ...none },
       { type: 'order.paid', ...caused(requested, await deliveryId(requested.id, 'charge-payment')) },
       { type: 'order.approved', ...none },
-      { type: 'order.driver_assigned', ...caused(approved, await deliveryId(approved.id, 'assign-driver')) },
+      // assign-driver is a step of the order workflow: its write-back is caused by the step's event and its delivery.
+      { type: 'order.driver_assigned', caused_by_event: step!.id, caused_by_delivery: await deliveryId(step!.id, 'workflow.order-fulfilment.v1.assign-driver') },
     ]);
+    expect(step!.caused_by_event).toBe(approved.id);
   }, 60_000);
 });

@@ -46,6 +46,16 @@ describe('the transition table', () => {
         'approved→driver_assigned',
         'driver_assigned→picked_up',
         'picked_up→delivered',
+        'placed→cancelled', // the customer, before approval
+        'validated→cancelled',
+        'payment_failed→cancelled',
+        'paid→cancelled',
+        'cancelled→cancelled', // a charge that lands after the cancel (captured or failed)
+        'declined→refunding', // the refund step reserves the order before the provider refunds
+        'cancelled→refunding',
+        'approved→refunding',
+        'paid→refunding',
+        'refunding→refunded', // the refund's write-back, with the reserved key
       ]),
     );
     expect(illegalTransitionMessage('o1', 'delivered', 'approveOrder', 'approve')).toBe('Order o1 is delivered; approveOrder needs status paid');

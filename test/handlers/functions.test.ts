@@ -15,6 +15,7 @@ import { startTestApi, type TestApi } from '../support/api.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { eventsOf, ids, ok, orderAt, Q, seeded, tokensFor, writeState, type OrderView, type Tokens } from '../support/orders.js';
 import { deliver, deliveryOf, domainEvent, newWebhookSecret } from '../support/webhooks.js';
+import { stepDelivery } from '../support/workflowSteps.js';
 
 const secret = newWebhookSecret();
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
@@ -198,7 +199,9 @@ describe('charge-payment', () => {
   });
 });
 
-describe('assign-driver', () => {
+describe('assign-driver (a step of the order workflow)', () => {
+  /** The step's delivery: its input is the start event's payload (order.paid), which names the order. */
+  const step = (orderId: string, stepId?: string) => stepDelivery({ step: 'assign-driver', input: { orderId }, stepId });
   const setAvailable = (available: boolean, driverId?: string) =>
     driverId
       ? db.sql`update drivers set available = ${available} where id = ${driverId}`
@@ -206,8 +209,8 @@ describe('assign-driver', () => {
 
   it('assigns the first available driver and moves the order to driver_assigned', async () => {
     const order = await orderAt(api, tokens, 'approved');
-    const res = await send('assign-driver', await delivery(order.id, 'order.approved', 'assign-driver'));
-    expect(res).toMatchObject({ status: 200, body: { outcome: 'assigned' } });
+    const res = await send('assign-driver', step(order.id));
+    expect(res).toMatchObject({ status: 200, body: { outcome: 'step-done', result: { outcome: 'assigned', driverId: ids.dana } } });
     // Drivers come by name: Dana Rider first.
     expect(await orderNow(order.id)).toMatchObject({ status: 'driver_assigned', driver: { id: ids.dana } });
     expect((await typesOf(order.id)).at(-1)).toBe('order.driver_assigned');
@@ -215,7 +218,7 @@ describe('assign-driver', () => {
 
   it('with nobody free answers 503 + Retry-After and writes nothing; a later retry assigns', async () => {
     const order = await orderAt(api, tokens, 'approved');
-    const event = await delivery(order.id, 'order.approved', 'assign-driver');
+    const event = step(order.id);
     await setAvailable(false);
     try {
       const before = await writeState(db);
@@ -228,20 +231,36 @@ describe('assign-driver', () => {
 
       await setAvailable(true, ids.eli);
       const retried = await send('assign-driver', { ...event, delivery_info: { ...event.delivery_info, current_retry: 1 } });
-      expect(retried).toMatchObject({ status: 200, body: { outcome: 'assigned' } });
+      expect(retried).toMatchObject({ status: 200, body: { result: { outcome: 'assigned', driverId: ids.eli } } });
       expect(await orderNow(order.id)).toMatchObject({ status: 'driver_assigned', driver: { id: ids.eli } });
     } finally {
       await setAvailable(true);
     }
   });
 
-  it('is idempotent: a redelivered approval keeps the first assignment', async () => {
+  it('refuses (422, permanent) the order.approved event it was once triggered by: it is a step now', async () => {
     const order = await orderAt(api, tokens, 'approved');
-    const event = await delivery(order.id, 'order.approved', 'assign-driver');
+    const res = await send('assign-driver', await delivery(order.id, 'order.approved', 'assign-driver'));
+    expect(res.status).toBe(422);
+    expect(res.body.error).toBe('assign-driver handles threefactor.workflow.step, not order.approved');
+    expect((await orderNow(order.id)).status).toBe('approved');
+  });
+
+  it('leaves an order no longer approved as it is (refunded after the step timed out): order-moved, nothing written', async () => {
+    const order = await orderAt(api, tokens, 'paid');
+    const before = await writeState(db);
+    expect(await send('assign-driver', step(order.id))).toMatchObject({ status: 200, body: { result: { outcome: 'order-moved', status: 'paid' } } });
+    expect(await writeState(db)).toEqual(before);
+  });
+
+  it('is idempotent: a redelivered step keeps the first assignment', async () => {
+    const order = await orderAt(api, tokens, 'approved');
+    const event = step(order.id);
     const first = await send('assign-driver', event);
     const again = await send('assign-driver', event);
     expect([first.status, again.status]).toEqual([200, 200]);
-    expect([first.body.outcome, again.body.outcome]).toEqual(['assigned', 'already-applied']);
+    const outcomes = [first, again].map((r) => (r.body as { result?: { outcome?: string } }).result?.outcome);
+    expect(outcomes).toEqual(['assigned', 'already-applied']);
     expect((await typesOf(order.id)).filter((t) => t === 'order.driver_assigned')).toHaveLength(1);
     const [assignments] = await db.sql<{ n: number }[]>`select count(*)::int as n from driver_assignments where order_id = ${order.id}`;
     expect(assignments!.n).toBe(1);
@@ -249,18 +268,16 @@ describe('assign-driver', () => {
 });
 
 describe('trigger declarations', () => {
-  it('route each function by event type, per order, to its URL from env or in-process', () => {
+  it('route the broker functions by event type, per order, to their URL from env or in-process (assign-driver is a workflow step)', () => {
     const webhook = handlerTriggers('webhook');
     expect(webhook.map((t) => [t.name, t.match, t.target, t.orderingKey])).toEqual([
       ['validate-order', { kind: 'event', types: ['order.placed'] }, { kind: 'webhookFromEnv', env: 'VALIDATE_ORDER_URL' }, 'aggregate'],
       ['charge-payment', { kind: 'event', types: ['payment.requested'] }, { kind: 'webhookFromEnv', env: 'CHARGE_PAYMENT_URL' }, 'aggregate'],
-      ['assign-driver', { kind: 'event', types: ['order.approved'] }, { kind: 'webhookFromEnv', env: 'ASSIGN_DRIVER_URL' }, 'aggregate'],
     ]);
     for (const t of webhook) expect(t.retry?.numRetries).toBeGreaterThan(0);
     expect(handlerTriggers('inProcess').map((t) => t.target)).toEqual([
       { kind: 'inProcess', handler: 'validate-order' },
       { kind: 'inProcess', handler: 'charge-payment' },
-      { kind: 'inProcess', handler: 'assign-driver' },
     ]);
   });
 

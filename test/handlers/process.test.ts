@@ -42,7 +42,7 @@ describe('config errors', () => {
     const proc = runCommand(['handlers'], { ...base, WEBHOOK_SECRET: newWebhookSecret(), HANDLERS: 'validate-order,bake-pizza' });
     expect((await proc.exited).code).toBe(2);
     expect(proc.stderr().trim()).toBe(
-      'threefactor: config: HANDLERS names unknown function "bake-pizza"; known: validate-order, charge-payment, assign-driver',
+      'threefactor: config: HANDLERS names unknown function "bake-pizza"; known: validate-order, charge-payment, decline-unanswered, assign-driver, refund-payment',
     );
   });
 });

@@ -228,10 +228,11 @@ describe.skipIf(!hasBrowser)('web demo in Chromium, against `start` (all-in-one)
       driverActor,
       driverActor,
     ]);
-    // "Delivered to" comes from the server's trigger definitions: the three handlers, and nothing else.
+    // "Delivered to" comes from the server's trigger definitions: the two broker handlers, and nothing else
+    // (assign-driver is a step of the order-fulfilment workflow now, which no event is routed to).
     expect(await eventRow(page, orderId, 'order.placed').locator('td.handler').textContent()).toBe('→ validate-order');
     expect(await eventRow(page, orderId, 'payment.requested').locator('td.handler').textContent()).toBe('→ charge-payment');
-    expect(await eventRow(page, orderId, 'order.approved').locator('td.handler').textContent()).toBe('→ assign-driver');
+    expect(await eventRow(page, orderId, 'order.approved').locator('td.handler').textContent()).toBe('');
     expect(await eventRow(page, orderId, 'order.paid').locator('td.handler').textContent()).toBe('');
 
     // Live, not polled and not reloaded: after the page loaded, the browser sent
@@ -270,15 +271,19 @@ describe.skipIf(!hasBrowser)('web demo in Chromium, against `start` (all-in-one)
     await page.close();
   });
 
-  it('a restaurant declining in its pane shows the declined branch, with its reason, to the customer', async () => {
+  it('a restaurant declining in its pane shows the refunded branch, with its reason, to the customer', async () => {
     const { page, errors } = await openDemo();
     const orderId = await placeAndPay(page);
     await card(page, 'restaurant-orders', orderId).locator('[data-testid="decline"]').click();
-    await timelineStep(page, 'declined');
-    expect(await page.locator('[data-testid="timeline"] li[data-status="declined"] .hint').textContent()).toBe('The kitchen is too busy');
+    // The order workflow refunds a declined order at once.
+    await timelineStep(page, 'refunded');
+    expect(await page.locator('[data-testid="timeline"] li[data-status="refunded"] .hint').textContent()).toBe(
+      'the restaurant declined: your payment was refunded',
+    );
     expect(await page.locator('[data-testid="timeline"] li[data-status="approved"]').getAttribute('data-state')).toBe('skipped');
     await eventRow(page, orderId, 'order.declined').waitFor({ timeout: STEP_TIMEOUT });
-    expect(await card(page, 'restaurant-orders', orderId).getAttribute('data-status')).toBe('declined');
+    await eventRow(page, orderId, 'order.refunded').waitFor({ timeout: STEP_TIMEOUT });
+    await page.locator(`[data-testid="restaurant-orders"] li[data-order-id="${orderId}"][data-status="refunded"]`).waitFor({ timeout: STEP_TIMEOUT });
     expect(errors).toEqual([]);
     await page.close();
   });

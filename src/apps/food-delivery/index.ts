@@ -1,7 +1,8 @@
 /**
  * The food-delivery reference app as the engine sees it: its tables and
- * their history, its three handler functions and their triggers, demo data,
- * and the web demo. Importing this module registers its GraphQL types.
+ * their history, its handler functions, the triggers that drive two of them
+ * (the broker) and the workflows whose steps call the rest (the mediator),
+ * demo data, and the web demo. Importing this module registers its GraphQL types.
  */
 import { sql } from 'drizzle-orm';
 import { restaurants } from './db/schema.js';
@@ -14,6 +15,7 @@ import type { App } from '../../engine/index.js';
 import type { Handler } from '../../kit/defineHandler.js';
 import { FOOD_ROLES } from './domain/roles.js';
 import { foodDeliveryMigrations } from './migrations.js';
+import { foodDeliveryWorkflows } from './workflows/index.js';
 import { orderEventTopics } from './realtime.js';
 
 export const foodDelivery: App<Handler> = {
@@ -22,6 +24,7 @@ export const foodDelivery: App<Handler> = {
   migrations: foodDeliveryMigrations,
   handlers: allHandlers,
   triggers: handlerTriggers,
+  workflows: foodDeliveryWorkflows,
   inProcessHandlers,
   topicsOf: orderEventTopics,
   seed: seedDemoData,

@@ -16,11 +16,20 @@ export const ORDER_STATUSES = [
   'driver_assigned',
   'picked_up',
   'delivered',
+  'cancelled',
+  // Between the two: the refund is reserved (its key on the payment), the provider not yet confirmed.
+  'refunding',
+  'refunded',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const orderStatus = pgEnum('order_status', ORDER_STATUSES);
-export const paymentStatus = pgEnum('payment_status', ['pending', 'succeeded', 'failed']);
+export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'refunded'] as const;
+export const paymentStatus = pgEnum('payment_status', PAYMENT_STATUSES);
+
+/** Why an order ended `refunded` (its statusReason then): the four ways a paid order can fail to be delivered. */
+export const REFUND_REASONS = ['declined', 'restaurant_timeout', 'no_driver', 'customer_cancel'] as const;
+export type RefundReason = (typeof REFUND_REASONS)[number];
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -75,7 +84,10 @@ export const orders = pgTable(
     status: orderStatus('status').notNull().default('placed'),
     totalCents: integer('total_cents').notNull(),
     deliveryAddress: text('delivery_address').notNull(),
-    /** Why the order was rejected, declined or its payment failed. */
+    /**
+     * Why the order was rejected, declined (the restaurant's words, or restaurant_timeout), cancelled
+     * (customer_cancel) or its payment failed; on a refunded order one of REFUND_REASONS.
+     */
     statusReason: text('status_reason'),
     /** Bumped on every change; lets clients order the states they see. */
     version: integer('version').notNull().default(1),
@@ -119,6 +131,14 @@ export const payments = pgTable(
     status: paymentStatus('status').notNull().default('pending'),
     providerRef: text('provider_ref'),
     failureReason: text('failure_reason'),
+    /** The provider's refund of this charge, once refunded. */
+    refundProviderRef: text('refund_provider_ref'),
+    /**
+     * The idempotency key of the refund (the refund step's id): set when the refund is reserved (the order
+     * `refunding`, this payment still succeeded), kept once it is recorded; a second write-back with it is refused.
+     */
+    refundKey: text('refund_key'),
+    refundedAt: timestamp('refunded_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -126,6 +146,7 @@ export const payments = pgTable(
     index('payments_order_idx').on(t.orderId),
     // At most one charge in flight per order: a double payOrder can't start two.
     uniqueIndex('payments_one_pending_uq').on(t.orderId).where(sql`${t.status} = 'pending'`),
+    uniqueIndex('payments_refund_key_uq').on(t.refundKey),
   ],
 );
 

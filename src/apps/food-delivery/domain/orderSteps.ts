@@ -1,15 +1,17 @@
 /**
  * The order's steps after placement, except paying (payments.ts) and
  * driver assignment (driverAssignment.ts): the service's validation verdict,
- * the restaurant's approval or decline, the assigned driver's pick-up and
- * delivery. Each is a compare-and-set on the order plus exactly one event,
+ * the restaurant's approval or decline, the customer's cancel, the assigned
+ * driver's pick-up and delivery. Each is a compare-and-set on the order plus exactly one event,
  * in one transaction. Named after the GraphQL mutations that call them.
  */
 import { z } from 'zod';
 import { withEventTransaction } from '../../../engine/index.js';
 import type { Order } from '../db/schema.js';
 import type { Caller } from './caller.js';
-import { TRANSITIONS, type Step } from './orderLifecycle.js';
+import { DomainError } from './errors.js';
+import { CUSTOMER_CANCEL, RESTAURANT_TIMEOUT, TRANSITIONS, type Step } from './orderLifecycle.js';
+import { foodRole } from './roles.js';
 import { orderEvent, transitionOrder, type TransitionInput } from './orderTransition.js';
 
 /** One step, one event; a reason set on the order is also in the event. */
@@ -41,9 +43,25 @@ export function approveOrder(caller: Caller, orderId: string): Promise<Order> {
   return takeStep(caller, 'approveOrder', orderId, 'approve');
 }
 
-/** The restaurant refuses its paid order, saying why. */
-export function declineOrder(caller: Caller, orderId: string, reason: string): Promise<Order> {
+/**
+ * The restaurant refuses its paid order, saying why; or the service does, with reason restaurant_timeout,
+ * when the restaurant never answered (the order workflow's timeout). That reason is the service's alone, so
+ * the refund can tell the two apart.
+ */
+export async function declineOrder(caller: Caller, orderId: string, reason: string): Promise<Order> {
+  const byService = foodRole(caller.viewer) === 'service';
+  if (byService !== (reason === RESTAURANT_TIMEOUT)) {
+    throw DomainError.badInput(
+      byService ? `the service declines only with reason ${RESTAURANT_TIMEOUT}` : `${RESTAURANT_TIMEOUT} is the service's reason`,
+      'reason',
+    );
+  }
   return takeStep(caller, 'declineOrder', orderId, 'decline', { statusReason: reason });
+}
+
+/** The customer calls off their order before the restaurant approved it; a paid one is then refunded (the order workflow). */
+export function cancelOrder(caller: Caller, orderId: string): Promise<Order> {
+  return takeStep(caller, 'cancelOrder', orderId, 'cancel', { statusReason: CUSTOMER_CANCEL });
 }
 
 /** The assigned driver has the food. */

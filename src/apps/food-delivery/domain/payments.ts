@@ -4,12 +4,14 @@
  * settles the payment and moves the order to paid or payment_failed. A
  * second request while one is pending is CONFLICT (with its `paymentId`); a
  * settled payment can't be settled again: CONFLICT (with its `status`) tells
- * a redelivered handler that its work is already recorded.
+ * a redelivered handler that its work is already recorded. A charge that
+ * lands after the customer cancelled settles the payment and leaves the
+ * order cancelled (its refund is the workflow's).
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { withEventTransaction } from '../../../engine/index.js';
-import { payments, type Order, type Payment } from '../db/schema.js';
+import { orders, payments, type Order, type Payment } from '../db/schema.js';
 import type { Caller } from './caller.js';
 import { DomainError } from './errors.js';
 import { isUuid } from './orderAccess.js';
@@ -48,7 +50,12 @@ export interface PaymentResult {
   reason?: string | null;
 }
 
-/** The service records a charge's outcome: the payment settles, the order moves to paid or payment_failed. */
+/**
+ * The service records a charge's outcome: the payment settles, the order moves to paid or payment_failed.
+ * On an order cancelled while the charge was in flight the order stays cancelled, and a success writes
+ * `payment.captured_after_cancel` (which starts the refund-late-payment workflow), a failure
+ * `payment.failed_after_cancel`.
+ */
 export async function recordPaymentResult(caller: Caller, { paymentId, succeeded, providerRef, reason }: PaymentResult): Promise<Order> {
   if (!isUuid(paymentId)) throw DomainError.notFound('Payment', paymentId);
   return withEventTransaction(caller.database.db, caller.events, async ({ tx, emit }) => {
@@ -67,12 +74,16 @@ export async function recordPaymentResult(caller: Caller, { paymentId, succeeded
       if (!settled) throw DomainError.notFound('Payment', paymentId);
       throw DomainError.conflict(`Payment ${paymentId} is already ${settled.status}`, { status: settled.status });
     }
-    const step = succeeded ? 'markPaid' : 'markPaymentFailed';
+    // Locked, so a cancel either lands before this (the late path) or waits for it (and then finds the order paid).
+    const [current] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, payment.orderId)).for('update');
+    const late = current?.status === 'cancelled';
+    const step = late ? (succeeded ? 'captureAfterCancel' : 'failAfterCancel') : succeeded ? 'markPaid' : 'markPaymentFailed';
     const order = await transitionOrder(tx, caller.viewer, {
       orderId: payment.orderId,
       step,
       operation: 'recordPaymentResult',
-      set: { statusReason: succeeded ? null : (reason ?? null) },
+      // A cancelled order keeps its reason (customer_cancel): the refund reads it.
+      ...(late ? {} : { set: { statusReason: succeeded ? null : (reason ?? null) } }),
     });
     await emit(
       orderEvent(TRANSITIONS[step].event, order, {

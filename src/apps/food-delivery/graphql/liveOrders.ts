@@ -12,8 +12,11 @@ import { orders, type Order, type OrderStatus } from '../db/schema.js';
 import type { LiveRows } from '../../../engine/index.js';
 import { isUuid } from '../domain/orderAccess.js';
 
-/** States an order never leaves. */
-const FINAL: ReadonlySet<OrderStatus> = new Set<OrderStatus>(['rejected', 'declined', 'delivered']);
+/**
+ * States an order never leaves. Not declined (the workflow refunds it) nor cancelled (a charge that lands
+ * after the cancel is refunded too): their subscribers see the refund.
+ */
+const FINAL: ReadonlySet<OrderStatus> = new Set<OrderStatus>(['rejected', 'delivered', 'refunded']);
 
 export const liveOrders: LiveRows<Order> = {
   name: 'order',

@@ -27,7 +27,8 @@ OrderRef.implement({
     deliveryAddress: t.exposeString('deliveryAddress'),
     statusReason: t.exposeString('statusReason', {
       nullable: true,
-      description: 'Why the order was rejected, declined or its payment failed.',
+      description:
+        'Why the order was rejected, declined, cancelled (customer_cancel) or its payment failed; on a refunded order one of declined, restaurant_timeout, no_driver, customer_cancel.',
     }),
     version: t.exposeInt('version', { description: 'Bumped by one on every change.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

@@ -1,13 +1,13 @@
 /**
  * The Order's mutations, a thin edge over domain/: placing an order
  * (placeOrder), the service's write-backs (recordOrderValidation,
- * assignDriver), the restaurant's approval or decline, and the assigned
- * driver's pick-up and delivery. Paying is paymentMutations. Each checks its
+ * assignDriver), the restaurant's approval or decline, the customer's
+ * cancel, and the assigned driver's pick-up and delivery. Paying is paymentMutations. Each checks its
  * arguments, calls the rule of the same name and maps its refusals.
  */
 import { builder, reason, uuid } from '../../../engine/index.js';
 import { assignDriver } from '../domain/driverAssignment.js';
-import { approveOrder, declineOrder, deliverOrder, orderValidationInput, pickUpOrder, recordOrderValidation } from '../domain/orderSteps.js';
+import { approveOrder, cancelOrder, declineOrder, deliverOrder, orderValidationInput, pickUpOrder, recordOrderValidation } from '../domain/orderSteps.js';
 import { MAX_ADDRESS_LENGTH, MAX_ORDER_LINES, MAX_QUANTITY, placeOrder, placeOrderInput } from '../domain/placeOrder.js';
 import { fromDomain } from './errors.js';
 import { OrderRef } from './order.js';
@@ -61,10 +61,20 @@ builder.mutationFields((t) => ({
 
   declineOrder: t.field({
     type: OrderRef,
-    description: 'The restaurant refuses a paid order, saying why.',
-    authScopes: { role: 'restaurant' },
+    description:
+      'The restaurant refuses a paid order, saying why; or the service does, with reason restaurant_timeout, when the restaurant never answered. Writes order.declined; the order workflow then refunds.',
+    authScopes: { role: ['restaurant', 'service'] },
     args: { orderId: t.arg.id({ validate: uuid }), reason: t.arg.string({ validate: reason }) },
     resolve: (_root, { orderId, reason: why }, ctx) => fromDomain(() => declineOrder(ctx, orderId, why)),
+  }),
+
+  cancelOrder: t.field({
+    type: OrderRef,
+    description:
+      'The customer calls off their own order before the restaurant approved it (placed, validated, payment_failed or paid). Writes order.cancelled; a paid one, or one whose charge lands later, is refunded.',
+    authScopes: { role: 'customer' },
+    args: { orderId: t.arg.id({ validate: uuid }) },
+    resolve: (_root, { orderId }, ctx) => fromDomain(() => cancelOrder(ctx, orderId)),
   }),
 
   assignDriver: t.field({

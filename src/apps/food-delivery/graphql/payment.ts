@@ -4,12 +4,12 @@
  * rows change while a client watches, so their loaders batch but never cache.
  */
 import { desc, inArray } from 'drizzle-orm';
-import { orders, payments, type Payment } from '../db/schema.js';
+import { orders, PAYMENT_STATUSES, payments, type Payment } from '../db/schema.js';
 import { builder } from '../../../engine/index.js';
 import { OrderRef } from './order.js';
 
 export const PaymentStatusEnum = builder.enumType('PaymentStatus', {
-  values: ['pending', 'succeeded', 'failed'] as const,
+  values: PAYMENT_STATUSES,
 });
 
 export const PaymentRef = builder.objectRef<Payment>('Payment');
@@ -21,6 +21,12 @@ PaymentRef.implement({
     amountCents: t.exposeInt('amountCents'),
     providerRef: t.exposeString('providerRef', { nullable: true }),
     failureReason: t.exposeString('failureReason', { nullable: true }),
+    refundProviderRef: t.exposeString('refundProviderRef', { nullable: true, description: "The provider's refund, once refunded." }),
+    refundKey: t.exposeString('refundKey', {
+      nullable: true,
+      description: 'The idempotency key its refund is reserved, made and recorded under (the reserving refund step’s id), once reserved.',
+    }),
+    refundedAt: t.expose('refundedAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     order: t.loadable({

@@ -1,12 +1,13 @@
 /**
- * charge-payment: on payment.requested, charge the fake provider
+ * charge-payment: on payment.requested, charge the payment provider
  * (./fakePaymentProvider.ts) and record the result. The charge is keyed by
- * the payment id, so a redelivery neither charges twice nor records twice:
- * a payment already settled is left as it is.
+ * the payment id (its Idempotency-Key), so a redelivery neither charges twice
+ * nor records twice: a payment already settled is left as it is. A broker
+ * trigger: its `order.paid` is what starts the order workflow.
  */
 import { z } from 'zod';
 import { defineHandler, RetryLater } from '../../../kit/index.js';
-import { charge } from './fakePaymentProvider.js';
+import { paymentProvider } from './fakePaymentProvider.js';
 import { graphql } from './gql/index.js';
 import { apply, read } from './typedOperations.js';
 
@@ -27,7 +28,7 @@ export const chargePayment = defineHandler({
   on: ['payment.requested'],
   data: z.object({ orderId: z.uuid(), paymentId: z.uuid(), amountCents: z.number().int() }),
   async handle({ data }, tools) {
-    const result = charge(data);
+    const result = await paymentProvider().charge({ ...data, idempotencyKey: data.paymentId });
     const recorded = await apply(tools, RECORD, { paymentId: data.paymentId, ...result });
     if (recorded.applied) return result.succeeded ? 'paid' : 'declined';
     // CONFLICT says "already settled" or "the order changed meanwhile": the payment tells which.

@@ -7,6 +7,7 @@ import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 /** Where an order is in its lifecycle (see docs/architecture.md). */
 export type OrderStatus =
   | 'approved'
+  | 'cancelled'
   | 'declined'
   | 'delivered'
   | 'driver_assigned'
@@ -14,18 +15,30 @@ export type OrderStatus =
   | 'payment_failed'
   | 'picked_up'
   | 'placed'
+  | 'refunded'
+  | 'refunding'
   | 'rejected'
   | 'validated';
 
 export type PaymentStatus =
   | 'failed'
   | 'pending'
+  | 'refunded'
   | 'succeeded';
 
-export type AvailableDriversQueryVariables = Exact<{ [key: string]: never; }>;
+/** Why an order's payment was refunded: its statusReason once refunded. */
+export type RefundReason =
+  | 'customer_cancel'
+  | 'declined'
+  | 'no_driver'
+  | 'restaurant_timeout';
+
+export type AvailableDriversQueryVariables = Exact<{
+  orderId: string | number;
+}>;
 
 
-export type AvailableDriversQuery = { drivers: Array<{ id: string }> };
+export type AvailableDriversQuery = { order: { status: OrderStatus } | null, drivers: Array<{ id: string }> };
 
 export type AssignDriverMutationVariables = Exact<{
   orderId: string | number;
@@ -51,6 +64,45 @@ export type ChargePaymentReadQueryVariables = Exact<{
 
 
 export type ChargePaymentReadQuery = { order: { payments: Array<{ id: string, status: PaymentStatus }> } | null };
+
+export type DeclineUnansweredMutationVariables = Exact<{
+  orderId: string | number;
+}>;
+
+
+export type DeclineUnansweredMutation = { declineOrder: { status: OrderStatus } };
+
+export type DeclineUnansweredReadQueryVariables = Exact<{
+  orderId: string | number;
+}>;
+
+
+export type DeclineUnansweredReadQuery = { order: { status: OrderStatus } | null };
+
+export type RefundPaymentReadQueryVariables = Exact<{
+  orderId: string | number;
+}>;
+
+
+export type RefundPaymentReadQuery = { order: { status: OrderStatus, payments: Array<{ id: string, status: PaymentStatus, amountCents: number, providerRef: string | null, refundKey: string | null }> } | null };
+
+export type ReserveRefundMutationVariables = Exact<{
+  orderId: string | number;
+  idempotencyKey: string;
+  reason?: RefundReason | null | undefined;
+}>;
+
+
+export type ReserveRefundMutation = { reserveRefund: { status: OrderStatus } };
+
+export type RecordRefundMutationVariables = Exact<{
+  orderId: string | number;
+  idempotencyKey: string;
+  refundRef: string;
+}>;
+
+
+export type RecordRefundMutation = { recordRefund: { status: OrderStatus, statusReason: string | null } };
 
 export type RecordOrderValidationMutationVariables = Exact<{
   orderId: string | number;
@@ -81,12 +133,15 @@ export class TypedDocumentString<TResult, TVariables>
 }
 
 export const AvailableDriversDocument = new TypedDocumentString(`
-    query AvailableDrivers {
+    query AvailableDrivers($orderId: ID!) {
+  order(id: $orderId) {
+    status
+  }
   drivers(available: true) {
     id
   }
 }
-    `, {"hash":"sha256:8f739a73a13c9c6cd856872b6bf2aa4cef5c229038d4e85740ba3e7090da73e6"}) as unknown as TypedDocumentString<AvailableDriversQuery, AvailableDriversQueryVariables>;
+    `, {"hash":"sha256:112de79abee89b0b5579872974e61d2eec4966c22bb2018a9234ba35a9eb7f7d"}) as unknown as TypedDocumentString<AvailableDriversQuery, AvailableDriversQueryVariables>;
 export const AssignDriverDocument = new TypedDocumentString(`
     mutation AssignDriver($orderId: ID!, $driverId: ID!) {
   assignDriver(orderId: $orderId, driverId: $driverId) {
@@ -116,6 +171,57 @@ export const ChargePaymentReadDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:de16b17a616d7a8475611a172bf384721b019d8a9c06e80725e636f055b9d6ad"}) as unknown as TypedDocumentString<ChargePaymentReadQuery, ChargePaymentReadQueryVariables>;
+export const DeclineUnansweredDocument = new TypedDocumentString(`
+    mutation DeclineUnanswered($orderId: ID!) {
+  declineOrder(orderId: $orderId, reason: "restaurant_timeout") {
+    status
+  }
+}
+    `, {"hash":"sha256:46a1f88beccfd973b47b5c79b546dfa93b01ce629f85b86ffe49787ab4762a24"}) as unknown as TypedDocumentString<DeclineUnansweredMutation, DeclineUnansweredMutationVariables>;
+export const DeclineUnansweredReadDocument = new TypedDocumentString(`
+    query DeclineUnansweredRead($orderId: ID!) {
+  order(id: $orderId) {
+    status
+  }
+}
+    `, {"hash":"sha256:2502397893424e1d4667f6e6b76d808fa835f9a7c21328687f79b177fd049c87"}) as unknown as TypedDocumentString<DeclineUnansweredReadQuery, DeclineUnansweredReadQueryVariables>;
+export const RefundPaymentReadDocument = new TypedDocumentString(`
+    query RefundPaymentRead($orderId: ID!) {
+  order(id: $orderId) {
+    status
+    payments {
+      id
+      status
+      amountCents
+      providerRef
+      refundKey
+    }
+  }
+}
+    `, {"hash":"sha256:456e0fefac052b458c422dcc3a427824dac34ea3d32b54c6bcfff4c95d33ba43"}) as unknown as TypedDocumentString<RefundPaymentReadQuery, RefundPaymentReadQueryVariables>;
+export const ReserveRefundDocument = new TypedDocumentString(`
+    mutation ReserveRefund($orderId: ID!, $idempotencyKey: String!, $reason: RefundReason) {
+  reserveRefund(
+    orderId: $orderId
+    idempotencyKey: $idempotencyKey
+    reason: $reason
+  ) {
+    status
+  }
+}
+    `, {"hash":"sha256:f101f47873fd754bed0ed58514f7b82509b0942688b7a7820805c9768bfa03cd"}) as unknown as TypedDocumentString<ReserveRefundMutation, ReserveRefundMutationVariables>;
+export const RecordRefundDocument = new TypedDocumentString(`
+    mutation RecordRefund($orderId: ID!, $idempotencyKey: String!, $refundRef: String!) {
+  recordRefund(
+    orderId: $orderId
+    idempotencyKey: $idempotencyKey
+    refundRef: $refundRef
+  ) {
+    status
+    statusReason
+  }
+}
+    `, {"hash":"sha256:225f015e686b1b50188226fe3f06086c57e8403f171a555c9acd14ea62d74576"}) as unknown as TypedDocumentString<RecordRefundMutation, RecordRefundMutationVariables>;
 export const RecordOrderValidationDocument = new TypedDocumentString(`
     mutation RecordOrderValidation($orderId: ID!, $valid: Boolean!, $reason: String) {
   recordOrderValidation(orderId: $orderId, valid: $valid, reason: $reason) {
