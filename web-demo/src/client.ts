@@ -74,14 +74,20 @@ export interface ActorClientOptions {
    * cache keyed by id would only have to be taught each of its types).
    */
   normalized?: boolean;
+  /**
+   * true: open the WebSocket only when a subscription starts. A one-off
+   * query (the console's token probe) then never races its own socket's
+   * connectionParams against the token it is about to forget.
+   */
+  lazy?: boolean;
 }
 
-export function createActorClient(actor: Actor, onState: (state: LiveState) => void = () => {}, { normalized = true }: ActorClientOptions = {}): ActorClient {
+export function createActorClient(actor: Actor, onState: (state: LiveState) => void = () => {}, { normalized = true, lazy = false }: ActorClientOptions = {}): ActorClient {
   const reconnects = new Set<() => void>();
   const ws = createWsClient({
     url: wsUrl(),
-    // Connect at once, so a pane shows it is live before it has anything to watch.
-    lazy: false,
+    // By default connect at once, so a pane shows it is live before it has anything to watch.
+    lazy,
     keepAlive: 10_000,
     retryAttempts: Infinity,
     // Retry on every close, auth ones included: the next attempt brings a fresh token.

@@ -62,6 +62,9 @@ export const STATUS_LABELS: Record<OrderStatus, string> = {
   driver_assigned: 'Driver assigned',
   picked_up: 'Picked up',
   delivered: 'Delivered',
+  cancelled: 'Cancelled',
+  refunding: 'Refunding',
+  refunded: 'Refunded',
 };
 
 export const isOrderStatus = (value: unknown): value is OrderStatus => typeof value === 'string' && value in STATUS_LABELS;

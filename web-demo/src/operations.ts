@@ -72,6 +72,12 @@ export const DECLINE_ORDER = graphql(`
   }
 `);
 
+export const CANCEL_ORDER = graphql(`
+  mutation CancelOrder($orderId: ID!) {
+    cancelOrder(orderId: $orderId) { ...OrderFields }
+  }
+`);
+
 export const PICK_UP_ORDER = graphql(`
   mutation PickUpOrder($orderId: ID!) {
     pickUpOrder(orderId: $orderId) { ...OrderFields }

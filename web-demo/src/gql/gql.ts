@@ -23,6 +23,7 @@ type Documents = {
     "\n  mutation PayOrder($orderId: ID!) {\n    payOrder(orderId: $orderId) { id status amountCents }\n  }\n": typeof types.PayOrderDocument,
     "\n  mutation ApproveOrder($orderId: ID!) {\n    approveOrder(orderId: $orderId) { ...OrderFields }\n  }\n": typeof types.ApproveOrderDocument,
     "\n  mutation DeclineOrder($orderId: ID!, $reason: String!) {\n    declineOrder(orderId: $orderId, reason: $reason) { ...OrderFields }\n  }\n": typeof types.DeclineOrderDocument,
+    "\n  mutation CancelOrder($orderId: ID!) {\n    cancelOrder(orderId: $orderId) { ...OrderFields }\n  }\n": typeof types.CancelOrderDocument,
     "\n  mutation PickUpOrder($orderId: ID!) {\n    pickUpOrder(orderId: $orderId) { ...OrderFields }\n  }\n": typeof types.PickUpOrderDocument,
     "\n  mutation DeliverOrder($orderId: ID!) {\n    deliverOrder(orderId: $orderId) { ...OrderFields }\n  }\n": typeof types.DeliverOrderDocument,
     "\n  subscription OrderLive($id: ID!, $afterVersion: Int) {\n    order(id: $id, afterVersion: $afterVersion) { ...OrderFields }\n  }\n": typeof types.OrderLiveDocument,
@@ -56,6 +57,7 @@ const documents: Documents = {
     "\n  mutation PayOrder($orderId: ID!) {\n    payOrder(orderId: $orderId) { id status amountCents }\n  }\n": types.PayOrderDocument,
     "\n  mutation ApproveOrder($orderId: ID!) {\n    approveOrder(orderId: $orderId) { ...OrderFields }\n  }\n": types.ApproveOrderDocument,
     "\n  mutation DeclineOrder($orderId: ID!, $reason: String!) {\n    declineOrder(orderId: $orderId, reason: $reason) { ...OrderFields }\n  }\n": types.DeclineOrderDocument,
+    "\n  mutation CancelOrder($orderId: ID!) {\n    cancelOrder(orderId: $orderId) { ...OrderFields }\n  }\n": types.CancelOrderDocument,
     "\n  mutation PickUpOrder($orderId: ID!) {\n    pickUpOrder(orderId: $orderId) { ...OrderFields }\n  }\n": types.PickUpOrderDocument,
     "\n  mutation DeliverOrder($orderId: ID!) {\n    deliverOrder(orderId: $orderId) { ...OrderFields }\n  }\n": types.DeliverOrderDocument,
     "\n  subscription OrderLive($id: ID!, $afterVersion: Int) {\n    order(id: $id, afterVersion: $afterVersion) { ...OrderFields }\n  }\n": types.OrderLiveDocument,
@@ -130,6 +132,10 @@ export function graphql(source: "\n  mutation ApproveOrder($orderId: ID!) {\n   
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DeclineOrder($orderId: ID!, $reason: String!) {\n    declineOrder(orderId: $orderId, reason: $reason) { ...OrderFields }\n  }\n"): (typeof documents)["\n  mutation DeclineOrder($orderId: ID!, $reason: String!) {\n    declineOrder(orderId: $orderId, reason: $reason) { ...OrderFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelOrder($orderId: ID!) {\n    cancelOrder(orderId: $orderId) { ...OrderFields }\n  }\n"): (typeof documents)["\n  mutation CancelOrder($orderId: ID!) {\n    cancelOrder(orderId: $orderId) { ...OrderFields }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -13,13 +13,16 @@
 import { live, run, runWithExtensions, type ActorClient, type GraphQLRequestError, type LiveSubscription } from '../client.js';
 import { fill, flashError, formatMoney, h, itemsSummary, messageOf, shortId } from '../dom.js';
 import type { OrderFieldsFragment, OrderStatus, RestaurantsQuery } from '../gql/graphql.js';
-import { CAUSAL_TREE_LIVE, MY_LATEST_ORDER, ORDER_LIVE, PAY_ORDER, PLACE_ORDER } from '../operations.js';
+import { CANCEL_ORDER, CAUSAL_TREE_LIVE, MY_LATEST_ORDER, ORDER_LIVE, PAY_ORDER, PLACE_ORDER } from '../operations.js';
 import { createCausalTree } from './causalTree.js';
 import { createTimeline, type Source } from './timeline.js';
 
 const placedEventKey = (orderId: string) => `threefactor.placedEvent.${orderId}`;
 
-const TERMINAL = new Set<OrderStatus>(['delivered', 'rejected', 'declined']);
+// Declined is terminal for the customer's next order; its refund still comes in live.
+const TERMINAL = new Set<OrderStatus>(['delivered', 'rejected', 'declined', 'cancelled', 'refunding', 'refunded']);
+/** Before the restaurant approved: the customer may still cancel (a paid order is then refunded). */
+const CANCELLABLE = new Set<OrderStatus>(['placed', 'validated', 'payment_failed', 'paid']);
 
 type Restaurant = RestaurantsQuery['restaurants'][number];
 
@@ -178,6 +181,8 @@ export function mountCustomer(root: HTMLElement, { actor, restaurants, onOrder }
     fill(
       actions,
       canPay && h('button', { type: 'button', class: 'primary', 'data-testid': 'pay', disabled: paymentPending, onclick: (e: Event) => void pay(e.currentTarget as HTMLButtonElement) }, label),
+      CANCELLABLE.has(order.status) &&
+        h('button', { type: 'button', 'data-testid': 'cancel', onclick: (e: Event) => void cancel(e.currentTarget as HTMLButtonElement) }, order.status === 'paid' ? 'Cancel (refund)' : 'Cancel'),
       TERMINAL.has(order.status) && h('span', { class: 'muted' }, 'Order another below.'),
     );
   }
@@ -197,6 +202,18 @@ export function mountCustomer(root: HTMLElement, { actor, restaurants, onOrder }
       const refusal = err as Partial<GraphQLRequestError>;
       if (refusal.code === 'CONFLICT' && refusal.extensions?.paymentId) markPaymentPending();
       else button.disabled = false;
+    }
+  }
+
+  async function cancel(button: HTMLButtonElement): Promise<void> {
+    if (!order) return;
+    button.disabled = true;
+    try {
+      show((await run(actor, CANCEL_ORDER, { orderId: order.id })).cancelOrder, 'reply');
+    } catch (err) {
+      // Approved meanwhile (ILLEGAL_TRANSITION): the push shows it; the button goes with the next render.
+      flashError(root, err);
+      button.disabled = false;
     }
   }
 

@@ -126,7 +126,7 @@ export async function mountOperations(root: HTMLElement, settings: DemoSettings)
   let problem: string | undefined;
   for (;;) {
     if (!settings.tokens && !operatorToken()) await tokenForm(root, problem);
-    const probe = createActorClient({ kind: 'admin' }, undefined, { normalized: false });
+    const probe = createActorClient({ kind: 'admin' }, undefined, { normalized: false, lazy: true });
     try {
       await run(probe, LOG_HEAD, {});
       break;

@@ -16,6 +16,10 @@ const WAITING_FOR: Partial<Record<OrderStatus, string>> = {
   approved: 'Finding a driver…',
   driver_assigned: 'Driver on the way',
   picked_up: 'Out for delivery',
+  declined: 'Declined; the customer is refunded',
+  cancelled: 'Cancelled by the customer',
+  refunding: 'Refunding the customer',
+  refunded: 'Refunded to the customer',
 };
 
 export function mountRestaurant(list: HTMLElement, { restaurant, setLive }: { restaurant: DemoActor; setLive(state: LiveState): void }): OrderFeed {

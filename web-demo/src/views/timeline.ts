@@ -3,14 +3,24 @@
  * subscription push first showed the order in that status (with the local
  * time it arrived), plus the failure branch the order took, if any. A step
  * the order passed between two pushes is marked done without a time: the
- * subscription sends current state, not every intermediate one.
+ * subscription sends current state, not every intermediate one. A cancelled
+ * refunding or refunded order branches off the last happy step it was seen
+ * in (a refund for want of a driver off `approved`); refunding, the refund
+ * on its way, is the same branch as refunded, one push earlier.
  */
 import { formatTime, h, STATUS_LABELS } from '../dom.js';
 import type { OrderStatus } from '../gql/graphql.js';
 
 export const HAPPY_PATH: readonly OrderStatus[] = ['placed', 'validated', 'paid', 'approved', 'driver_assigned', 'picked_up', 'delivered'];
-/** Where each failure branches off the happy path. */
-const FAILURES: Partial<Record<OrderStatus, OrderStatus>> = { rejected: 'placed', payment_failed: 'validated', declined: 'paid' };
+/** Where each failure branches off the happy path (cancelled, refunding and refunded: see branchOf). */
+const FAILURES: Partial<Record<OrderStatus, OrderStatus>> = {
+  rejected: 'placed',
+  payment_failed: 'validated',
+  declined: 'paid',
+  cancelled: 'placed',
+  refunding: 'paid',
+  refunded: 'paid',
+};
 const HINTS: Record<OrderStatus, string> = {
   placed: 'validate-order handler checks it',
   validated: 'waiting for your payment',
@@ -21,8 +31,35 @@ const HINTS: Record<OrderStatus, string> = {
   delivered: 'enjoy!',
   rejected: 'the order could not be validated',
   payment_failed: 'pay again to retry',
-  declined: 'the restaurant declined',
+  declined: 'the restaurant declined: refunding',
+  cancelled: 'you cancelled',
+  refunding: 'your payment is being refunded',
+  refunded: 'your payment was refunded',
 };
+
+/** A refund's reason (its statusReason) in the customer's words. */
+const REFUND_HINTS: Record<string, string> = {
+  declined: 'the restaurant declined: your payment was refunded',
+  restaurant_timeout: 'the restaurant did not answer in time: your payment was refunded',
+  no_driver: 'no driver was free: your payment was refunded',
+  customer_cancel: 'you cancelled: your payment was refunded',
+};
+
+/** A refund on its way, by its reason. */
+const REFUNDING_HINTS: Record<string, string> = {
+  declined: 'the restaurant declined: refunding your payment',
+  restaurant_timeout: 'the restaurant did not answer in time: refunding your payment',
+  no_driver: 'no driver was free: refunding your payment',
+  customer_cancel: 'you cancelled: refunding your payment',
+};
+
+/** The current step's hint: a refund's reason in words, another failure's reason as given, else the step's own. */
+function hintFor(order: TimelineOrder, fallback: string): string {
+  if (order.status === 'refunded') return REFUND_HINTS[order.statusReason ?? ''] ?? fallback;
+  if (order.status === 'refunding') return REFUNDING_HINTS[order.statusReason ?? ''] ?? fallback;
+  if (order.status === 'cancelled') return HINTS.cancelled;
+  return order.statusReason ?? fallback;
+}
 
 export type Source = 'push' | 'reply';
 
@@ -46,15 +83,24 @@ export function createTimeline(): Timeline {
   let paymentPending = false;
   const list = h('ol', { class: 'timeline', 'data-testid': 'timeline', 'aria-label': 'Order progress' });
 
+  /** The happy step a failure branched off: for a cancel or a refund, the furthest one seen (at least the default). */
+  function branchOf(failure: OrderStatus): OrderStatus {
+    const fallback = current?.statusReason === 'no_driver' ? 'approved' : FAILURES[failure]!;
+    if (failure !== 'cancelled' && failure !== 'refunding' && failure !== 'refunded') return fallback;
+    const furthest = Math.max(HAPPY_PATH.indexOf(fallback), ...seenOrder.map((s) => HAPPY_PATH.indexOf(s)));
+    return HAPPY_PATH[furthest]!;
+  }
+
   function render(): void {
     const failure = current && FAILURES[current.status] ? current.status : undefined;
+    const branch = failure && branchOf(failure);
     const reached = new Set<OrderStatus>();
     if (current) {
-      const until = failure ? FAILURES[failure]! : current.status;
+      const until = branch ?? current.status;
       for (const s of HAPPY_PATH.slice(0, HAPPY_PATH.indexOf(until) + 1)) reached.add(s);
     }
     const steps = [...HAPPY_PATH];
-    if (failure) steps.splice(steps.indexOf(FAILURES[failure]!) + 1, 0, failure);
+    if (failure && branch) steps.splice(steps.indexOf(branch) + 1, 0, failure);
     list.replaceChildren(
       ...steps.map((status) => {
         const isCurrent = current?.status === status;
@@ -71,7 +117,7 @@ export function createTimeline(): Timeline {
           h('span', { class: 'dot', 'aria-hidden': 'true' }),
           h('span', { class: 'label' }, STATUS_LABELS[status]),
           h('span', { class: 'when' }, mark ? `${formatTime(mark.at)} · v${mark.version}` : state === 'done' ? '—' : ''),
-          hint ? h('span', { class: 'hint' }, isCurrent && current?.statusReason ? current.statusReason : hint) : null,
+          hint ? h('span', { class: 'hint' }, isCurrent ? hintFor(current!, hint) : hint) : null,
         );
       }),
     );
