@@ -4,52 +4,75 @@
  * separate processes over HTTP, against the same hops as direct function
  * calls in the same run.
  *
+ * The order runs as the app runs it: validate-order and charge-payment are
+ * broker triggers; from order.paid on, the order-fulfilment workflow owns it
+ * (started in order.paid's transaction, its wait for order.approved
+ * registered there too), and assign-driver is that workflow's step, called
+ * by the dispatcher's workflow runner once the approval signals the wait.
+ *
  * The clients (lib/loop/clientsChild.ts, a process of their own) place
  * orders open loop at BENCH_LOOP_RATES (1 and 50 orders/s), pay each as soon
  * as the restaurant feed shows it validated (the customer) and approve it as
- * soon as it shows it paid (the restaurant). The figure is, per order, the
- * sum of the three automated hops, each timed from the HTTP response of the
- * mutation that starts it (its commit acknowledged) to the feed showing its
- * result: placeOrder → validated, payOrder → paid, approveOrder → driver
- * assigned; p50 and p99 per round, the median over rounds.
+ * soon as it shows it paid (the restaurant: by then the instance is waiting
+ * for the approval, or has it registered ahead, so the approval is never
+ * missed). The figure is, per order, the sum of the three automated hops,
+ * each timed from the HTTP response of the mutation that starts it (its
+ * commit acknowledged) to the feed showing its result: placeOrder →
+ * validated, payOrder → paid, approveOrder → driver assigned (the wait's
+ * signal, the runner's advance and the step's delivery included); p50 and
+ * p99 per round, the median over rounds.
  *
  * - chain (ours): the real API (`ctx.startApi`: createApi, production), and
  *   `dispatch` and `handlers` started as an operator starts them
- *   (`node --import tsx src/cli/main.ts …`, NODE_ENV=production, webhooks
- *   signed with a WEBHOOK_SECRET, the handlers writing back to the API with a
- *   SERVICE_TOKEN); every process's default settings.
+ *   (`node --import tsx src/cli/main.ts …`, NODE_ENV=production, every
+ *   function's URL variable set, webhooks signed with a WEBHOOK_SECRET, the
+ *   handlers writing back to the API with a SERVICE_TOKEN); every process's
+ *   default settings.
  * - direct (baseline): the same API and clients, no dispatcher, no handlers
- *   process and no event triggers (so no delivery rows): when a mutation
- *   answers, the clients read the event it wrote, build the dispatcher's
- *   webhook body from it and call the handler function through the kit's
- *   in-process adapter (`toInProcess`), in their own process. The choice:
+ *   process, no event triggers and no workflow definitions (so no delivery
+ *   rows and no instances): when a mutation answers, the clients read the
+ *   event it wrote, build the dispatcher's webhook body from it (for
+ *   assign-driver, the body of the step call the runner would make: the
+ *   order.paid payload as input, the approval as the wait's result) and call
+ *   the handler function through the kit's in-process adapter
+ *   (`toInProcess`), in their own process. The choice:
  *   the adapter runs the very function the handlers process serves, with the
  *   same body, the same GraphQL write-back over HTTP and so the same rows and
  *   events written; what the baseline leaves out is exactly the machinery the
  *   chain adds between a commit and a function call (NOTIFY, claim, signed
- *   webhook, completion). Calling the domain rules directly would also skip
+ *   webhook, completion; for the step, the workflow's start, signal and
+ *   advance too). Calling the domain rules directly would also skip
  *   the write-back's HTTP and GraphQL, which the chain cannot avoid, and so
  *   would not compare like with like.
  *
  * Drivers: assignDriver never makes a driver unavailable (the app has no
  * such step), so the three demo drivers are never all taken; the audit
- * checks it: every assign-driver delivery succeeded at its first attempt,
- * so no 30 s "no driver" retry is in any figure.
+ * checks it: every assign-driver step's delivery succeeded at its first
+ * attempt, so no 30 s "no driver" retry is in any figure.
  *
- * Each side runs on emptied tables (orders and the event log truncated,
- * vacuumed, checkpointed), with its own freshly started processes; sides
- * alternate which goes first, round by round; each waits for a quiet
- * machine. Audit, every side: every order placed reached driver_assigned
- * with its six events; chain: three deliveries per order, all delivered at
- * the first attempt; direct: no delivery rows.
+ * Each side runs on emptied tables (orders, the event log and the workflow
+ * instances truncated, vacuumed, checkpointed), with its own freshly started
+ * processes; sides alternate which goes first, round by round; each waits
+ * for a quiet machine. Audit, every side: every order placed reached
+ * driver_assigned with its six events and one assignment; chain: per order
+ * one validate-order and one charge-payment delivery, and one completed
+ * order-fulfilment instance whose assign-driver step (its workflow_steps
+ * row, by step name) completed through its delivery; every delivery
+ * delivered at the first attempt; direct: no delivery rows, no instances.
  *
  * Goal (issue 14): at 50 orders/s, p50 <= 50 ms and p99 <= 200 ms.
+ *
+ * Quick check, no record: BENCH_LOOP_RATES=5 BENCH_DURATION_S=3
+ * BENCH_WARMUP_S=1 BENCH_ROUNDS=1 BENCH_RESULTS_DIR=/tmp/bench.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedDemoData } from '../../src/apps/food-delivery/db/seedDemoData.js';
+import { allHandlers, assignDriver } from '../../src/apps/food-delivery/handlers/index.js';
+import { urlEnvFor } from '../../src/apps/food-delivery/handlers/triggers.js';
+import { ORDER_FULFILMENT, orderFulfilment } from '../../src/apps/food-delivery/workflows/orderFulfilment.js';
 import { connect } from '../../src/engine/db/client.js';
 import { mintToken } from '../../src/engine/server/auth.js';
 import { forkTs, type Child } from '../lib/child.js';
@@ -71,6 +94,8 @@ const GOAL_P50_MS = 50;
 const GOAL_P99_MS = 200;
 const CLIENTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../lib/loop/clientsChild.ts');
 const LOG_LEVEL = process.env.BENCH_API_LOG_LEVEL ?? 'info';
+/** The order-fulfilment step that calls assign-driver, by its name in the definition (its workflow_steps rows carry it). */
+const ASSIGN_STEP = orderFulfilment('webhook').steps.find((st) => st.kind === 'call' && st.handler === assignDriver.name)?.name;
 
 interface SideRun {
   /** Per measured order: the sum of its hops, and each hop, ms. */
@@ -81,6 +106,7 @@ interface SideRun {
 
 export default async function run(ctx: BenchContext): Promise<Metric[]> {
   if (RATES.some((r) => !(r > 0))) throw new Error(`BENCH_LOOP_RATES must be positive numbers, not ${process.env.BENCH_LOOP_RATES}`);
+  if (!ASSIGN_STEP) throw new Error(`${ORDER_FULFILMENT} has no step calling ${assignDriver.name}: the loop's last hop is that step`);
   const database = connect(ctx.databaseUrl, { max: 2, applicationName: 'threefactor-bench' });
   ctx.defer(() => database.close());
   await seedDemoData(database.db);
@@ -93,25 +119,40 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const logFile = (what: string) => path.join(ctx.tmpDir, `${what}-${++logs}.log`);
 
   const reset = async () => {
-    // CASCADE: items, payments, assignments and deliveries go too; the catalogue and drivers stay.
-    await sql`truncate orders, threefactor.events cascade`;
-    // No triggers: the direct side must write no delivery rows; `dispatch` syncs them again at its start.
+    // CASCADE: items, payments, assignments, deliveries and the instances' steps, waits and signals go too; the catalogue and drivers stay.
+    await sql`truncate orders, threefactor.events, threefactor.workflow_instances cascade`;
+    // No triggers and no workflows: the direct side must write no delivery rows and start no instances; `dispatch` syncs both again at its start.
     await sql`delete from threefactor.event_triggers`;
-    await sql`vacuum analyze orders, order_items, payments, driver_assignments, threefactor.events, threefactor.deliveries`;
+    await sql`delete from threefactor.workflow_definitions`;
+    await sql`vacuum analyze orders, order_items, payments, driver_assignments, threefactor.events, threefactor.deliveries, threefactor.workflow_instances, threefactor.workflow_steps`;
     await sql`checkpoint`.catch(() => {});
   };
 
   const audit = async (mode: LoopMode, placed: number) => {
-    const [row] = await sql<Array<Record<'orders' | 'notAssigned' | 'wrongEvents' | 'deliveries' | 'notDelivered' | 'retried' | 'assignments', number>>>`
+    type Counts = 'orders' | 'notAssigned' | 'wrongEvents' | 'deliveries' | 'triggerDeliveries' | 'notDelivered' | 'retried' | 'assignments' | 'instances' | 'notAssignedByStep';
+    // An order's assign-driver call is its instance's workflow_steps row of that name, joined to the delivery it made:
+    // the step's trigger name is the engine's business, the step name the definition's.
+    const [row] = await sql<Array<Record<Counts, number>>>`
       select (select count(*)::int from orders) as orders,
              (select count(*)::int from orders where status <> 'driver_assigned') as "notAssigned",
              (select count(*)::int from orders o where (select count(*) from threefactor.events e where e.aggregate_id = o.id::text) <> 6) as "wrongEvents",
              (select count(*)::int from threefactor.deliveries) as deliveries,
+             (select count(*)::int from threefactor.deliveries d where not exists (select 1 from threefactor.workflow_steps s where s.delivery_id = d.id)) as "triggerDeliveries",
              (select count(*)::int from threefactor.deliveries where status <> 'delivered') as "notDelivered",
              (select count(*)::int from threefactor.deliveries where attempts <> 1) as retried,
-             (select count(*)::int from driver_assignments) as assignments`;
+             (select count(*)::int from driver_assignments) as assignments,
+             (select count(*)::int from threefactor.workflow_instances) as instances,
+             (select count(*)::int from orders o where (
+                select count(*) from threefactor.workflow_instances i
+                join threefactor.workflow_steps s on s.instance_id = i.id
+                join threefactor.deliveries d on d.id = s.delivery_id
+                where i.workflow = ${ORDER_FULFILMENT} and i.key = o.id::text and i.status = 'completed'
+                  and s.name = ${ASSIGN_STEP} and s.kind = 'call' and s.status = 'completed' and d.status = 'delivered' and d.attempts = 1) <> 1) as "notAssignedByStep"`;
     const r = row!;
-    const chainOk = mode === 'chain' ? r.deliveries === 3 * r.orders && !r.notDelivered && !r.retried : r.deliveries === 0;
+    const chainOk =
+      mode === 'chain'
+        ? r.triggerDeliveries === 2 * r.orders && r.deliveries === 3 * r.orders && r.instances === r.orders && !r.notAssignedByStep && !r.notDelivered && !r.retried
+        : r.deliveries === 0 && r.instances === 0;
     if (r.orders !== placed || r.notAssigned || r.wrongEvents || r.assignments !== r.orders || !chainOk) {
       throw new Error(`loop ${mode}: the chain did not do its work once per order (placed ${placed}): ${JSON.stringify(r)}`);
     }
@@ -141,11 +182,9 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
         const handlers = startCommand('handlers', { ...env, HANDLERS_PORT: '0', API_URL: `${api.url}/graphql`, SERVICE_TOKEN: serviceToken }, logFile('handlers'));
         started.push(handlers);
         const { url } = (await handlers.waitForLog('handlers listening')) as { url?: string };
-        const dispatch = startCommand(
-          'dispatch',
-          { ...env, DATABASE_URL: ctx.databaseUrl, VALIDATE_ORDER_URL: `${url}/validate-order`, CHARGE_PAYMENT_URL: `${url}/charge-payment`, ASSIGN_DRIVER_URL: `${url}/assign-driver` },
-          logFile('dispatch'),
-        );
+        // Every function's URL, the broker triggers' and the workflow steps': production refuses to start with one unset.
+        const urls = Object.fromEntries(allHandlers.map((h) => [urlEnvFor(h.name), `${url}/${h.name}`]));
+        const dispatch = startCommand('dispatch', { ...env, DATABASE_URL: ctx.databaseUrl, ...urls }, logFile('dispatch'));
         started.push(dispatch);
         await dispatch.waitForLog('dispatcher started');
       }
@@ -216,24 +255,24 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     api: 'the real API (createApi, NODE_ENV=production, its own pool of DATABASE_POOL_MAX) in its own process (lib/apiChild.ts), started for each side',
     dispatch: '`node --import tsx src/cli/main.ts dispatch`, NODE_ENV=production, the defaults (concurrency, batch, poll, pool capped at 5), webhooks to the handlers process signed with WEBHOOK_SECRET',
     handlers: '`node --import tsx src/cli/main.ts handlers`, NODE_ENV=production, every food-delivery function, writing back to the API over HTTP with a SERVICE_TOKEN (role service)',
-    triggers: 'the app\'s three webhook triggers as `dispatch` syncs them at its start (ordering by aggregate)',
+    triggers: 'the app\'s two webhook triggers (validate-order, charge-payment; ordering by aggregate) and its workflows (order-fulfilment: wait for the approval, then the assign-driver step) as `dispatch` syncs them at its start, each handler a webhook trigger; the workflow runner in the dispatch process',
     logLevel: LOG_LEVEL,
   });
   ctx.configure('direct: the handler functions called in the clients process', {
     api: 'the same API process, started for each side',
-    handlers: 'each function through the kit\'s in-process adapter (toInProcess), called by the clients as soon as the mutation starting the hop answers: the event read by id, the dispatcher\'s webhookBody, the same GraphQL write-back over HTTP with the same service token',
-    triggers: 'none (no delivery rows, no dispatcher wake-ups)',
+    handlers: 'each function through the kit\'s in-process adapter (toInProcess), called by the clients as soon as the mutation starting the hop answers: the event read by id, the dispatcher\'s webhookBody (assign-driver: the step call\'s body, its input the order.paid payload read by the order\'s id), the same GraphQL write-back over HTTP with the same service token',
+    triggers: 'none, and no workflow definitions (no delivery rows, no instances, no dispatcher or runner wake-ups)',
     logLevel: LOG_LEVEL,
   });
   ctx.configure('workload', {
     rates: RATES,
     clients: 'one process: the customers (3 demo customers; place, then pay on "validated") and the restaurants (3; approve on "paid") over keep-alive HTTP, and one restaurantOrders graphql-ws feed per restaurant, each with its own subscription id',
     order: 'a random demo customer orders the first two menu items of a random demo restaurant, 1-3 of each (always valid, always charged)',
-    drivers: 'the 3 demo drivers; assignment never makes one unavailable, and the audit checks no assign-driver delivery was retried',
+    drivers: 'the 3 demo drivers; assignment never makes one unavailable, and the audit checks no assign-driver step\'s delivery was retried',
     hop: 'from the HTTP response of the mutation starting it to the feed showing its result; an order\'s figure is the sum of its three hops',
     measured: 'orders placed in the last durationS of each side (placed open loop for warmupS + durationS)',
     settleS: SETTLE_MS / 1000,
-    reset: 'orders and the event log truncated, triggers removed, vacuumed and checkpointed before each side; fresh processes per side',
+    reset: 'orders, the event log and the workflow instances truncated, triggers and workflow definitions removed, vacuumed and checkpointed before each side; fresh processes per side',
     sideOrder: 'alternating which side goes first, round by round',
     warmupS: ctx.warmupMs / 1000,
     durationS: ctx.durationMs / 1000,

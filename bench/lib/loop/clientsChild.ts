@@ -11,21 +11,34 @@
  * mutation that starts it (its commit is acknowledged) to the feed showing
  * the hop's result (validated, paid, driver_assigned).
  *
+ * The restaurant approves on "paid": the order-fulfilment workflow started in
+ * order.paid's transaction with its wait for order.approved registered, so
+ * an approval that soon is already the wait's.
+ *
  * In `direct` mode (the baseline) nothing else runs the handlers: when a
  * mutation answers, this process reads the event it wrote (by the id in
  * `extensions.threefactor.events`, the row the dispatcher's claim would read),
  * builds the same Hasura body the dispatcher sends (`webhookBody`), and calls
  * the handler function through the kit's in-process adapter (`toInProcess`),
  * whose write-back goes to the API over HTTP as the handlers process's does.
+ * assign-driver, a workflow step, gets the body of the call the runner would
+ * make: a step event whose input is the order's order.paid payload (the
+ * instance's input) and whose results hold the approval (the wait's result).
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { demoCustomers, demoMenuItems, demoRestaurants } from '../../../src/apps/food-delivery/db/demoData.js';
-import { allHandlers } from '../../../src/apps/food-delivery/handlers/index.js';
+import { allHandlers, assignDriver } from '../../../src/apps/food-delivery/handlers/index.js';
 import { handlerTriggers } from '../../../src/apps/food-delivery/handlers/triggers.js';
+import { foodDeliveryWorkflows } from '../../../src/apps/food-delivery/workflows/index.js';
+import { ORDER_FULFILMENT } from '../../../src/apps/food-delivery/workflows/orderFulfilment.js';
 import { webhookBody } from '../../../src/engine/dispatcher/delivery/body.js';
+import type { ClaimedDelivery } from '../../../src/engine/events/sql/claimDeliveries.js';
+import { ENGINE_AGGREGATES } from '../../../src/engine/events/engineEvents.js';
+import { workflowTriggerName, workflowTriggers } from '../../../src/engine/workflows/triggers.js';
+import { STEP_EVENT_TYPE, type StepPayload } from '../../../src/kit/contract.js';
 import { mintToken } from '../../../src/engine/server/auth.js';
 import { createLogger } from '../../../src/kit/log.js';
 import { toInProcess, type InProcessFunction } from '../../../src/kit/inProcess.js';
@@ -108,33 +121,59 @@ async function run(message: LoopClientsIn): Promise<Extract<LoopClientsOut, { ty
   const sql = message.mode === 'direct' ? postgres(message.databaseUrl, { max: 4, onnotice: () => {}, connection: { application_name: 'threefactor-bench-loop-direct' } }) : undefined;
   const log = createLogger(process.env.LOG_LEVEL ?? 'info');
   const triggers = new Map(handlerTriggers('webhook').map((t) => [t.name, t]));
+  const fulfilment = foodDeliveryWorkflows('webhook').find((w) => w.name === ORDER_FULFILMENT);
+  // The step calling assign-driver, and the wait before it (the approval), as the definition has them.
+  const assignAt = fulfilment?.steps.findIndex((st) => st.kind === 'call' && st.handler === assignDriver.name) ?? -1;
+  const assignStep = fulfilment?.steps[assignAt];
+  const approval = fulfilment?.steps[assignAt - 1];
+  if (!fulfilment || !assignStep || approval?.kind !== 'wait') throw new Error(`${ORDER_FULFILMENT}: no step calling ${assignDriver.name} right after a wait`);
+  const assignTriggerName = workflowTriggerName(fulfilment.name, fulfilment.version, assignDriver.name);
+  const assignTrigger = workflowTriggers([fulfilment]).find((t) => t.name === assignTriggerName)!;
   const functions = new Map<string, InProcessFunction>(
     allHandlers.map((h) => [h.name, toInProcess(h, { apiUrl: `${message.apiUrl}/graphql`, serviceToken: message.serviceToken, log })]),
   );
+  type EventRow = { id: string; type: string; aggregate_type: string; aggregate_id: string; payload: Record<string, unknown>; session: Record<string, string> | null; trace_context: Record<string, string> | null; created_at: string };
+  const maxAttempts = (retry: { numRetries?: number } | undefined) => (retry?.numRetries ?? 0) + 1;
+  /** Calls `name` with the body a claim of `delivery` would send; a delivery id of its own, so the write-back records a cause as the chain's does (same columns written). */
+  const call = async (name: string, delivery: ClaimedDelivery, match: Parameters<typeof webhookBody>[2]) =>
+    functions.get(name)!(webhookBody(delivery.triggerName, delivery, match), undefined, { id: delivery.id, eventId: delivery.event.id });
   /** What the dispatcher would do for the event `eventId` and trigger `name`, minus the queue: read, build the body, call. */
   const callDirect = async (name: string, eventId: string | undefined) => {
     if (!sql || !eventId) throw new Error(`direct ${name}: no event id in the mutation's extensions`);
-    const [e] = await sql<Array<{ id: string; type: string; aggregate_type: string; aggregate_id: string; payload: Record<string, unknown>; session: Record<string, string> | null; trace_context: Record<string, string> | null; created_at: string }>>`
+    const [e] = await sql<EventRow[]>`
       select id, type, aggregate_type, aggregate_id, payload, session, trace_context, to_json(created_at) #>> '{}' as created_at
       from threefactor.events where id = ${eventId}`;
     if (!e) throw new Error(`direct ${name}: event ${eventId} not found`);
     const trigger = triggers.get(name)!;
-    const body = webhookBody(
-      name,
-      {
-        id: randomUUID(),
-        triggerName: name,
-        attempts: 0,
-        maxAttempts: (trigger.retry?.numRetries ?? 0) + 1,
-        claims: 1,
-        orderingKey: e.aggregate_id,
-        source: 'event',
-        event: { id: e.id, type: e.type, aggregateType: e.aggregate_type, aggregateId: e.aggregate_id, payload: e.payload, session: e.session, traceContext: e.trace_context, createdAt: e.created_at },
-      },
-      trigger.match,
-    );
-    // A delivery id of its own, so the write-back records a cause as the chain's does (same columns written).
-    await functions.get(name)!(body, undefined, { id: body.id === e.id ? randomUUID() : body.id, eventId: e.id });
+    const event = { id: e.id, type: e.type, aggregateType: e.aggregate_type, aggregateId: e.aggregate_id, payload: e.payload, session: e.session, traceContext: e.trace_context, createdAt: e.created_at };
+    await call(name, { id: randomUUID(), triggerName: name, attempts: 0, maxAttempts: maxAttempts(trigger.retry), claims: 1, orderingKey: e.aggregate_id, source: 'event', event }, trigger.match);
+  };
+  /**
+   * What the workflow runner and the dispatcher would do once the approval `approvedId` signalled the wait, minus
+   * the queue: read the instance's input (the payload of the start event of the approval's aggregate, the
+   * instance's key), build the step call, call.
+   */
+  const callStep = async (approvedId: string | undefined) => {
+    if (!sql || !approvedId) throw new Error(`direct ${assignDriver.name}: no event id in approveOrder's extensions`);
+    const [paid] = await sql<Array<{ payload: Record<string, unknown>; created_at: string }>>`
+      select p.payload, to_json(now()) #>> '{}' as created_at
+      from threefactor.events a join threefactor.events p on p.aggregate_type = a.aggregate_type and p.aggregate_id = a.aggregate_id
+      where a.id = ${approvedId} and p.type = any(${fulfilment.start.types})`;
+    if (!paid) throw new Error(`direct ${assignDriver.name}: the aggregate of event ${approvedId} has no ${fulfilment.start.types.join('/')} event`);
+    const stepId = randomUUID();
+    const payload: StepPayload = {
+      workflow: fulfilment.name,
+      version: fulfilment.version,
+      instanceId: randomUUID(),
+      stepId,
+      step: assignStep.name,
+      phase: 'forward',
+      input: paid.payload,
+      results: { [approval.name]: { eventId: approvedId, type: approval.for.types[0] } },
+      failure: null,
+    };
+    const event = { id: stepId, type: STEP_EVENT_TYPE, aggregateType: ENGINE_AGGREGATES.workflow, aggregateId: payload.instanceId, payload: { ...payload }, session: null, traceContext: null, createdAt: paid.created_at };
+    await call(assignDriver.name, { id: randomUUID(), triggerName: assignTriggerName, attempts: 0, maxAttempts: maxAttempts(assignTrigger.retry), claims: 1, orderingKey: null, source: 'event', event }, assignTrigger.match);
   };
 
   // ---- the chain, driven by the feed
@@ -156,7 +195,7 @@ async function run(message: LoopClientsIn): Promise<Extract<LoopClientsOut, { ty
       post(APPROVE, { orderId }, c.restaurantToken)
         .then(async (answer) => {
           c.approved = performance.now();
-          if (message.mode === 'direct') await callDirect('assign-driver', answer.extensions?.threefactor?.events?.[0]);
+          if (message.mode === 'direct') await callStep(answer.extensions?.threefactor?.events?.[0]);
         })
         .catch(failed);
     }
