@@ -6,6 +6,7 @@
  * retried until it goes through, each step still called once. The failure is
  * real: a trigger of the test's own refuses the next step's row, a statement
  * of the last round trip, the one whose COMMIT is sent right behind it.
+ * Each failed batch gives back the slot it reserved for the second call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDispatcher, type Dispatcher } from '../../src/engine/dispatcher/dispatcher.js';
@@ -43,6 +44,9 @@ beforeAll(async () => {
     // No poll batch: the first call's outcome comes while the runner is idle, so it goes into the runner's batch
     // (the one that fails) rather than to the completer (outcomeDuringBatch.test.ts has both ways).
     workflowPollMs: 60_000,
+    // One slot: a failed batch that kept the slot it reserved for its eager call would leave the second call
+    // nowhere to run once the failure is gone.
+    concurrency: 1,
     workflows: [twoCalls],
     inProcessHandlers: rec.handlers(['step']),
   });

@@ -84,6 +84,8 @@ export class Attempts implements Service {
   /** How many running attempts the last stop() aborted and released. */
   released = 0;
   private readonly inflight = new Map<string, InFlight>();
+  /** Slots held per trigger for deliveries this process is making for itself (reserve()). */
+  private readonly reserved = new Map<string, number>();
   private closed = false;
   /** Set while stop() waits for the running attempts to finish. */
   private emptied: (() => void) | null = null;
@@ -99,11 +101,41 @@ export class Attempts implements Service {
     return this.inflight.keys();
   }
 
-  /** Attempts running per trigger, for the refill rule's fair shares. */
+  /** Attempts running per trigger, and slots reserved, for the refill rule's fair shares. */
   inFlightByTrigger(): Map<string, number> {
-    const counts = new Map<string, number>();
+    const counts = new Map(this.reserved);
     for (const { delivery } of this.inflight.values()) counts.set(delivery.triggerName, (counts.get(delivery.triggerName) ?? 0) + 1);
     return counts;
+  }
+
+  /**
+   * Holds `n` slots of `trigger` for deliveries this process is writing as leased to itself (eager step calls), so
+   * that no claim fills them first; each is taken by runReserved() or given back by unreserve(). False once stopping.
+   */
+  reserve(trigger: string, n: number): boolean {
+    if (this.closed || n <= 0) return false;
+    this.reserved.set(trigger, (this.reserved.get(trigger) ?? 0) + n);
+    return true;
+  }
+
+  /** Gives back reserved slots that will not be used (the batch failed, or made fewer deliveries). */
+  unreserve(trigger: string, n: number): void {
+    if (n <= 0 || !this.release(trigger, n)) return;
+    this.o.onSettled();
+  }
+
+  /** Runs a delivery under a slot reserve() held for it. */
+  runReserved(d: ClaimedDelivery): void {
+    this.release(d.triggerName, 1);
+    this.run(d);
+  }
+
+  private release(trigger: string, n: number): boolean {
+    const held = this.reserved.get(trigger) ?? 0;
+    if (held === 0) return false;
+    if (held <= n) this.reserved.delete(trigger);
+    else this.reserved.set(trigger, held - n);
+    return true;
   }
 
   run(d: ClaimedDelivery): void {

@@ -97,7 +97,7 @@ interface ClaimResult {
 }
 
 /** A cap or a rate limit holds across dispatchers, so its claim takes the trigger's row lock. */
-function isLimited(def: TriggerDefinition | undefined): boolean {
+export function isLimited(def: TriggerDefinition | undefined): boolean {
   return def?.concurrency !== undefined || def?.ratePerSecond !== undefined;
 }
 
@@ -108,6 +108,8 @@ export class ClaimLoop implements Service {
   private again = false;
   private failures = 0;
   private claim: Promise<void> | null = null;
+  /** The plan of the claim in flight: what it may still hand the attempts. */
+  private claiming: ClaimPlan | null = null;
   private listeners: Listening[] = [];
   private backstop: NodeJS.Timeout | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
@@ -125,6 +127,14 @@ export class ClaimLoop implements Service {
 
   get state(): ClaimLoopState {
     return this.current;
+  }
+
+  /**
+   * Slots the claim in flight may fill, per trigger (at most each trigger's limit; empty when no claim is in
+   * flight): a producer other than the claim (eager step calls, ./eagerCalls.ts) counts them as taken.
+   */
+  claimingByTrigger(): Map<string, number> {
+    return new Map(this.claiming?.triggers.map(({ trigger, limit }) => [trigger, limit]));
   }
 
   /** There may be deliveries to claim. */
@@ -242,9 +252,16 @@ export class ClaimLoop implements Service {
     this.current = 'claiming';
     this.again = false;
     this.freedDuringClaim = false;
+    this.claiming = plan;
     this.claim = this.claimPlan(plan).then(
-      (result) => this.claimed(result, plan),
-      (err: unknown) => this.claimFailed(err),
+      (result) => {
+        this.claiming = null;
+        this.claimed(result, plan);
+      },
+      (err: unknown) => {
+        this.claiming = null;
+        this.claimFailed(err);
+      },
     );
   }
 

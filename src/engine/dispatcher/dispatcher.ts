@@ -11,7 +11,8 @@
  * - the completer (completer.ts): batched outcome writes;
  * - the attempts (attempts.ts): the deliveries being attempted;
  * - the claim loop (claimLoop.ts): wake-ups and batched claims, a state machine;
- * - the workflow runner (../workflows/runner.ts): advances workflow instances, whose step calls are deliveries.
+ * - the workflow runner (../workflows/runner.ts): advances workflow instances, whose step calls are deliveries
+ *   (run here at once when there is room: eagerCalls.ts).
  * So stop() stops claiming (handing back a claim in flight), lets in-flight
  * attempts finish until the deadline minus a reserve, then aborts and
  * releases them (back to pending, attempt not counted), writes the outcomes
@@ -28,6 +29,7 @@ import type { InProcessHandler, TriggerDefinition } from '../events/triggers/tri
 import { Runtime } from '../runtime/service.js';
 import { Attempts, type DispatcherHooks } from './attempts.js';
 import { ClaimLoop } from './claimLoop.js';
+import { eagerCalls } from './eagerCalls.js';
 import { Completer, type CompletedAttempt, type FlushResult } from './completer.js';
 import { webhookSigner } from './delivery/signer.js';
 import { LeaseKeeper } from './leaseKeeper.js';
@@ -135,14 +137,6 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     urgent: isSettledStepCall,
     onFlushed,
   });
-  const runner = new WorkflowRunner({
-    sql,
-    listenSql: opts.database.direct,
-    log,
-    pollMs: opts.workflowPollMs ?? pollMs,
-    onBatch: opts.onWorkflowBatch,
-    completions: { dispatcherId: id, onFlushed, handBack: (outcomes) => outcomes.forEach((c) => completer.add(c)) },
-  });
   const attempts: Attempts = new Attempts({
     registry,
     context: { signer: webhookSigner(opts.webhookSecret), env: opts.env ?? process.env, handlers },
@@ -154,7 +148,21 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     onUnknownTrigger: () => refresher.refreshSoon(),
     onGone: (trigger, reason) => pauseTriggerOnce(opts.database, trigger, reason),
   });
-  const claimLoop: ClaimLoop = new ClaimLoop({ sql: opts.database.direct, dispatcherId: id, log, registry, attempts, refill: fairRefill(concurrency, batchSize), pollMs, leaseMs });
+  const refill = fairRefill(concurrency, batchSize);
+  const claimLoop: ClaimLoop = new ClaimLoop({ sql: opts.database.direct, dispatcherId: id, log, registry, attempts, refill, pollMs, leaseMs });
+  const runner: WorkflowRunner = new WorkflowRunner({
+    sql,
+    listenSql: opts.database.direct,
+    log,
+    pollMs: opts.workflowPollMs ?? pollMs,
+    onBatch: opts.onWorkflowBatch,
+    completions: {
+      dispatcherId: id,
+      onFlushed,
+      handBack: (outcomes) => outcomes.forEach((c) => completer.add(c)),
+      eager: eagerCalls({ dispatcherId: id, leaseMs, registry, attempts, claiming: () => claimLoop.claimingByTrigger(), refill }),
+    },
+  });
   const runtime = new Runtime(
     'dispatcher',
     [

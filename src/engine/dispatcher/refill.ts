@@ -42,30 +42,45 @@ export interface RefillRule {
    * until more slots are free.
    */
   plan(servable: readonly string[], inFlight: ReadonlyMap<string, number>, only?: ReadonlySet<string>): ClaimPlan | null;
+  /**
+   * How many more deliveries of `trigger` may start now by the same shares,
+   * with no batch and no low-water mark: for deliveries this process makes
+   * for itself (eager step calls, ./eagerCalls.ts), which cost no claim.
+   */
+  room(servable: readonly string[], inFlight: ReadonlyMap<string, number>, trigger: string): number;
 }
 
 export function fairRefill(concurrency: number, batchSize: number): RefillRule {
   const batch = Math.max(1, Math.min(batchSize, concurrency));
   const lowWater = Math.max(1, Math.floor(batch / 2));
+  /** The free slots, and how many of them a trigger with `held` running may take. */
+  const shares = (servable: readonly string[], inFlight: ReadonlyMap<string, number>) => {
+    const reserve = servable.length > 1 ? Math.ceil(concurrency / 4) : 0;
+    const slots = concurrency + reserve;
+    let running = 0;
+    for (const n of inFlight.values()) running += n;
+    const free = slots - running;
+    const share = Math.max(1, Math.floor(slots / servable.length));
+    return { free, limit: (held: number) => Math.min(free, concurrency - held, Math.max(share - held, free - reserve)) };
+  };
   return {
     plan(servable, inFlight, only) {
       if (servable.length === 0) return null;
-      const reserve = servable.length > 1 ? Math.ceil(concurrency / 4) : 0;
-      const slots = concurrency + reserve;
-      let running = 0;
-      for (const n of inFlight.values()) running += n;
-      const free = slots - running;
+      const { free, limit: limitFor } = shares(servable, inFlight);
       if (free <= 0) return null;
-      const share = Math.max(1, Math.floor(slots / servable.length));
       const triggers: TriggerLimit[] = [];
       for (const trigger of servable) {
         if (only && !only.has(trigger)) continue;
         const held = inFlight.get(trigger) ?? 0;
-        const limit = Math.min(free, batch, concurrency - held, Math.max(share - held, free - reserve));
+        const limit = Math.min(batch, limitFor(held));
         if (limit > 0 && (held === 0 || limit >= lowWater)) triggers.push({ trigger, limit });
       }
       // The limits may add up to more than the free slots: the claim takes the oldest, each trigger within its limit, up to `total`.
       return triggers.length ? { total: Math.min(free, batch), triggers } : null;
+    },
+    room(servable, inFlight, trigger) {
+      if (!servable.includes(trigger)) return 0;
+      return Math.max(0, shares(servable, inFlight).limit(inFlight.get(trigger) ?? 0));
     },
   };
 }

@@ -9,7 +9,9 @@
  *
  * A step call's settled outcome can come straight from this process's
  * attempts (settle()): the next batch writes it before its claim, so the
- * instance it made ready advances in the same transaction.
+ * instance it made ready advances in the same transaction. And the step
+ * calls a batch starts can go straight to this process's attempts once it
+ * commits (../dispatcher/eagerCalls.ts), without a claim.
  *
  * Wake-ups: a NOTIFY on WORKFLOWS_CHANNEL (an event started or signalled an
  * instance, a retry), every (re)LISTEN (notifications sent while disconnected
@@ -25,6 +27,7 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/client.js';
 import type { Queryable } from '../events/sql/queryable.js';
 import { MAX_STATEMENT_ROWS, sortFlushed, type CompletedAttempt, type FlushResult } from '../dispatcher/completer.js';
+import type { EagerCalls, Reservation } from '../dispatcher/eagerCalls.js';
 import { WORKFLOWS_CHANNEL } from '../events/channels.js';
 import { completeDeliveries } from '../events/sql/completeDeliveries.js';
 import { errorMessage, msUntil, sleep } from '../lib.js';
@@ -75,6 +78,8 @@ export interface RunnerCompletions {
   onFlushed(batch: CompletedAttempt[], result: FlushResult): void;
   /** Outcomes taken but never written (the runner stopped first): the completer writes them. */
   handBack(outcomes: CompletedAttempt[]): void;
+  /** Step calls this process can run at once are written leased to it and run after the commit (eager dispatch). */
+  eager?: EagerCalls;
 }
 
 export interface BatchSummary {
@@ -110,6 +115,8 @@ export class WorkflowRunner implements Service {
   private inFlight = false;
   /** Outcomes of a batch that failed: that batch may have committed all the same (its reply lost). */
   private readonly sentBefore = new WeakSet<CompletedAttempt>();
+  /** The slots the batch in flight reserved for its eager step calls: used after its commit, given back if it fails. */
+  private reserved: Reservation | null = null;
 
   constructor(private readonly o: WorkflowRunnerOptions) {
     this.log = o.log.child({ component: 'workflows' });
@@ -235,6 +242,8 @@ export class WorkflowRunner implements Service {
       throw err;
     } finally {
       this.writing = [];
+      if (this.reserved) this.o.completions?.eager?.cancel(this.reserved);
+      this.reserved = null;
     }
   }
 
@@ -251,7 +260,9 @@ export class WorkflowRunner implements Service {
     });
     const { completions } = sent;
     if (sent.advances === null) return { completions, claimed: 0, started: 0, finished: 0, ended: [] };
-    const [, { undelivered }] = await sent.writes;
+    const [, { undelivered, eager }] = await sent.writes;
+    if (this.reserved) this.o.completions!.eager!.run(eager, this.reserved);
+    this.reserved = null;
     for (const id of undelivered) this.log.error({ stepId: id }, 'workflow step call has no trigger (its handler is not synced): no delivery made');
     const ended = sent.advances.filter(({ a }) => a.instance.finished).map(({ id }) => id);
     for (const { id, a } of sent.advances) {
@@ -307,10 +318,16 @@ export class WorkflowRunner implements Service {
         else rows.push({ id: s.id, instanceId: id, stepIndex: s.stepIndex, name: s.name, kind: s.kind, phase: s.phase, attempt: s.attempt });
       }
     }
+    const eager = this.o.completions?.eager;
+    if (eager && calls.length) {
+      const wanted = new Map<string, number>();
+      for (const c of calls) wanted.set(c.trigger, (wanted.get(c.trigger) ?? 0) + 1);
+      this.reserved = eager.reserve(wanted);
+    }
     // All sent at once, run in this order (a step row a finish names is inserted before it).
     const writes = Promise.all([
       insertStepRows(tx, rows),
-      startCalls(tx, calls),
+      startCalls(tx, calls, eager && this.reserved ? { dispatcherId: eager.dispatcherId, leaseMs: eager.leaseMs, reserved: this.reserved } : undefined),
       finishSteps(tx, advances.flatMap(({ a }) => a.finishes)),
       deleteWaits(tx, 'workflow_waits', advances.filter(({ a }) => a.wait === null).map(({ id }) => id)),
       upsertWaits(tx, 'workflow_waits', advances.flatMap(({ a }) => (a.wait ? [a.wait] : []))),

@@ -45,7 +45,8 @@ export interface ClaimedDelivery {
   event: ClaimedEvent;
 }
 
-interface Row {
+/** A claimed delivery's row, joined with its event: what every statement that leases a delivery returns. */
+export interface ClaimedRow {
   id: string;
   trigger_name: string;
   attempts: number;
@@ -110,7 +111,7 @@ export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<C
     )`,
   );
   const due = wanted.map((_, i) => sql`select id, run_at from ${sql.unsafe(`due_${i}`)}`);
-  const rows = await sql<Row[]>`
+  const rows = await sql<ClaimedRow[]>`
     with ${branches.reduce((all, b) => sql`${all}, ${b}`)},
     picked as (
       select c.id
@@ -129,7 +130,11 @@ export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<C
     returning d.id, d.trigger_name, d.attempts, d.max_attempts, d.claims, d.ordering_key, d.source,
               e.id as event_id, e.type, e.aggregate_type, e.aggregate_id, e.payload, e.session, e.trace_context,
               to_json(e.created_at) #>> '{}' as created_at`;
-  return rows.map((r) => ({
+  return rows.map(toClaimedDelivery);
+}
+
+export function toClaimedDelivery(r: ClaimedRow): ClaimedDelivery {
+  return {
     id: r.id,
     triggerName: r.trigger_name,
     attempts: r.attempts,
@@ -147,5 +152,5 @@ export async function claimDeliveries(sql: Queryable, p: ClaimParams): Promise<C
       traceContext: r.trace_context,
       createdAt: r.created_at,
     },
-  }));
+  };
 }
