@@ -15,9 +15,14 @@ export interface StepRowInsert {
   attempt: number;
 }
 
+/** A history row's columns, as this statement and ./startCalls.ts send them. */
+export function stepRowRecord(r: StepRowInsert) {
+  return { id: r.id, instance_id: r.instanceId, step_index: r.stepIndex, name: r.name, kind: r.kind, phase: r.phase, attempt: r.attempt };
+}
+
 export async function insertStepRows(sql: Queryable, rows: StepRowInsert[]): Promise<void> {
   if (rows.length === 0) return;
-  const records = rows.map((r) => ({ id: r.id, instance_id: r.instanceId, step_index: r.stepIndex, name: r.name, kind: r.kind, phase: r.phase, attempt: r.attempt }));
+  const records = rows.map(stepRowRecord);
   await sql`
     insert into threefactor.workflow_steps (id, instance_id, step_index, name, kind, phase, attempt, started_at)
     select id, instance_id, step_index, name, kind, phase, attempt, clock_timestamp()

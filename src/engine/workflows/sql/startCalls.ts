@@ -15,22 +15,16 @@
  * wake a dispatcher.
  */
 import type { StepPayload } from '../../../kit/contract.js';
-import type { WorkflowPhase, WorkflowStepKind } from '../../db/schema/workflows.js';
 import type { Reservation } from '../../dispatcher/eagerCalls.js';
 import { DELIVERIES_CHANNEL } from '../../events/channels.js';
 import { toClaimedDelivery, type ClaimedDelivery, type ClaimedRow } from '../../events/sql/claimDeliveries.js';
 import { ENGINE_AGGREGATES, ENGINE_EVENTS } from '../../events/engineEvents.js';
 import { jsonParam, type Queryable } from '../../events/sql/queryable.js';
+import { stepRowRecord, type StepRowInsert } from './insertStepRows.js';
 
-export interface CallStart {
-  id: string;
-  instanceId: string;
-  stepIndex: number;
-  name: string;
-  kind: WorkflowStepKind;
-  phase: WorkflowPhase;
+/** A call step's history row (as insertStepRows writes the others') and what its call carries. */
+export interface CallStart extends StepRowInsert {
   handler: string;
-  attempt: number;
   trigger: string;
   payload: StepPayload;
   causeEvent: string | null;
@@ -57,14 +51,8 @@ export async function startCalls(sql: Queryable, calls: CallStart[], eager?: Eag
     const n = left.get(c.trigger) ?? 0;
     if (n > 0) left.set(c.trigger, n - 1);
     return {
-      id: c.id,
-      instance_id: c.instanceId,
-      step_index: c.stepIndex,
-      name: c.name,
-      kind: c.kind,
-      phase: c.phase,
+      ...stepRowRecord(c),
       handler: c.handler,
-      attempt: c.attempt,
       trigger: c.trigger,
       payload: c.payload,
       cause_event: c.causeEvent,
