@@ -64,6 +64,7 @@ describe('claim loop refill', () => {
       log,
       registry,
       attempts,
+      unwritten: () => completer.size,
       refill: fairRefill(50, 50),
       pollMs: 60_000,
       leaseMs: 30_000,

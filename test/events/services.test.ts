@@ -122,6 +122,7 @@ describe('the claim loop and the attempts, stopped under load', () => {
       log,
       registry: { servableNames: () => ['loop'], get: (name) => registry.get(name) },
       attempts,
+      unwritten: () => completer.size,
       refill: fairRefill(20, 20),
       pollMs: 60_000,
       leaseMs: 30_000,

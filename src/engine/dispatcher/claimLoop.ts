@@ -18,6 +18,12 @@
  *   attempt that ends asks for a re-check, made once the current event-loop
  *   turn is over (attempts that end together are counted together, so the
  *   refill is a full batch).
+ * - `waitingForCompleter`: the outcomes not yet written reached their bound
+ *   (MAX_UNWRITTEN_OUTCOMES, ./completer.ts): nothing is claimed until a
+ *   write lands (outcomesWritten), so a completer that falls behind or
+ *   cannot write holds the claims back, rather than the running set and the
+ *   buffer growing without end. Wake-ups meanwhile need no record: the
+ *   write's landing asks every trigger.
  * - `backingOff`: the last claim failed; a timer claims again (100 ms
  *   doubling, at most 3.2 s and less than a poll). Wake-ups meanwhile need no
  *   record: the timer claims anyway.
@@ -40,20 +46,22 @@
  * their whole limit, a cap or rate held them back, or moreDueFor named
  * them), so an idle trigger costs no claim at every refill.
  *
- * | state \ event     | wake     | slotFreed | moreDueFor | claim returned | claim failed | backoff timer |
- * |-------------------|----------|-----------|------------|----------------|--------------|---------------|
- * | `idle`            | evaluate | -         | evaluate   |                |              |               |
- * | `claiming`        | again    | remember  | remember   | see ²          | `backingOff` |               |
- * | `waitingForSlots` | evaluate | evaluate¹ | evaluate   |                |              |               |
- * | `backingOff`      | -        | -         | -          |                |              | evaluate      |
- * | `stopping`        | -        | -         | -          | hand all back  | -            |               |
+ * | state \ event         | wake     | slotFreed | moreDueFor | claim returned | claim failed | backoff timer | outcomesWritten |
+ * |-----------------------|----------|-----------|------------|----------------|--------------|---------------|-----------------|
+ * | `idle`                | evaluate | -         | evaluate   |                |              |               | -               |
+ * | `claiming`            | again    | remember  | remember   | see ²          | `backingOff` |               | -               |
+ * | `waitingForSlots`     | evaluate | evaluate¹ | evaluate   |                |              |               | -               |
+ * | `waitingForCompleter` | -        | -         | remember   |                |              |               | evaluate        |
+ * | `backingOff`          | -        | -         | -          |                |              | evaluate      | -               |
+ * | `stopping`            | -        | -         | -          | hand all back  | -            |               | -               |
  *
  * ¹ after the current turn (setImmediate), once for all the slots freed in it.
  * ² a wake-up came (again): evaluate; the plan's total claimed, moreDueFor
  * came, or a slot was freed during the claim (slotFreed in `claiming` is
  * only remembered) with a trigger backlogged: evaluate the backlogged; else
  * a trigger is backlogged: `waitingForSlots`; else `idle`.
- * evaluate: no trigger this process can serve → `idle`; the refill rule
+ * evaluate: the unwritten outcomes at their bound → `waitingForCompleter`;
+ * no trigger this process can serve → `idle`; the refill rule
  * gives no plan → `waitingForSlots`; otherwise claim by the plan → `claiming`.
  * stop() goes from any state to `stopping`, then `stopped` once the claim in
  * flight (if any) has settled.
@@ -68,10 +76,11 @@ import { errorMessage, msUntil, sleep } from '../lib.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../runtime/service.js';
 import type { Attempts } from './attempts.js';
+import { MAX_UNWRITTEN_OUTCOMES } from './completer.js';
 import type { ClaimPlan, RefillRule } from './refill.js';
 import { RetryTimers } from './retryTimers.js';
 
-export type ClaimLoopState = 'starting' | 'idle' | 'claiming' | 'waitingForSlots' | 'backingOff' | 'stopping' | 'stopped';
+export type ClaimLoopState = 'starting' | 'idle' | 'claiming' | 'waitingForSlots' | 'waitingForCompleter' | 'backingOff' | 'stopping' | 'stopped';
 
 export interface ClaimLoopOptions {
   sql: Sql;
@@ -79,6 +88,8 @@ export interface ClaimLoopOptions {
   log: Logger;
   registry: Pick<TriggerRegistry, 'servableNames' | 'get'>;
   attempts: Pick<Attempts, 'inFlightByTrigger' | 'run' | 'handBack'>;
+  /** Outcomes handed on and not yet written (the completer's size): at MAX_UNWRITTEN_OUTCOMES, claims wait. */
+  unwritten(): number;
   refill: RefillRule;
   /** The backstop: claim at least this often without a notification. */
   pollMs: number;
@@ -187,10 +198,18 @@ export class ClaimLoop implements Service {
       case 'claiming':
         for (const t of triggers) this.moreDueDuringClaim.add(t);
         return;
+      case 'waitingForCompleter':
+        for (const t of triggers) this.backlogged.add(t);
+        return;
       default:
         // Starting, backing off: the next claim asks every trigger anyway. Stopping: nothing more.
         return;
     }
+  }
+
+  /** A completion write landed: the unwritten outcomes may be under their bound again. */
+  outcomesWritten(): void {
+    if (this.current === 'waitingForCompleter') this.evaluate();
   }
 
   /** A wake-up in `ms` (a retry this process scheduled, due then by the database's clock), whatever the poll interval. */
@@ -238,6 +257,10 @@ export class ClaimLoop implements Service {
    * drain from ~6,300/s to ~4,000/s).
    */
   private evaluate(cause: 'wake' | 'slots' = 'wake'): void {
+    if (this.o.unwritten() >= MAX_UNWRITTEN_OUTCOMES) {
+      this.current = 'waitingForCompleter';
+      return;
+    }
     const servable = this.o.registry.servableNames();
     for (const t of this.backlogged) if (!servable.includes(t)) this.backlogged.delete(t);
     if (servable.length === 0 || (cause === 'slots' && this.backlogged.size === 0)) {

@@ -57,6 +57,13 @@ export interface CompleterOptions {
 export const MAX_STATEMENT_ROWS = 1000;
 
 /**
+ * The claim loop claims nothing more while this many outcomes wait to be written (./claimLoop.ts,
+ * `waitingForCompleter`): one statement's worth being written and one buffered, so a completer that keeps
+ * up is never waited for, and one that cannot write bounds the buffer, the running set and the leases kept.
+ */
+export const MAX_UNWRITTEN_OUTCOMES = 2 * MAX_STATEMENT_ROWS;
+
+/**
  * What became of each outcome of a written batch (completeDeliveries' results, in batch order). `sentBefore`: the
  * outcomes of an earlier send that failed; a release written "already" but not sent before was handed back by the
  * rescuer (its lease had expired), so it counts as lost.

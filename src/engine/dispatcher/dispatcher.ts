@@ -125,6 +125,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     const claimableNow = (c: CompletedAttempt) =>
       c.outcome.status === 'pending' ? c.outcome.delayMs === 0 : registry.get(c.outcome.trigger)?.definition.orderingKey !== undefined;
     claimLoop.moreDueFor(batch.filter(claimableNow).map((c) => c.outcome.trigger));
+    claimLoop.outcomesWritten();
     for (const c of batch) if (c.outcome.status === 'pending' && c.outcome.delayMs > 0) claimLoop.wakeIn(c.outcome.delayMs);
   };
   const completer: Completer = new Completer({
@@ -149,7 +150,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<Dispatch
     onGone: (trigger, reason) => pauseTriggerOnce(opts.database, trigger, reason),
   });
   const refill = fairRefill(concurrency, batchSize);
-  const claimLoop: ClaimLoop = new ClaimLoop({ sql: opts.database.direct, dispatcherId: id, log, registry, attempts, refill, pollMs, leaseMs });
+  const claimLoop: ClaimLoop = new ClaimLoop({ sql: opts.database.direct, dispatcherId: id, log, registry, attempts, unwritten: () => completer.size, refill, pollMs, leaseMs });
   const runner: WorkflowRunner = new WorkflowRunner({
     sql,
     listenSql: opts.database.direct,
