@@ -46,7 +46,7 @@ describe('README', () => {
     const processes = Object.fromEntries(procfile.map((line) => line.split(/:\s+/, 2) as [string, string]));
     expect(Object.keys(processes).sort()).toEqual(['dispatch', 'handlers', 'release', 'web']);
     for (const command of Object.values(processes)) {
-      expect(command).toMatch(/^node --import tsx src\/cli\/main\.ts (start|dispatch|handlers|migrate)$/);
+      expect(command).toMatch(/^node dist\/cli\/main\.js (start|dispatch|handlers|migrate)$/);
     }
   });
 });

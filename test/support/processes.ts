@@ -1,7 +1,8 @@
 /**
- * Child processes for tests: run a threefactor command the way an operator
- * would (`tsx src/cli/main.ts …`), collect its JSON log lines, and wait for
- * a line or for exit.
+ * Child processes for tests: run a threefactor command on its sources
+ * (`node --import tsx src/cli/main.ts …`, no build needed) or as the Procfile
+ * runs it (`node dist/cli/main.js …`, the compiled server: runBuilt), collect
+ * its JSON log lines, and wait for a line or for exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -26,8 +27,17 @@ export function runCommand(args: string[], env: Record<string, string | undefine
 
 /** Any TypeScript entry point of the repository (e.g. an app's own main), run the same way. */
 export function runEntry(entry: string, args: string[], env: Record<string, string | undefined>): CommandProcess {
-  // `node --import tsx`, as package.json's scripts do: one process, so signals reach our handlers directly.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry), ...args], {
+  return spawnNode(['--import', 'tsx', path.join(ROOT, entry), ...args], env);
+}
+
+/** A command of the compiled server (dist/, `npm run build`; the tests' `pretest` builds it when stale), on node alone. */
+export function runBuilt(args: string[], env: Record<string, string | undefined>): CommandProcess {
+  return spawnNode([path.join(ROOT, 'dist/cli/main.js'), ...args], env);
+}
+
+function spawnNode(argv: string[], env: Record<string, string | undefined>): CommandProcess {
+  // node itself, never through npm: one process, so signals reach our handlers directly.
+  const child = spawn(process.execPath, argv, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
