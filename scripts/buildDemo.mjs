@@ -11,10 +11,11 @@
  *   --if-stale  build only when dist/ is missing or older than a source file
  *               (what tests use: a fresh checkout builds once)
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newestMtime } from './newestMtime.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const demo = path.join(root, 'web-demo');
@@ -29,16 +30,7 @@ function vitePath() {
 }
 
 /** The newest mtime under the demo's sources (index.html, vite.config.ts, src/). */
-function newestSource() {
-  let newest = 0;
-  const visit = (p) => {
-    const st = statSync(p);
-    if (st.isDirectory()) for (const name of readdirSync(p)) visit(path.join(p, name));
-    else newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const name of ['index.html', 'vite.config.ts', 'src']) if (existsSync(path.join(demo, name))) visit(path.join(demo, name));
-  return newest;
-}
+const newestSource = () => newestMtime(['index.html', 'vite.config.ts', 'src'].map((name) => path.join(demo, name)));
 
 const vite = vitePath();
 if (!vite) {

@@ -18,32 +18,21 @@
  *               built afresh, so no output of a deleted source survives
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newestMtime } from './newestMtime.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 // Written after every successful build: tsc leaves its own .tsbuildinfo untouched when nothing it emits changed,
 // so a source saved unchanged would otherwise look newer than the build at every start.
 const stamp = path.join(dist, '.built');
-const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json'];
-
-/** The newest mtime of the build's inputs. */
-function newestInput() {
-  let newest = 0;
-  const visit = (p) => {
-    const st = statSync(p);
-    if (st.isDirectory()) for (const name of readdirSync(p)) visit(path.join(p, name));
-    else newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const name of inputs) visit(path.join(root, name));
-  return newest;
-}
+const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json'].map((name) => path.join(root, name));
 
 const ifStale = process.argv.includes('--if-stale');
-if (ifStale && existsSync(stamp) && statSync(stamp).mtimeMs >= newestInput()) process.exit(0);
+if (ifStale && existsSync(stamp) && statSync(stamp).mtimeMs >= newestMtime(inputs)) process.exit(0);
 
 let tsc;
 try {
