@@ -51,7 +51,7 @@ describe('the prepare step on a production install', () => {
       // The package as an --omit=dev install lays it out: the script and the demo's sources, no Vite to resolve.
       mkdirSync(path.join(dir, 'scripts'));
       mkdirSync(path.join(dir, 'web-demo'));
-      copyFileSync(path.join(ROOT, 'scripts/buildDemo.mjs'), path.join(dir, 'scripts/buildDemo.mjs'));
+      for (const script of ['buildDemo.mjs', 'newestMtime.mjs']) copyFileSync(path.join(ROOT, 'scripts', script), path.join(dir, 'scripts', script));
       copyFileSync(path.join(ROOT, 'web-demo/index.html'), path.join(dir, 'web-demo/index.html'));
       writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'threefactor', type: 'module' }));
       const { code, out } = await run(process.execPath, ['scripts/buildDemo.mjs'], dir);
