@@ -6,7 +6,6 @@
  * the compiled CLI then migrates a database with no dev dependency
  * installed: no tsx, no Vite.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { foodDeliveryMigrations } from '../../src/apps/food-delivery/migrations.
 import { appliedCount, ENGINE_MIGRATIONS, migrationCount } from '../../src/engine/db/migrate.js';
 import { TEST_SECRET } from '../support/api.js';
 import { freshDatabase, urlFor, type TestDatabase } from '../support/db.js';
+import { runToExit } from '../support/processes.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /** What an install of the package holds besides node_modules. */
@@ -30,23 +30,12 @@ afterEach(async () => {
   db = undefined;
 });
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
-
 describe('a production install', () => {
   it('builds dist/ with the dependencies alone, and the compiled CLI migrates without any dev dependency', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'threefactor-prod-'));
     for (const file of PACKAGE_FILES) cpSync(path.join(ROOT, file), path.join(dir, file), { recursive: true });
     // From npm's cache, which the repository's own install filled: no download.
-    const install = await run('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], dir, { ...process.env, NO_COLOR: '1' });
+    const install = await runToExit('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir });
     expect(install.code, install.out.slice(-3000)).toBe(0);
     expect(install.out).toContain('server built: dist/');
     expect(existsSync(path.join(dir, 'dist/cli/main.js'))).toBe(true);
@@ -54,7 +43,7 @@ describe('a production install', () => {
 
     db = await freshDatabase({ empty: true });
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: urlFor(db.name), AUTH_JWT_SECRET: TEST_SECRET };
-    const migrate = await run(process.execPath, ['dist/cli/main.js', 'migrate'], dir, env);
+    const migrate = await runToExit(process.execPath, ['dist/cli/main.js', 'migrate'], { cwd: dir, env });
     expect(migrate.code, migrate.out.slice(-3000)).toBe(0);
     expect(await appliedCount(db.sql, ENGINE_MIGRATIONS)).toBe(migrationCount(ENGINE_MIGRATIONS));
     expect(await appliedCount(db.sql, foodDeliveryMigrations)).toBe(migrationCount(foodDeliveryMigrations));

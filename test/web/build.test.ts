@@ -8,7 +8,6 @@
  *   install, --omit=dev), says so and exits 0, so the install succeeds;
  * - without a build, /demo/ answers a page that says so, and `start` logs it.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,19 +17,11 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createDemoRoutes, DEMO_NOT_BUILT } from '../../src/apps/food-delivery/demo/routes.js';
 import { testConfig } from '../support/api.js';
+import { runToExit } from '../support/processes.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-function run(command: string, args: string[], cwd = ROOT): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
+const run = (command: string, args: string[], cwd = ROOT) => runToExit(command, args, { cwd });
 
 describe('generated GraphQL types', () => {
   it('are current: graphql-codegen --check finds nothing stale', async () => {
